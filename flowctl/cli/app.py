@@ -1,0 +1,40 @@
+"""`flowctl`: the root command. Sub-commands import their heavy modules lazily, inside the command."""
+
+from __future__ import annotations
+
+import typer
+
+from flowctl import __version__
+from flowctl.cli import pipeline, validate
+from flowctl.cli.common import new_app, options
+
+app = new_app("flowctl: a sales pipeline declared in YAML and enforced.")
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"flowctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    store: str = typer.Option(None, "--store", envvar="FLOWCTL_STORE",
+                              help="The store: a path ending .db/.sqlite (SQLite) or .json, or a URL."),
+    acting_user: str = typer.Option(None, "--as", envvar="FLOWCTL_USER",
+                                    help="Act as this team member (default: the OS login)."),
+    traceback: bool = typer.Option(False, "--traceback", help="Show the full traceback of an internal error."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+):
+    opts = options(ctx)
+    opts.store, opts.acting_user, opts.traceback = store, acting_user, traceback
+
+
+app.command("validate")(validate.validate)
+app.add_typer(pipeline.app, name="pipeline")
+app.command("graph")(pipeline.graph)
+
+
+def main() -> None:
+    app(prog_name="flowctl")

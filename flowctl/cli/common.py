@@ -1,0 +1,75 @@
+"""What every command shares: the error boundary, global options and the format option."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+import typer
+from typer.core import TyperGroup
+
+from flowctl import messages as M
+from flowctl.errors import ExitCode, FlowError, UsageError
+
+
+@dataclass
+class GlobalOptions:
+    store: str | None = None
+    acting_user: str | None = None
+    traceback: bool = False
+
+
+class FlowGroup(TyperGroup):
+    """The one error boundary: a FlowError becomes a one-line message and its exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (typer.TyperException, typer.Exit, typer.Abort):
+            raise
+        except FlowError as error:
+            typer.echo(f"flowctl: {error.message}", err=True)
+            raise typer.Exit(int(error.exit_code))
+        except KeyboardInterrupt:
+            raise typer.Exit(130)
+        except Exception as error:  # a bug: say so in one line unless asked for the traceback
+            if _wants_traceback(ctx):
+                raise
+            typer.echo(f"flowctl: {M.text('internal_error', error=f'{type(error).__name__}: {error}')}", err=True)
+            raise typer.Exit(int(ExitCode.INTERNAL))
+
+
+def _wants_traceback(ctx) -> bool:
+    root = ctx.find_root()
+    options = root.obj if isinstance(root.obj, GlobalOptions) else None
+    return bool(options and options.traceback) or os.environ.get("FLOWCTL_TRACEBACK") == "1"
+
+
+def new_app(help_text: str) -> typer.Typer:
+    return typer.Typer(cls=FlowGroup, help=help_text, no_args_is_help=True, rich_markup_mode=None,
+                       pretty_exceptions_enable=False, add_completion=False)
+
+
+def options(ctx: typer.Context) -> GlobalOptions:
+    root = ctx.find_root()
+    if not isinstance(root.obj, GlobalOptions):
+        root.obj = GlobalOptions()
+    return root.obj
+
+
+FormatOption = typer.Option("table", "--format", "-f", help="Output format: table, json or csv.")
+
+
+def check_format(fmt: str, allowed=("table", "json", "csv")) -> str:
+    if fmt not in allowed:
+        raise UsageError(M.text("format_unknown", fmt=fmt, allowed=", ".join(allowed)))
+    return fmt
+
+
+def echo(text: str) -> None:
+    typer.echo(text)
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,67 @@
+"""`flowctl validate`: schema + lint of pipeline files, for people (text) and for CI (json, github)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List
+
+import typer
+
+from flowctl import messages as M
+from flowctl.errors import UsageError
+from flowctl.cli.common import check_format, echo
+
+
+def _files(paths: list[str]) -> list[Path]:
+    from flowctl.workspace import workspace_pipeline_files
+
+    if not paths:
+        found = workspace_pipeline_files()
+        if not found:
+            raise UsageError(M.text("validate_no_files", where="pipelines/*.yaml"))
+        return found
+    files = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files += sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise UsageError(f"{raw}: {M.text('file_missing')}")
+    return files
+
+
+def _github_escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def validate(
+    paths: List[str] = typer.Argument(None, help="Pipeline files or folders (default: the workspace's pipelines/*.yaml)."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text, json or github (workflow annotations)."),
+    strict: bool = typer.Option(False, "--strict", help="Fail on warnings too."),
+):
+    """Check pipeline files: YAML, JSON Schema and semantic lint. Exit 0 clean, 1 problems, 2 usage."""
+    from flowctl.pipeline.compile import check
+
+    check_format(fmt, ("text", "json", "github"))
+    files = _files(paths or [])
+    problems = [p for f in files for p in check(f)[0]]
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    failed = errors > 0 or (strict and warnings > 0)
+    if fmt == "json":
+        from flowctl.render import to_json
+
+        echo(to_json({"status": "fail" if failed else "ok", "files": [str(f) for f in files],
+                      "errors": errors, "warnings": warnings, "problems": [p.as_dict() for p in problems]}))
+    elif fmt == "github":
+        for p in problems:
+            echo(f"::{p.severity} file={p.path},line={p.line},col={p.column},title={p.rule}::{_github_escape(p.message)}")
+    else:
+        for p in problems:
+            echo(f"{p.path}:{p.line}:{p.column}: {p.severity}: {p.message} [{p.rule}]")
+        summary = (M.text("validate_summary", errors=errors, warnings=warnings, files=len(files)) if problems
+                   else M.text("validate_ok", count=len(files)))
+        typer.echo(summary, err=True)
+    raise typer.Exit(1 if failed else 0)

@@ -1,0 +1,100 @@
+"""Every message a user reads, in one place so that it can be translated.
+
+Labels of stages, fields, roles and tasks come from the pipeline YAML (Russian
+for the roofing customer); the sentences around them live here.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+TEXTS: dict[str, str] = {
+    # loading YAML
+    "file_missing": "file not found",
+    "file_unreadable": "cannot read the file: {reason}",
+    "file_too_large": "file is {size} bytes; a pipeline file may be at most {limit}",
+    "not_utf8": "file is not UTF-8 (byte 0x{byte:02x}); save it as UTF-8",
+    "yaml_syntax": "YAML syntax: {reason}",
+    "yaml_empty": "file is empty",
+    "yaml_many_documents": "file holds more than one YAML document; keep one pipeline per file",
+    "yaml_complex_key": "mapping keys must be plain scalars",
+    "yaml_duplicate_key": "key '{key}' appears twice (first on line {line}); YAML would silently keep the last",
+    "yaml_too_deep": "nesting deeper than {limit} levels",
+    "yaml_too_many_nodes": "more than {limit} nodes once aliases are expanded (an alias bomb?)",
+    # schema
+    "schema_unknown_key": "unknown key '{key}'{hint}",
+    "schema_missing_key": "missing required key '{key}'",
+    "schema_enum": "'{value}' is not one of: {allowed}{hint}",
+    "schema_bad_id": "'{value}' is not a valid id: use lower-case ASCII letters, digits and _, starting with a letter",
+    "schema_bad_duration": "'{value}' is not a duration: write a number and m, h or d (15m, 2h, 14d)",
+    "schema_const": "'{value}' must be {expected}",
+    "schema_type": "{value!r} must be of type {expected}",
+    "schema_options_not_enum": "only enum fields take options",
+    # lint
+    "lint_duplicate_id": "id '{id}' is already used on line {first}",
+    "lint_duplicate_label": "label «{label}» is already used on line {first}",
+    "lint_unknown": "unknown {what} '{id}'{hint}",
+    "lint_unknown_option": "'{value}' is not an option of field '{field}'{hint}",
+    "lint_initial_closed": "the first stage «{label}» is where deals start; it must be open",
+    "lint_unreachable": "stage «{label}» cannot be reached from «{initial}»",
+    "lint_dead_end": "from stage «{label}» no won or lost stage can be reached: deals would be stuck",
+    "lint_closed_exit": "role '{role}' may not move a deal out of closed stage '{stage}': only a role with reopen: true may",
+    "lint_no_role": "no role may make the move {source} → {dest}",
+    "lint_duplicate_transition": "the move {source} → {dest} is listed twice",
+    "lint_agenda_missing": "the agenda does not place open stage «{label}»; its tasks would come last",
+    "lint_agenda_duplicate": "stage '{id}' appears twice in the agenda",
+    "lint_on_enter_closed": "stage «{label}» is closed; tasks created on entering it would be left open forever",
+    "lint_mixed_script": "«{word}» mixes Latin and Cyrillic letters (in «{text}»)",
+    # validate
+    "validate_ok": "{count} file(s) checked, no problems",
+    "validate_summary": "{errors} error(s), {warnings} warning(s) in {files} file(s)",
+    "validate_no_files": "no pipeline files found (looked for {where})",
+    # pipelines
+    "pipeline_unknown": "unknown pipeline '{name}'{hint}",
+    "pipeline_invalid": "pipeline {path} is invalid ({count} problem(s)); run `flowctl validate {path}`",
+    "stage_unknown": "unknown stage '{name}'{hint}",
+    "move_not_allowed": "cannot move from «{source}» to «{dest}»; from «{source}» you can go to: {targets}",
+    "move_no_targets": "cannot move from «{source}»: it is a closed stage with no way out",
+    "move_role": "only {roles} may move a deal from «{source}» to «{dest}»; you are {actor}",
+    "move_missing_fields": "«{dest}» needs: {fields}",
+    "move_same_stage": "the deal is already in «{stage}»",
+    "graph_format": "unknown graph format '{fmt}'; use mermaid or dot",
+    "format_unknown": "unknown format '{fmt}'; use one of: {allowed}",
+    "internal_error": "internal error: {error} (run again with --traceback and report it)",
+    "won_lost": "{kind}",
+}
+
+RULE_SUMMARIES: dict[str, str] = {
+    "duplicate-id": "two roles, stages, fields, options or task types share an id",
+    "duplicate-label": "two items of one list share a label (labels are typed by users to find them)",
+    "unknown-stage": "a transition or the agenda names a stage that does not exist",
+    "unknown-role": "a transition names a role that does not exist",
+    "undefined-required-field": "a stage requires a field that is not defined",
+    "unknown-field": "a condition or the contact display names a field that does not exist",
+    "unknown-enum-value": "a condition names a value that is not an option of its enum field",
+    "unknown-task-type": "a stage creates a task of a type that does not exist",
+    "initial-stage-closed": "the first stage, where deals start, is won or lost",
+    "unreachable-stage": "a stage cannot be reached from the first stage",
+    "dead-end-stage": "an open stage from which no won or lost stage can be reached",
+    "closed-exit-not-reopen": "a move out of a won or lost stage is open to a role without reopen: true",
+    "transition-without-role": "a transition no role may make",
+    "duplicate-transition": "the same move is listed twice",
+    "agenda-missing-stage": "the agenda omits an open stage",
+    "agenda-duplicate-stage": "the agenda names a stage twice",
+    "on-enter-closed-stage": "a won or lost stage creates tasks on entering it",
+    "mixed-script": "a word mixes Latin and Cyrillic letters (a homoglyph that matches nothing)",
+}
+
+
+def text(key: str, **kwargs) -> str:
+    return TEXTS[key].format(**kwargs)
+
+
+def rule_summary(rule_id: str) -> str:
+    return RULE_SUMMARIES[rule_id]
+
+
+def did_you_mean(word: str, candidates) -> str:
+    """A ' (did you mean 'x'?)' suffix, or '' when nothing is close."""
+    found = difflib.get_close_matches(word, [str(c) for c in candidates], n=1, cutoff=0.6)
+    return f" (did you mean '{found[0]}'?)" if found else ""

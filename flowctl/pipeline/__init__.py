@@ -1,0 +1,1 @@
+"""Pipeline files: load (positions, duplicate keys) → schema → lint → model → machine."""

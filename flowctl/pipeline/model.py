@@ -1,0 +1,251 @@
+"""The compiled pipeline: immutable dataclasses built from a file that passed schema and lint."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+OPEN, WON, LOST = "open", "won", "lost"
+ANY_OPEN = "*"
+
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(text: str) -> timedelta:
+    match = re.fullmatch(r"(\d+)([mhd])", text.strip())
+    if not match:
+        raise ValueError(text)
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def fold(text: str) -> str:
+    """The form in which ids and labels are compared: case-insensitive, ё = е, spaces squeezed."""
+    return " ".join(text.casefold().replace("ё", "е").split())
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    label: str
+    reopen: bool = False
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    values: tuple  # holds when the field's value is one of these
+
+    def holds(self, values: dict) -> bool:
+        return values.get(self.field) in self.values
+
+
+@dataclass(frozen=True)
+class Requirement:
+    field: str
+    when: Condition | None = None
+
+    def applies(self, values: dict) -> bool:
+        return self.when is None or self.when.holds(values)
+
+
+@dataclass(frozen=True)
+class OnEnterTask:
+    task_type: str
+    due_in: timedelta
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    label: str
+    kind: str
+    order: int
+    max_stay: timedelta | None = None
+    probability: float | None = None
+    requires: tuple[Requirement, ...] = ()
+    on_enter: tuple[OnEnterTask, ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.kind == OPEN
+
+    def missing(self, values: dict) -> list[str]:
+        """Ids of the fields this stage requires that `values` leaves empty."""
+        return [r.field for r in self.requires if r.applies(values) and values.get(r.field) in (None, "")]
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: str
+    dest: str
+    roles: tuple[str, ...]
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Field:
+    id: str
+    label: str
+    type: str
+    options: tuple[Option, ...] = ()
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+
+    def option_label(self, option_id) -> str:
+        for option in self.options:
+            if option.id == option_id:
+                return option.label
+        return str(option_id)
+
+
+@dataclass(frozen=True)
+class TaskType:
+    id: str
+    label: str
+    minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class TaskRules:
+    types: tuple[TaskType, ...]
+    minutes_each: int = 3
+    result_min_length: int = 1
+    contact_kinds: tuple[Option, ...] = ()
+
+
+@dataclass(frozen=True)
+class AgendaGroup:
+    stages: tuple[str, ...]
+    sort: str = "due"
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    id: str
+    name: str
+    product: str | None
+    roles: tuple[Role, ...]
+    stages: tuple[Stage, ...]
+    transitions: tuple[Transition, ...]
+    deal_fields: tuple[Field, ...]
+    contact_fields: tuple[Field, ...]
+    tasks: TaskRules
+    agenda: tuple[AgendaGroup, ...]
+    contact_display: str | None = None
+    source: str = ""
+    _index: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        self._index.update(
+            stage={s.id: s for s in self.stages},
+            stage_folded={**{fold(s.label): s for s in self.stages}, **{fold(s.id): s for s in self.stages}},
+            role={r.id: r for r in self.roles},
+            deal_field={f.id: f for f in self.deal_fields},
+            contact_field={f.id: f for f in self.contact_fields},
+            task_type={t.id: t for t in self.tasks.types},
+        )
+
+    @property
+    def initial(self) -> Stage:
+        return self.stages[0]
+
+    def stage(self, stage_id: str) -> Stage:
+        return self._index["stage"][stage_id]
+
+    def find_stage(self, typed: str) -> Stage | None:
+        """A stage by id or label, as a person types it."""
+        return self._index["stage_folded"].get(fold(typed))
+
+    def role(self, role_id: str) -> Role:
+        return self._index["role"][role_id]
+
+    def deal_field(self, field_id: str) -> Field | None:
+        return self._index["deal_field"].get(field_id)
+
+    def contact_field(self, field_id: str) -> Field | None:
+        return self._index["contact_field"].get(field_id)
+
+    def task_type(self, type_id: str) -> TaskType | None:
+        return self._index["task_type"].get(type_id)
+
+    def transitions_from(self, stage_id: str) -> list[Transition]:
+        return [t for t in self.transitions if t.source == stage_id]
+
+    def field_labels(self, field_ids) -> list[str]:
+        return [self.deal_field(f).label if self.deal_field(f) else f for f in field_ids]
+
+    def role_labels(self, role_ids) -> list[str]:
+        return [self.role(r).label for r in role_ids]
+
+
+def _requirement(raw) -> Requirement:
+    if isinstance(raw, str):
+        return Requirement(raw)
+    when = raw.get("when")
+    condition = None
+    if when:
+        values = tuple(when["in"]) if "in" in when else (when["equals"],)
+        condition = Condition(when["field"], values)
+    return Requirement(raw["field"], condition)
+
+
+def _field(raw: dict) -> Field:
+    return Field(
+        id=raw["id"], label=raw["label"], type=raw["type"],
+        options=tuple(Option(o["id"], o["label"]) for o in raw.get("options", ())),
+        required=raw.get("required", False), min=raw.get("min"), max=raw.get("max"),
+    )
+
+
+def expand_sources(raw_from, stages: list[dict], dest: str) -> list[str]:
+    """`from` as written (an id, a list, or "*" for every open stage) → stage ids."""
+    if raw_from == ANY_OPEN:
+        return [s["id"] for s in stages if s.get("kind") == OPEN and s["id"] != dest]
+    return [raw_from] if isinstance(raw_from, str) else list(raw_from)
+
+
+def build(data: dict, source: str = "") -> Pipeline:
+    """Turn plain data that passed schema and lint into the immutable model."""
+    stages = tuple(
+        Stage(
+            id=s["id"], label=s["label"], kind=s["kind"], order=i + 1,
+            max_stay=parse_duration(s["max_stay"]) if "max_stay" in s else None,
+            probability=s.get("probability"),
+            requires=tuple(_requirement(r) for r in s.get("requires", ())),
+            on_enter=tuple(OnEnterTask(t["task"], parse_duration(t.get("due_in", "1d")), t.get("text"))
+                           for t in s.get("on_enter", ())),
+        )
+        for i, s in enumerate(data["stages"])
+    )
+    transitions = tuple(
+        Transition(src, t["to"], tuple(t["roles"]), t.get("label"))
+        for t in data["transitions"]
+        for src in expand_sources(t["from"], data["stages"], t["to"])
+    )
+    raw_tasks = data.get("tasks") or {"types": []}
+    tasks = TaskRules(
+        types=tuple(TaskType(t["id"], t["label"], t.get("minutes")) for t in raw_tasks["types"]),
+        minutes_each=raw_tasks.get("minutes_each", 3),
+        result_min_length=raw_tasks.get("result_min_length", 1),
+        contact_kinds=tuple(Option(o["id"], o["label"]) for o in raw_tasks.get("contact_kinds", ())),
+    )
+    return Pipeline(
+        id=data["id"], name=data["name"], product=data.get("product"),
+        roles=tuple(Role(r["id"], r["label"], r.get("reopen", False)) for r in data["roles"]),
+        stages=stages, transitions=transitions,
+        deal_fields=tuple(_field(f) for f in data["fields"]["deal"]),
+        contact_fields=tuple(_field(f) for f in data["fields"].get("contact", ())),
+        tasks=tasks,
+        agenda=tuple(AgendaGroup(tuple(g["stages"]), g.get("sort", "due")) for g in data.get("agenda", ())),
+        contact_display=data.get("contact_display"),
+        source=source,
+    )

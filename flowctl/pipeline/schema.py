@@ -1,0 +1,69 @@
+"""Check a loaded document against the pipeline JSON Schema (draft 2020-12)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+
+from flowctl import messages as M
+from flowctl.pipeline.loader import Document
+from flowctl.pipeline.problems import Problem
+
+
+@cache
+def load_schema(name: str) -> dict:
+    return json.loads(resources.files("flowctl.schemas").joinpath(name).read_text("utf-8"))
+
+
+@cache
+def _validator(name: str):
+    from jsonschema import Draft202012Validator  # slow to import: only when a file is validated
+
+    return Draft202012Validator(load_schema(name))
+
+
+def _deepest(error):
+    """For oneOf/anyOf, the branch error that went furthest into the document."""
+    from jsonschema.exceptions import best_match
+
+    while error.context:
+        error = best_match(error.context)
+    return error
+
+
+def _describe(error) -> tuple[tuple, str, bool]:
+    """(path, message, points at key?) for one jsonschema error."""
+    path = tuple(error.absolute_path)
+    v = error.validator
+    if v == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        key = extra[0]
+        return path + (key,), M.text("schema_unknown_key", key=key, hint=M.did_you_mean(key, allowed)), True
+    if v == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return path, M.text("schema_missing_key", key=missing), False
+    if v == "enum":
+        return path, M.text("schema_enum", value=error.instance, allowed=", ".join(map(str, error.validator_value)),
+                            hint=M.did_you_mean(str(error.instance), [str(a) for a in error.validator_value])), False
+    if v == "pattern" and error.schema.get("pattern", "").startswith("^[a-z]"):
+        return path, M.text("schema_bad_id", value=error.instance), False
+    if v == "pattern" and "mhd" in error.schema.get("pattern", ""):
+        return path, M.text("schema_bad_duration", value=error.instance), False
+    if v == "const":
+        return path, M.text("schema_const", value=error.instance, expected=error.validator_value), False
+    if v == "type":
+        return path, M.text("schema_type", value=error.instance, expected=error.validator_value), False
+    if v == "not" and "required" in error.validator_value:
+        return path + ("options",), M.text("schema_options_not_enum"), True
+    return path, error.message, False
+
+
+def check(doc: Document, schema_name: str = "pipeline.schema.json") -> list[Problem]:
+    problems = []
+    for error in _validator(schema_name).iter_errors(doc.data):
+        path, message, key = _describe(_deepest(error))
+        problems.append(doc.problem(path, "schema", message, key=key))
+    return sorted(problems, key=lambda p: (p.line, p.column))
+

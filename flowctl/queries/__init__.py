@@ -1,0 +1,1 @@
+"""Read-only questions asked of a pipeline or a store."""
