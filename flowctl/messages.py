@@ -86,8 +86,8 @@ RULE_SUMMARIES: dict[str, str] = {
 }
 
 
-def text(key: str, **kwargs) -> str:
-    return TEXTS[key].format(**kwargs)
+def text(message_id: str, /, **kwargs) -> str:
+    return TEXTS[message_id].format(**kwargs)
 
 
 def rule_summary(rule_id: str) -> str:

@@ -113,4 +113,7 @@ def diagram(pipeline: Pipeline, fmt: str) -> str:
         if not stage.is_open:
             graph.set_node_style(stage.id, stage.kind)
     drawn = graph.get_graph()
-    return drawn.source if hasattr(drawn, "source") else drawn.draw(None)
+    if fmt == "dot":
+        return drawn.source
+    # transitions writes the title as bare front matter, which Mermaid ignores; make it a `title:` key
+    return drawn.draw(None).replace(f"---\n{pipeline.name}\n---", f"---\ntitle: {pipeline.name}\n---", 1)

@@ -1,0 +1,52 @@
+"""`flowctl graph`: the pipeline drawn by transitions' diagram support, accepted by Mermaid itself."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+MERMAID_DIR = Path(__file__).parent / "mermaid"
+
+
+def test_mermaid_has_russian_labels_and_closed_stages_marked(cli, krovlya):
+    result = cli("graph", "krovlya", "--format", "mermaid")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert out.startswith("---\ntitle: Кровля\n---\nstateDiagram-v2")
+    assert 'state "ОБЪЕМЫ У ТУРАЛА" as volumes' in out
+    assert 'state "УСПЕШНО РЕАЛИЗОВАНО ✔" as won' in out and "Class won s_won" in out
+    assert 'state "ЗАКРЫТО И НЕ РЕАЛИЗОВАНО ✘" as lost' in out and "Class lost s_lost" in out
+    assert "volumes --> proposal_ready: Инженер" in out  # M1
+    assert out.count("-->") == len(krovlya.transitions) + 1  # every move, plus [*] --> initial
+
+
+def test_dot_is_graphviz_source(cli):
+    result = cli("graph", "krovlya", "--format", "dot")
+    assert result.exit_code == 0
+    assert result.stdout.startswith('digraph "Кровля" {')
+    assert 'volumes -> estimate_ready [label="Инженер"]' in result.stdout
+
+
+def test_unknown_graph_format_is_usage_error(cli):
+    result = cli("graph", "krovlya", "--format", "png")
+    assert result.exit_code == 2 and "mermaid or dot" in result.stderr
+
+
+@pytest.mark.skipif(not (MERMAID_DIR / "node_modules" / "mermaid").is_dir() or not shutil.which("node"),
+                    reason="Mermaid's parser is not installed (.ci/run installs it with npm)")
+def test_mermaid_accepts_the_diagram(cli, krovlya, tmp_path):
+    diagram = tmp_path / "krovlya.mmd"
+    diagram.write_text(cli("graph", "krovlya").stdout, "utf-8")
+    parsed = subprocess.run(["node", str(MERMAID_DIR / "parse.mjs"), str(diagram)],
+                            capture_output=True, text=True, timeout=120)
+    assert parsed.returncode == 0, parsed.stderr
+    understood = json.loads(parsed.stdout)
+    assert {sid: s["labels"][0] for sid, s in understood["states"].items() if sid in krovlya._index["stage"]} == {
+        s.id: s.label + {"won": " ✔", "lost": " ✘"}.get(s.kind, "") for s in krovlya.stages}
+    assert understood["states"]["won"]["classes"] == ["s_won"]
+    moves = {(a, b) for a, b in understood["relations"]}
+    assert moves >= {(t.source, t.dest) for t in krovlya.transitions}

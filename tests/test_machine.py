@@ -1,0 +1,61 @@
+"""The compiled state machine: one per pipeline, role and required-field checks as its conditions."""
+
+from __future__ import annotations
+
+import pytest
+
+from flowctl.errors import NotPermitted, RuleRefused
+from flowctl.pipeline.machine import PipelineMachine
+
+
+@pytest.fixture(scope="module")
+def machine(krovlya):
+    return PipelineMachine(krovlya)
+
+
+def test_m1_manager_refused_s4_to_s5_and_told_who_may(machine):
+    with pytest.raises(NotPermitted) as refused:
+        machine.move("volumes", "proposal_ready", {"manager"}, {"budget": "350000"})
+    assert "only Инженер may move" in refused.value.message
+    assert "you are Менеджер ОП" in refused.value.message
+
+
+def test_m1_engineer_moves_s4_to_s5_and_s5b(machine):
+    assert machine.move("volumes", "proposal_ready", {"engineer"}, {"budget": "1"}) == "proposal_ready"
+    assert machine.move("volumes", "estimate_ready", {"engineer"}, {"budget": "1"}) == "estimate_ready"
+
+
+def test_m2_engineer_may_not_make_manager_moves(machine):
+    with pytest.raises(NotPermitted):
+        machine.move("new_lead", "in_work", {"engineer"}, {})
+
+
+def test_skipping_stages_is_refused_with_targets(machine):
+    with pytest.raises(RuleRefused) as refused:
+        machine.move("new_lead", "volumes", {"manager"}, {})
+    assert "from «НОВЫЙ ЛИД» you can go to: «ОП ВЗЯЛ В РАБОТУ», «ЗАКРЫТО И НЕ РЕАЛИЗОВАНО»" in refused.value.message
+
+
+def test_q5_missing_budget_named_by_label(machine):
+    with pytest.raises(RuleRefused) as refused:
+        machine.move("volumes", "proposal_ready", {"engineer"}, {})
+    assert refused.value.message == "«КП ГОТОВО» needs: Бюджет"
+
+
+def test_q6_lost_needs_reason(machine):
+    with pytest.raises(RuleRefused, match="Причина отказа"):
+        machine.move("hot", "lost", {"manager"}, {})
+    assert machine.move("hot", "lost", {"manager"}, {"lost_reason": "bought_elsewhere"}) == "lost"
+
+
+def test_reopen_only_by_head(machine):
+    with pytest.raises(NotPermitted):
+        machine.move("lost", "in_work", {"manager"}, {})
+    assert machine.move("lost", "in_work", {"head"}, {}) == "in_work"
+
+
+def test_one_machine_many_deals(machine):
+    """The machine holds no deal: the same instance answers for deals in different stages."""
+    assert machine.move("new_lead", "in_work", {"manager"}, {}) == "in_work"
+    assert machine.move("in_work", "lost", {"manager"}, {"lost_reason": "other"}) == "lost"
+    assert machine._machine.models == []
