@@ -1,14 +1,22 @@
-"""Where the pipelines live: the workspace's `pipelines/` folder, else the ones flowctl ships."""
+"""The workspace: flowctl.yaml (found from the current directory upward), its pipelines, team and time zone.
+
+Without a workspace, read-only pipeline commands fall back to the pipelines flowctl ships.
+"""
 
 from __future__ import annotations
 
+import getpass
+import os
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from flowctl import messages as M
-from flowctl.errors import NotFound
+from flowctl.errors import ConfigError, NotFound, NotPermitted
 
+CONFIG_NAME = "flowctl.yaml"
 PIPELINES_DIR = "pipelines"
+DEFAULT_STORE = "flowctl.db"
 
 
 def shipped_pipelines_dir() -> Path:
@@ -16,8 +24,15 @@ def shipped_pipelines_dir() -> Path:
 
 
 def workspace_pipeline_files(cwd: Path | None = None) -> list[Path]:
-    folder = (cwd or Path.cwd()) / PIPELINES_DIR
-    return sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")) if folder.is_dir() else []
+    """The pipeline files of the workspace around `cwd` (or of `cwd/pipelines` when there is none)."""
+    config = find_config(cwd or Path.cwd())
+    if config:
+        return load(config).pipeline_paths
+    return _yaml_files((cwd or Path.cwd()) / PIPELINES_DIR)
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
 
 
 def pipeline_file(name: str, cwd: Path | None = None) -> Path:
@@ -25,8 +40,104 @@ def pipeline_file(name: str, cwd: Path | None = None) -> Path:
     as_path = Path(name)
     if as_path.suffix in (".yaml", ".yml") and as_path.is_file():
         return as_path
-    candidates = workspace_pipeline_files(cwd) + sorted(shipped_pipelines_dir().glob("*.yaml"))
+    candidates = workspace_pipeline_files(cwd) + _yaml_files(shipped_pipelines_dir())
     for path in candidates:
         if path.stem == name:
             return path
     raise NotFound(M.text("pipeline_unknown", name=name, hint=M.did_you_mean(name, {p.stem for p in candidates})))
+
+
+def find_config(start: Path) -> Path | None:
+    for folder in (start, *start.resolve().parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class Member:
+    login: str
+    name: str
+    roles: frozenset[str]
+
+
+@dataclass
+class Workspace:
+    root: Path
+    config_path: Path | None
+    store: str
+    pipeline_paths: list[Path]
+    timezone: str
+    team: dict[str, Member]
+    _pipelines: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def tz(self):
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.timezone)
+
+    def pipelines(self) -> dict:
+        """Every pipeline of the workspace by id, compiled once per process."""
+        if not self._pipelines:
+            from flowctl.pipeline.compile import compile_cached
+
+            for path in self.pipeline_paths:
+                pipeline = compile_cached(path)
+                self._pipelines[pipeline.id] = pipeline
+        return self._pipelines
+
+    def pipeline(self, pipeline_id: str):
+        pipelines = self.pipelines()
+        if pipeline_id not in pipelines:
+            raise NotFound(M.text("pipeline_unknown", name=pipeline_id,
+                                  hint=M.did_you_mean(pipeline_id, pipelines)))
+        return pipelines[pipeline_id]
+
+    def default_pipeline(self):
+        return next(iter(self.pipelines().values()))
+
+    def member(self, login: str | None) -> Member:
+        """The acting user: --as, else FLOWCTL_USER (both arrive here as `login`), else the OS login."""
+        login = login or _os_login()
+        found = self.team.get(login) or next((m for m in self.team.values() if m.login.lower() == login.lower()), None)
+        if not found:
+            raise NotPermitted(M.text("not_in_team", login=login, config=self.config_path or CONFIG_NAME))
+        return found
+
+
+def _os_login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "")
+
+
+def load(config_path: Path, store_override: str | None = None) -> Workspace:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from flowctl.pipeline.compile import check_config
+
+    doc = check_config(config_path, "workspace.schema.json")
+    data = doc.data
+    root = config_path.parent
+    paths: list[Path] = []
+    for entry in data.get("pipelines", [PIPELINES_DIR]):
+        target = root / entry
+        paths += _yaml_files(target) if target.is_dir() else [target]
+    try:
+        ZoneInfo(data.get("timezone", "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        line, col = doc.position(("timezone",))
+        raise ConfigError(f"{config_path}:{line}:{col}: {M.text('bad_timezone', tz=data.get('timezone'))}")
+    store = store_override or str(root / data.get("store", DEFAULT_STORE))
+    team = {m["login"]: Member(m["login"], m["name"], frozenset(m["roles"])) for m in data["team"]}
+    return Workspace(root, config_path, store, paths, data.get("timezone", "UTC"), team)
+
+
+def open_workspace(cwd: Path | None = None, store_override: str | None = None) -> Workspace:
+    config = find_config(cwd or Path.cwd())
+    if not config:
+        raise ConfigError(M.text("no_workspace", name=CONFIG_NAME))
+    return load(config, store_override)

@@ -249,11 +249,11 @@ def _dead_ends(doc):
 @rule("closed-exit-not-reopen", "error")
 def _closed_exits(doc):
     kinds = _kinds(doc)
-    reopeners = {r["id"] for r in doc.data["roles"] if r.get("reopen")}
+    roles = {r["id"]: r for r in doc.data["roles"]}
     for i, t in enumerate(doc.data["transitions"]):
         closed = [(p, s) for p, s in _sources(doc, i) if kinds.get(s) in ("won", "lost")]
         for ri, role_id in enumerate(t["roles"]):
-            if closed and role_id not in reopeners:
+            if closed and role_id in roles and not roles[role_id].get("reopen"):  # unknown: unknown-role says so
                 yield _problem(doc, ("transitions", i, "roles", ri), "closed-exit-not-reopen", "lint_closed_exit",
                                role=role_id, stage=closed[0][1])
 
@@ -327,6 +327,10 @@ def _texts(doc) -> Iterator[tuple[tuple, str]]:
     for i, t in enumerate(data["transitions"]):
         if "label" in t:
             yield ("transitions", i, "label"), t["label"]
+    for si, stage in enumerate(data["stages"]):
+        for ti, task in enumerate(stage.get("on_enter", [])):
+            if "text" in task:
+                yield ("stages", si, "on_enter", ti, "text"), task["text"]
 
 
 @rule("mixed-script", "warning")

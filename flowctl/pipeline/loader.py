@@ -83,9 +83,11 @@ class _Builder:
         return self.constructor.construct_object(node)
 
     def _mapping(self, node, path: YamlPath, depth: int) -> dict:
-        self.constructor.flatten_mapping(node)  # resolves `<<: *anchor` merges
+        own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
+        self.constructor.flatten_mapping(node)  # resolves `<<: *anchor`; merged pairs come first
+        merged = len(node.value) - own
         result: dict = {}
-        for key_node, value_node in node.value:
+        for index, (key_node, value_node) in enumerate(node.value):
             if not isinstance(key_node, yaml.ScalarNode):
                 line, col = _mark(key_node)
                 raise ProblemsFound([Problem(self.doc.path, line, col, "error", "yaml-syntax",
@@ -94,13 +96,16 @@ class _Builder:
             if not isinstance(key, str):
                 key = str(key)
             child = path + (key,)
-            if key in result:
+            written_here = index >= merged  # a key written in this mapping may override a merged one, once
+            if key in result and written_here and child in self.doc.key_positions:
                 line, col = _mark(key_node)
                 first = self.doc.key_positions[child]
                 raise ProblemsFound([Problem(self.doc.path, line, col, "error", "yaml-duplicate-key",
                                              M.text("yaml_duplicate_key", key=key, line=first[0]),
                                              format_yaml_path(child))])
-            self.doc.key_positions[child] = _mark(key_node)
+            if written_here:
+                self.doc.key_positions[child] = _mark(key_node)
+                self.doc.positions.pop(child, None)  # the value written here, not the merged one, is pointed at
             result[key] = self.build(value_node, child, depth + 1)
         return result
 
@@ -138,7 +143,8 @@ def decode(raw: bytes, path: str) -> str:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        col = len(raw[line_start:exc.start].decode("utf-8", errors="replace")) + 1  # characters, like YAML marks
         raise ProblemsFound([Problem(path, line, col, "error", "yaml-encoding", M.text("not_utf8", byte=raw[exc.start]))])
     return text.removeprefix("\ufeff")
 

@@ -209,8 +209,8 @@ def _field(raw: dict) -> Field:
 def expand_sources(raw_from, stages: list[dict], dest: str) -> list[str]:
     """`from` as written (an id, a list, or "*" for every open stage) → stage ids."""
     if raw_from == ANY_OPEN:
-        return [s["id"] for s in stages if s.get("kind") == OPEN and s["id"] != dest]
-    return [raw_from] if isinstance(raw_from, str) else list(raw_from)
+        return list(dict.fromkeys(s["id"] for s in stages if s.get("kind") == OPEN and s["id"] != dest))
+    return [raw_from] if isinstance(raw_from, str) else list(dict.fromkeys(raw_from))
 
 
 def build(data: dict, source: str = "") -> Pipeline:

@@ -32,15 +32,18 @@ def _deepest(error):
     return error
 
 
-def _describe(error) -> tuple[tuple, str, bool]:
-    """(path, message, points at key?) for one jsonschema error."""
+def _describe(error) -> list[tuple[tuple, str, bool]]:
+    """(path, message, points at key?) for one jsonschema error; one per unknown key."""
     path = tuple(error.absolute_path)
     v = error.validator
     if v == "additionalProperties":
         allowed = list(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed))
-        key = extra[0]
-        return path + (key,), M.text("schema_unknown_key", key=key, hint=M.did_you_mean(key, allowed)), True
+        return [(path + (key,), M.text("schema_unknown_key", key=key, hint=M.did_you_mean(key, allowed)), True)
+                for key in error.instance if key not in allowed]
+    return [_describe_one(error, path, v)]
+
+
+def _describe_one(error, path: tuple, v: str) -> tuple[tuple, str, bool]:
     if v == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return path, M.text("schema_missing_key", key=missing), False
@@ -63,7 +66,7 @@ def _describe(error) -> tuple[tuple, str, bool]:
 def check(doc: Document, schema_name: str = "pipeline.schema.json") -> list[Problem]:
     problems = []
     for error in _validator(schema_name).iter_errors(doc.data):
-        path, message, key = _describe(_deepest(error))
-        problems.append(doc.problem(path, "schema", message, key=key))
+        for path, message, key in _describe(_deepest(error)):
+            problems.append(doc.problem(path, "schema", message, key=key))
     return sorted(problems, key=lambda p: (p.line, p.column))
 

@@ -1,0 +1,157 @@
+"""The Store contract: what services may ask of a store, whatever the backend.
+
+Rows are plain dataclasses; field values are stored as JSON-ready values
+(money as exact decimal strings, dates as ISO strings, times as UTC ISO
+strings ending in Z). A mutating command runs inside one `transaction()`:
+it applies completely or not at all. The history (`events`) is append-only:
+the contract has no way to edit or delete an event.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Contact:
+    id: int | None
+    fields: dict
+    created_at: str
+
+
+@dataclass
+class Deal:
+    id: int | None
+    pipeline: str
+    stage: str
+    fields: dict
+    contact_id: int | None
+    created_at: str
+    stage_since: str  # when the deal entered its current stage (hygiene limits, velocity)
+    updated_at: str
+
+    @property
+    def responsible(self) -> str | None:
+        return self.fields.get("responsible")
+
+    @property
+    def budget(self) -> str | None:
+        return self.fields.get("budget")
+
+
+@dataclass
+class Task:
+    id: int | None
+    deal_id: int
+    type: str
+    due: str
+    responsible: str
+    text: str
+    status: str  # open | done | cancelled
+    created_at: str
+    created_by: str
+    stage: str | None = None  # the stage whose on_enter created it, if any
+    result: str | None = None
+    contact_kind: str | None = None
+    done_at: str | None = None
+
+
+@dataclass
+class Event:
+    id: int | None
+    at: str
+    actor: str
+    kind: str  # deal.created, deal.stage, deal.field, contact.created, contact.field, task.*
+    deal_id: int | None = None
+    contact_id: int | None = None
+    task_id: int | None = None
+    data: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DealQuery:
+    pipeline: str | None = None
+    stages: tuple[str, ...] = ()
+    responsible: str | None = None
+    contact_id: int | None = None
+    sort: str = "id"  # id | budget | lead_date | stage_since | updated
+    descending: bool = False
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    deal_ids: tuple[int, ...] = ()
+    responsible: str | None = None
+    status: str | None = "open"
+    due_before: str | None = None  # UTC ISO; tasks due strictly before
+    due_from: str | None = None  # UTC ISO; tasks due at or after
+    limit: int | None = None
+
+
+class Store(ABC):
+    """One interface, several backends (SQLite, JSON file; a server database later)."""
+
+    location: str
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """Everything written inside commits together, or nothing does."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # contacts
+    @abstractmethod
+    def add_contact(self, contact: Contact) -> int: ...
+    @abstractmethod
+    def get_contact(self, contact_id: int) -> Contact | None: ...
+    @abstractmethod
+    def update_contact(self, contact: Contact) -> None: ...
+    @abstractmethod
+    def list_contacts(self) -> list[Contact]: ...
+
+    # deals
+    @abstractmethod
+    def add_deal(self, deal: Deal) -> int: ...
+    @abstractmethod
+    def get_deal(self, deal_id: int) -> Deal | None: ...
+    @abstractmethod
+    def update_deal(self, deal: Deal) -> None: ...
+    @abstractmethod
+    def list_deals(self, query: DealQuery) -> list[Deal]: ...
+
+    # tasks
+    @abstractmethod
+    def add_task(self, task: Task) -> int: ...
+    @abstractmethod
+    def get_task(self, task_id: int) -> Task | None: ...
+    @abstractmethod
+    def update_task(self, task: Task) -> None: ...
+    @abstractmethod
+    def list_tasks(self, query: TaskQuery) -> list[Task]: ...
+
+    # history: append and read, never edit
+    @abstractmethod
+    def add_event(self, event: Event) -> int: ...
+    @abstractmethod
+    def events(self, deal_id: int | None = None, contact_id: int | None = None) -> list[Event]: ...
+
+
+def deal_sort_key(sort: str):
+    """The order `list_deals` returns, shared by backends that sort in Python."""
+    from decimal import Decimal
+
+    keys = {
+        "id": lambda d: d.id,
+        "budget": lambda d: (Decimal(d.budget) if d.budget else Decimal(-1), d.id),
+        "lead_date": lambda d: (d.fields.get("lead_date") or "", d.id),
+        "stage_since": lambda d: (d.stage_since, d.id),
+        "updated": lambda d: (d.updated_at, d.id),
+    }
+    return keys[sort]
+
+
+DEAL_SORTS = ("id", "budget", "lead_date", "stage_since", "updated")

@@ -1,0 +1,210 @@
+"""A JSON file store, for teams that want their data in git.
+
+One human-readable file with sorted keys (so it diffs well). Every mutating
+command holds an exclusive lock on `<file>.lock`, re-reads the file, and
+writes the whole new state to a temporary file that is fsynced and renamed
+over the old one: a reader sees the old file or the new one, never half of
+one, and two commands at once never lose either's write.
+"""
+
+from __future__ import annotations
+
+import copy
+import fcntl
+import json
+import os
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, fields as dataclass_fields
+from pathlib import Path
+
+from flowctl import messages as M
+from flowctl.errors import StoreError
+from flowctl.store.base import Contact, Deal, DealQuery, Event, Store, Task, TaskQuery, deal_sort_key
+
+FORMAT = "flowctl-store"
+VERSION = 1
+LOCK_TIMEOUT_S = 5.0
+TABLES = ("contacts", "deals", "tasks")
+
+
+def _empty() -> dict:
+    return {"format": FORMAT, "version": VERSION, "next_id": {t: 1 for t in TABLES + ("events",)},
+            "contacts": {}, "deals": {}, "tasks": {}, "events": []}
+
+
+def _row(cls, data: dict):
+    names = {f.name for f in dataclass_fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+class JsonFileStore(Store):
+    def __init__(self, path: str):
+        self.location = path
+        self._path = Path(path)
+        self._data: dict | None = None
+        self._in_transaction = False
+        if not self._path.exists():
+            with self.transaction():
+                pass  # creates the file, so that an empty store is a real, valid file
+        else:
+            self._load()
+
+    # file handling -----------------------------------------------------------------------
+    def _load(self) -> dict:
+        try:
+            data = json.loads(self._path.read_text("utf-8")) if self._path.exists() else _empty()
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise StoreError(M.text("store_damaged", store=self.location, reason=str(error))) from error
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise StoreError(M.text("store_damaged", store=self.location, reason="not a flowctl store file"))
+        if data.get("version", 0) > VERSION:
+            raise StoreError(M.text("store_too_new", store=self.location, version=data.get("version")))
+        self._data = data
+        return data
+
+    def _write(self, data: dict) -> None:
+        text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+        folder = self._path.parent
+        fd, tmp = tempfile.mkstemp(prefix=f".{self._path.name}.", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self._path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # the rename itself survives a crash
+        finally:
+            os.close(dir_fd)
+
+    @contextmanager
+    def _lock(self):
+        lock_path = self._path.with_name(self._path.name + ".lock")
+        with open(lock_path, "a") as lock:
+            deadline = time.monotonic() + LOCK_TIMEOUT_S
+            while True:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise StoreError(M.text("store_busy", store=self.location))
+                    time.sleep(0.01)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    @contextmanager
+    def transaction(self):
+        if self._in_transaction:
+            yield
+            return
+        with self._lock():
+            before = self._load()
+            self._data = copy.deepcopy(before)
+            self._in_transaction = True
+            try:
+                yield
+                self._write(self._data)
+            except BaseException:
+                self._data = before
+                raise
+            finally:
+                self._in_transaction = False
+
+    def close(self) -> None:
+        self._data = None
+
+    @property
+    def _state(self) -> dict:
+        return self._data if self._data is not None else self._load()
+
+    def _insert(self, table: str, row) -> int:
+        state = self._state
+        row.id = state["next_id"][table]
+        state["next_id"][table] += 1
+        if table == "events":
+            state["events"].append(asdict(row))
+        else:
+            state[table][str(row.id)] = asdict(row)
+        return row.id
+
+    def _get(self, table: str, cls, row_id: int):
+        data = self._state[table].get(str(row_id))
+        return _row(cls, data) if data else None
+
+    def _replace(self, table: str, row) -> None:
+        self._state[table][str(row.id)] = asdict(row)
+
+    # contacts ---------------------------------------------------------------------------
+    def add_contact(self, contact: Contact) -> int:
+        return self._insert("contacts", contact)
+
+    def get_contact(self, contact_id: int) -> Contact | None:
+        return self._get("contacts", Contact, contact_id)
+
+    def update_contact(self, contact: Contact) -> None:
+        self._replace("contacts", contact)
+
+    def list_contacts(self) -> list[Contact]:
+        return sorted((_row(Contact, c) for c in self._state["contacts"].values()), key=lambda c: c.id)
+
+    # deals ------------------------------------------------------------------------------
+    def add_deal(self, deal: Deal) -> int:
+        return self._insert("deals", deal)
+
+    def get_deal(self, deal_id: int) -> Deal | None:
+        return self._get("deals", Deal, deal_id)
+
+    def update_deal(self, deal: Deal) -> None:
+        self._replace("deals", deal)
+
+    def list_deals(self, query: DealQuery) -> list[Deal]:
+        deals = [
+            d for d in (_row(Deal, raw) for raw in self._state["deals"].values())
+            if (not query.pipeline or d.pipeline == query.pipeline)
+            and (not query.stages or d.stage in query.stages)
+            and (not query.responsible or d.responsible == query.responsible)
+            and (query.contact_id is None or d.contact_id == query.contact_id)
+        ]
+        deals.sort(key=deal_sort_key(query.sort), reverse=query.descending)
+        return deals[: query.limit] if query.limit is not None else deals
+
+    # tasks ------------------------------------------------------------------------------
+    def add_task(self, task: Task) -> int:
+        return self._insert("tasks", task)
+
+    def get_task(self, task_id: int) -> Task | None:
+        return self._get("tasks", Task, task_id)
+
+    def update_task(self, task: Task) -> None:
+        self._replace("tasks", task)
+
+    def list_tasks(self, query: TaskQuery) -> list[Task]:
+        tasks = [
+            t for t in (_row(Task, raw) for raw in self._state["tasks"].values())
+            if (not query.deal_ids or t.deal_id in query.deal_ids)
+            and (query.responsible is None or t.responsible == query.responsible)
+            and (query.status is None or t.status == query.status)
+            and (query.due_before is None or t.due < query.due_before)
+            and (query.due_from is None or t.due >= query.due_from)
+        ]
+        tasks.sort(key=lambda t: (t.due, t.id))
+        return tasks[: query.limit] if query.limit is not None else tasks
+
+    # history ----------------------------------------------------------------------------
+    def add_event(self, event: Event) -> int:
+        return self._insert("events", event)
+
+    def events(self, deal_id: int | None = None, contact_id: int | None = None) -> list[Event]:
+        return [
+            _row(Event, e) for e in self._state["events"]
+            if (deal_id is None or e["deal_id"] == deal_id) and (contact_id is None or e["contact_id"] == contact_id)
+        ]

@@ -1,0 +1,305 @@
+"""The default store: one SQLite file, WAL, foreign keys, a busy timeout, migrations on open."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from decimal import Decimal
+
+from flowctl import messages as M
+from flowctl.errors import StoreError
+from flowctl.store.base import Contact, Deal, DealQuery, Event, Store, Task, TaskQuery
+
+BUSY_TIMEOUT_MS = 5000
+
+# Each entry takes the schema from version i to i + 1; never edit a shipped one, append.
+MIGRATIONS = [
+    """
+    CREATE TABLE contacts (
+        id INTEGER PRIMARY KEY,
+        fields TEXT NOT NULL,
+        phone TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX contacts_phone ON contacts(phone);
+    CREATE TABLE deals (
+        id INTEGER PRIMARY KEY,
+        pipeline TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        contact_id INTEGER REFERENCES contacts(id),
+        responsible TEXT,
+        budget_minor INTEGER,
+        lead_date TEXT,
+        fields TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        stage_since TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX deals_stage ON deals(pipeline, stage);
+    CREATE INDEX deals_responsible ON deals(responsible, stage);
+    CREATE INDEX deals_contact ON deals(contact_id);
+    CREATE TABLE tasks (
+        id INTEGER PRIMARY KEY,
+        deal_id INTEGER NOT NULL REFERENCES deals(id),
+        type TEXT NOT NULL,
+        due TEXT NOT NULL,
+        responsible TEXT NOT NULL,
+        text TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'done', 'cancelled')),
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        stage TEXT,
+        result TEXT,
+        contact_kind TEXT,
+        done_at TEXT
+    );
+    CREATE INDEX tasks_agenda ON tasks(responsible, status, due);
+    CREATE INDEX tasks_deal ON tasks(deal_id, status);
+    CREATE INDEX tasks_due ON tasks(status, due);
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        deal_id INTEGER REFERENCES deals(id),
+        contact_id INTEGER REFERENCES contacts(id),
+        task_id INTEGER REFERENCES tasks(id),
+        data TEXT NOT NULL
+    );
+    CREATE INDEX events_deal ON events(deal_id, id);
+    CREATE INDEX events_contact ON events(contact_id, id);
+    CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END;
+    CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END;
+    """,
+]
+
+_DEAL_SORT = {
+    "id": "id", "budget": "budget_minor IS NULL, budget_minor {dir}, id", "lead_date": "lead_date {dir}, id",
+    "stage_since": "stage_since {dir}, id", "updated": "updated_at {dir}, id",
+}
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _statements(script: str):
+    """Split a migration into statements (executescript would commit the open transaction)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending.strip()
+            pending = ""
+
+
+def _minor(money: str | None) -> int | None:
+    return None if money in (None, "") else int(Decimal(money) * 100)
+
+
+class SqliteStore(Store):
+    def __init__(self, path: str):
+        self.location = path
+        self._depth = 0
+        try:
+            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")  # a deal acknowledged is a deal kept
+            self._migrate()
+        except sqlite3.Error as error:
+            raise self._error(error) from error
+
+    def _error(self, error: sqlite3.Error) -> StoreError:
+        text = str(error)
+        if "locked" in text or "busy" in text:
+            return StoreError(M.text("store_busy", store=self.location))
+        return StoreError(M.text("store_damaged", store=self.location, reason=text))
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(M.text("store_too_new", store=self.location, version=version))
+        if version == len(MIGRATIONS):
+            return
+        with self.transaction():
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in _statements(script):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def transaction(self):
+        if self._depth:  # already inside one: a nested call joins it
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")  # take the write lock now, not halfway through
+        except sqlite3.Error as error:
+            raise self._error(error) from error
+        self._depth = 1
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException as error:
+            self._db.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error):
+                raise self._error(error) from error
+            raise
+        finally:
+            self._depth = 0
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _run(self, sql: str, params=()) -> sqlite3.Cursor:
+        try:
+            return self._db.execute(sql, params)
+        except sqlite3.Error as error:
+            raise self._error(error) from error
+
+    # contacts ---------------------------------------------------------------------------
+    @staticmethod
+    def _contact(row) -> Contact:
+        return Contact(row[0], json.loads(row[1]), row[2])
+
+    def add_contact(self, contact: Contact) -> int:
+        cur = self._run("INSERT INTO contacts (fields, phone, created_at) VALUES (?, ?, ?)",
+                        (_dumps(contact.fields), contact.fields.get("phone"), contact.created_at))
+        return cur.lastrowid
+
+    def get_contact(self, contact_id: int) -> Contact | None:
+        row = self._run("SELECT id, fields, created_at FROM contacts WHERE id = ?", (contact_id,)).fetchone()
+        return self._contact(row) if row else None
+
+    def update_contact(self, contact: Contact) -> None:
+        self._run("UPDATE contacts SET fields = ?, phone = ? WHERE id = ?",
+                  (_dumps(contact.fields), contact.fields.get("phone"), contact.id))
+
+    def list_contacts(self) -> list[Contact]:
+        return [self._contact(r) for r in self._run("SELECT id, fields, created_at FROM contacts ORDER BY id")]
+
+    # deals ------------------------------------------------------------------------------
+    _DEAL_COLUMNS = "id, pipeline, stage, fields, contact_id, created_at, stage_since, updated_at"
+
+    @staticmethod
+    def _deal(row) -> Deal:
+        return Deal(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6], row[7])
+
+    @staticmethod
+    def _deal_values(deal: Deal) -> tuple:
+        return (deal.pipeline, deal.stage, deal.contact_id, deal.responsible, _minor(deal.budget),
+                deal.fields.get("lead_date"), _dumps(deal.fields), deal.created_at, deal.stage_since, deal.updated_at)
+
+    def add_deal(self, deal: Deal) -> int:
+        cur = self._run("INSERT INTO deals (pipeline, stage, contact_id, responsible, budget_minor, lead_date, fields,"
+                        " created_at, stage_since, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        self._deal_values(deal))
+        return cur.lastrowid
+
+    def get_deal(self, deal_id: int) -> Deal | None:
+        row = self._run(f"SELECT {self._DEAL_COLUMNS} FROM deals WHERE id = ?", (deal_id,)).fetchone()
+        return self._deal(row) if row else None
+
+    def update_deal(self, deal: Deal) -> None:
+        self._run("UPDATE deals SET pipeline = ?, stage = ?, contact_id = ?, responsible = ?, budget_minor = ?,"
+                  " lead_date = ?, fields = ?, created_at = ?, stage_since = ?, updated_at = ? WHERE id = ?",
+                  self._deal_values(deal) + (deal.id,))
+
+    def list_deals(self, query: DealQuery) -> list[Deal]:
+        where, params = [], []
+        if query.pipeline:
+            where.append("pipeline = ?")
+            params.append(query.pipeline)
+        if query.stages:
+            where.append(f"stage IN ({', '.join('?' * len(query.stages))})")
+            params += list(query.stages)
+        if query.responsible:
+            where.append("responsible = ?")
+            params.append(query.responsible)
+        if query.contact_id is not None:
+            where.append("contact_id = ?")
+            params.append(query.contact_id)
+        order = _DEAL_SORT[query.sort].format(dir="DESC" if query.descending else "ASC")
+        if query.sort == "id" and query.descending:
+            order = "id DESC"
+        sql = f"SELECT {self._DEAL_COLUMNS} FROM deals"
+        sql += f" WHERE {' AND '.join(where)}" if where else ""
+        sql += f" ORDER BY {order}"
+        if query.limit is not None:
+            sql += " LIMIT ?"
+            params.append(query.limit)
+        return [self._deal(r) for r in self._run(sql, params)]
+
+    # tasks ------------------------------------------------------------------------------
+    _TASK_FIELDS = ("deal_id", "type", "due", "responsible", "text", "status", "created_at", "created_by", "stage",
+                    "result", "contact_kind", "done_at")
+
+    def _task(self, row) -> Task:
+        return Task(row[0], *row[1:])
+
+    def add_task(self, task: Task) -> int:
+        values = [getattr(task, f) for f in self._TASK_FIELDS]
+        cur = self._run(f"INSERT INTO tasks ({', '.join(self._TASK_FIELDS)}) VALUES ({', '.join('?' * len(values))})",
+                        values)
+        return cur.lastrowid
+
+    def get_task(self, task_id: int) -> Task | None:
+        row = self._run(f"SELECT id, {', '.join(self._TASK_FIELDS)} FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        return self._task(row) if row else None
+
+    def update_task(self, task: Task) -> None:
+        sets = ", ".join(f"{f} = ?" for f in self._TASK_FIELDS)
+        self._run(f"UPDATE tasks SET {sets} WHERE id = ?", [getattr(task, f) for f in self._TASK_FIELDS] + [task.id])
+
+    def list_tasks(self, query: TaskQuery) -> list[Task]:
+        where, params = [], []
+        if query.deal_ids:
+            where.append(f"deal_id IN ({', '.join('?' * len(query.deal_ids))})")
+            params += list(query.deal_ids)
+        for column, value, op in (("responsible", query.responsible, "="), ("status", query.status, "="),
+                                  ("due", query.due_before, "<"), ("due", query.due_from, ">=")):
+            if value is not None:
+                where.append(f"{column} {op} ?")
+                params.append(value)
+        sql = f"SELECT id, {', '.join(self._TASK_FIELDS)} FROM tasks"
+        sql += f" WHERE {' AND '.join(where)}" if where else ""
+        sql += " ORDER BY due, id"
+        if query.limit is not None:
+            sql += " LIMIT ?"
+            params.append(query.limit)
+        return [self._task(r) for r in self._run(sql, params)]
+
+    # history ----------------------------------------------------------------------------
+    def add_event(self, event: Event) -> int:
+        cur = self._run("INSERT INTO events (at, actor, kind, deal_id, contact_id, task_id, data)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (event.at, event.actor, event.kind, event.deal_id, event.contact_id, event.task_id,
+                         _dumps(event.data)))
+        return cur.lastrowid
+
+    def events(self, deal_id: int | None = None, contact_id: int | None = None) -> list[Event]:
+        where, params = [], []
+        if deal_id is not None:
+            where.append("deal_id = ?")
+            params.append(deal_id)
+        if contact_id is not None:
+            where.append("contact_id = ?")
+            params.append(contact_id)
+        sql = "SELECT id, at, actor, kind, deal_id, contact_id, task_id, data FROM events"
+        sql += f" WHERE {' AND '.join(where)}" if where else ""
+        rows = self._run(sql + " ORDER BY id", params)
+        return [Event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7])) for r in rows]
+
+    def integrity_check(self) -> str:
+        return self._run("PRAGMA integrity_check").fetchone()[0]
