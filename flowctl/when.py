@@ -104,7 +104,7 @@ def _parse(s: str, typed: str, now: datetime, tz: ZoneInfo, default_time: time) 
         day_text, clock = m["day"], _time(typed, m["hour"], m["minute"])
     else:
         day_text, clock = s, default_time
-    day = _day(day_text, today, typed) if day_text else today
+    day = today if day_text is None else _day(day_text, today, typed)  # a bare time is today
     if day is None:
         raise _refusal("when_unknown", typed)
     # fold=0: zoneinfo picks the offset for a local time skipped or repeated by DST.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from flowctl import __version__
-from flowctl.cli import pipeline, validate
+from flowctl.cli import contact, deal, init, pipeline, task, validate
 from flowctl.cli.common import new_app, options
 
 app = new_app("flowctl: a sales pipeline declared in YAML and enforced.")
@@ -31,9 +31,13 @@ def main_options(
     opts.store, opts.acting_user, opts.traceback = store, acting_user, traceback
 
 
+app.command("init")(init.init)
 app.command("validate")(validate.validate)
 app.add_typer(pipeline.app, name="pipeline")
 app.command("graph")(pipeline.graph)
+app.add_typer(contact.app, name="contact")
+app.add_typer(deal.app, name="deal")
+app.add_typer(task.app, name="task")
 
 
 def main() -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+from dataclasses import replace
 from pathlib import Path
 
 from flowctl import messages as M
@@ -31,3 +35,52 @@ def compile_file(path: str | Path) -> Pipeline:
         first = errors[0] if errors else problems[0]
         raise ConfigError(f"{first.path}:{first.line}:{first.column}: {first.message} [{first.rule}]")
     return build(doc.data, str(path))
+
+
+def check_config(path: str | Path, schema_name: str) -> loader.Document:
+    """A schema-valid document of any flowctl config file, or ConfigError naming the first problem."""
+    try:
+        doc = loader.load_file(path)
+    except ProblemsFound as found:
+        problems = found.problems
+    else:
+        problems = schema.check(doc, schema_name)
+        if not problems:
+            return doc
+    first = problems[0]
+    raise ConfigError(f"{first.path}:{first.line}:{first.column}: {first.message} [{first.rule}]")
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "flowctl" / "pipelines"
+
+
+def compile_cached(path: str | Path) -> Pipeline:
+    """compile_file, remembered by the file's content hash: an unchanged pipeline is not re-validated.
+
+    Everyday commands pay for a pickle load instead of YAML + JSON Schema + lint (which also keeps
+    yaml and jsonschema out of their start-up). The cache is only an optimisation: any failure to
+    read or write it falls back to compiling.
+    """
+    from flowctl import __version__
+
+    raw = Path(path).read_bytes()
+    digest = hashlib.sha256(raw + __version__.encode()).hexdigest()
+    cached = _cache_dir() / f"{digest}.pickle"
+    try:
+        with open(cached, "rb") as handle:
+            pipeline = pickle.load(handle)
+        if isinstance(pipeline, Pipeline):
+            return replace(pipeline, source=str(path))
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+        pass
+    pipeline = compile_file(path)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(pipeline))
+        os.replace(tmp, cached)
+    except OSError:
+        pass
+    return pipeline

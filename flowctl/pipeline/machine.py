@@ -17,7 +17,7 @@ from transitions import Machine
 
 from flowctl import messages as M
 from flowctl.errors import NotPermitted, RuleRefused
-from flowctl.pipeline.model import Pipeline, Transition
+from flowctl.pipeline.model import DealFacts, Pipeline, Transition
 
 
 @dataclass
@@ -25,16 +25,25 @@ class MoveAttempt:
     state: str
     roles: frozenset[str]
     values: dict
-    refused_roles: bool = False
+    facts: DealFacts
     missing: list[str] = field(default_factory=list)
+    unmet: list[str] = field(default_factory=list)
 
 
 def _role_allowed(transition: Transition, event) -> bool:
+    return bool(event.model.roles & set(transition.roles))
+
+
+_CONDITIONS = {
+    "contact_made": lambda facts: facts.contact_made,
+    "tasks_done": lambda facts: facts.open_tasks == 0,
+}
+
+
+def _conditions_met(transition: Transition, event) -> bool:
     attempt: MoveAttempt = event.model
-    if attempt.roles & set(transition.roles):
-        return True
-    attempt.refused_roles = True
-    return False
+    attempt.unmet = [c for c in transition.conditions if not _CONDITIONS[c](attempt.facts)]
+    return not attempt.unmet
 
 
 def _fields_filled(pipeline: Pipeline, event) -> bool:
@@ -50,9 +59,10 @@ class PipelineMachine:
                                 auto_transitions=False, send_event=True)
         for t in pipeline.transitions:
             self._machine.add_transition(trigger=t.dest, source=t.source, dest=t.dest,
-                                         conditions=[partial(_role_allowed, t), partial(_fields_filled, pipeline)])
+                                         conditions=[partial(_role_allowed, t), partial(_conditions_met, t),
+                                                     partial(_fields_filled, pipeline)])
 
-    def move(self, stage_id: str, dest_id: str, roles, values: dict) -> str:
+    def move(self, stage_id: str, dest_id: str, roles, values: dict, facts: DealFacts = DealFacts()) -> str:
         """The stage a deal in `stage_id` reaches by asking for `dest_id`, or a refusal explaining why."""
         p = self.pipeline
         source, dest = p.stage(stage_id), p.stage(dest_id)
@@ -65,14 +75,17 @@ class PipelineMachine:
                 raise RuleRefused(M.text("move_no_targets", source=source.label))
             raise RuleRefused(M.text("move_not_allowed", source=source.label, dest=dest.label,
                                      targets=", ".join(f"«{t}»" for t in targets)))
-        attempt = MoveAttempt(source.id, frozenset(roles), values)
+        attempt = MoveAttempt(source.id, frozenset(roles), values, facts)
         if self._machine.events[dest.id].trigger(attempt):
             return attempt.state
+        if attempt.unmet:
+            raise RuleRefused(M.text("move_condition_" + attempt.unmet[0], source=source.label, dest=dest.label,
+                                     count=facts.open_tasks))
         if attempt.missing:
             raise RuleRefused(M.text("move_missing_fields", dest=dest.label,
                                      fields=", ".join(p.field_labels(attempt.missing))))
         allowed = list(dict.fromkeys(r for t in candidates for r in t.roles))
-        actor = ", ".join(p.role_labels(r for r in roles if r in {x.id for x in p.roles})) or "—"
+        actor = ", ".join(p.role_labels(r.id for r in p.roles if r.id in roles)) or "—"
         raise NotPermitted(M.text("move_role", roles=", ".join(p.role_labels(allowed)), source=source.label,
                                   dest=dest.label, actor=actor))
 

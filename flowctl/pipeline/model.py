@@ -83,11 +83,20 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class DealFacts:
+    """What the task-dependent conditions read: facts about the deal's tasks."""
+
+    contact_made: bool = False  # a task completed with a client contact since the deal entered its stage
+    open_tasks: int = 0
+
+
+@dataclass(frozen=True)
 class Transition:
     source: str
     dest: str
     roles: tuple[str, ...]
     label: str | None = None
+    conditions: tuple[str, ...] = ()  # contact_made, tasks_done
 
 
 @dataclass(frozen=True)
@@ -227,7 +236,7 @@ def build(data: dict, source: str = "") -> Pipeline:
         for i, s in enumerate(data["stages"])
     )
     transitions = tuple(
-        Transition(src, t["to"], tuple(t["roles"]), t.get("label"))
+        Transition(src, t["to"], tuple(t["roles"]), t.get("label"), tuple(t.get("conditions", ())))
         for t in data["transitions"]
         for src in expand_sources(t["from"], data["stages"], t["to"])
     )

@@ -156,6 +156,9 @@ class JsonFileStore(Store):
     def list_contacts(self) -> list[Contact]:
         return sorted((_row(Contact, c) for c in self._state["contacts"].values()), key=lambda c: c.id)
 
+    def contact_by_phone(self, phone: str) -> Contact | None:
+        return next((c for c in self.list_contacts() if c.fields.get("phone") == phone), None)
+
     # deals ------------------------------------------------------------------------------
     def add_deal(self, deal: Deal) -> int:
         return self._insert("deals", deal)

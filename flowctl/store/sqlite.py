@@ -189,6 +189,11 @@ class SqliteStore(Store):
     def list_contacts(self) -> list[Contact]:
         return [self._contact(r) for r in self._run("SELECT id, fields, created_at FROM contacts ORDER BY id")]
 
+    def contact_by_phone(self, phone: str) -> Contact | None:
+        row = self._run("SELECT id, fields, created_at FROM contacts WHERE phone = ? ORDER BY id LIMIT 1",
+                        (phone,)).fetchone()
+        return self._contact(row) if row else None
+
     # deals ------------------------------------------------------------------------------
     _DEAL_COLUMNS = "id, pipeline, stage, fields, contact_id, created_at, stage_since, updated_at"
 

@@ -1,0 +1,76 @@
+"""`flowctl contact add|show|list|set`."""
+
+from __future__ import annotations
+
+from typing import List
+
+import typer
+
+from flowctl.cli.common import FormatOption, check_format, echo, new_app
+from flowctl.cli.session import open_session
+
+app = new_app("Contacts: the clients (F8–F11).")
+
+Assignments = typer.Argument(..., metavar="KEY=VALUE...", help="Field id or label = value, e.g. name=Алмаз.")
+
+
+@app.command("add")
+def add(ctx: typer.Context, assignments: List[str] = Assignments, fmt: str = FormatOption):
+    """Add a contact: `flowctl contact add name=Алмаз phone="8 912 345-67-89" client_type=Строитель`."""
+    from flowctl.render import to_json
+    from flowctl.services import contacts
+
+    check_format(fmt)
+    contact = contacts.add(open_session(ctx), assignments)
+    echo(to_json(contact) if fmt == "json" else f"created contact #{contact['id']} {contact['display_name']}")
+
+
+@app.command("set")
+def set_(ctx: typer.Context, contact_id: int = typer.Argument(..., metavar="ID"),
+         assignments: List[str] = Assignments, fmt: str = FormatOption):
+    """Change a contact's fields."""
+    from flowctl.render import to_json
+    from flowctl.services import contacts
+
+    check_format(fmt)
+    contact = contacts.set_fields(open_session(ctx), contact_id, assignments)
+    echo(to_json(contact) if fmt == "json" else f"contact #{contact['id']} {contact['display_name']} updated")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, fmt: str = FormatOption):
+    """Every contact."""
+    from flowctl.render import render
+    from flowctl.services import contacts
+
+    check_format(fmt)
+    rows = contacts.list_contacts(open_session(ctx))
+    shown = [{**r, "phone": r["fields"].get("phone")} for r in rows]
+    echo(render(shown if fmt != "json" else rows, fmt, [("id", "#"), ("display_name", "contact"), ("phone", "phone")]))
+
+
+@app.command("show")
+def show(ctx: typer.Context, contact_id: int = typer.Argument(..., metavar="ID"), fmt: str = FormatOption):
+    """The contact card (F11): the contact, its deals with the stage of each, and every task of each deal."""
+    from flowctl.cli.views import field_label_value_rows, local
+    from flowctl.render import render, to_json
+    from flowctl.services import contacts
+
+    check_format(fmt)
+    session = open_session(ctx)
+    card = contacts.card(session, contact_id)
+    if fmt == "json":
+        echo(to_json(card))
+        return
+    lines = [f"Contact #{card['id']} {card['display_name']}", "",
+             render(field_label_value_rows(contacts.contact_fields(session), card["fields"]), "table",
+                    [("field", "field"), ("value", "value")]), "", f"Deals: {len(card['deals'])}"]
+    for deal in card["deals"]:
+        pipeline = session.workspace.pipeline(deal["pipeline"])
+        lines.append(f"  #{deal['id']} «{deal['stage_label']}» ({pipeline.name}), responsible {deal['responsible']}")
+        for task in deal["tasks"]:
+            task_type = pipeline.task_type(task["type"])
+            status = task["status"] + (f" ({task['contact_kind']}): {task['result']}" if task["result"] else "")
+            lines.append(f"    task #{task['id']} {task_type.label if task_type else task['type']}"
+                         f" · due {local(session, task['due'])} · {status}")
+    echo("\n".join(lines))

@@ -1,0 +1,63 @@
+"""`flowctl init`: a new workspace with the shipped pipeline and an empty store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from flowctl.cli.common import echo
+
+WORKSPACE_TEMPLATE = """\
+# yaml-language-server: $schema=schemas/workspace.schema.json
+# The flowctl workspace: the store, the pipelines, the time zone and the team.
+version: 1
+store: {store}            # .db/.sqlite = SQLite (default), .json = one JSON file for git
+pipelines: [pipelines]    # every *.yaml in this folder
+timezone: {timezone}      # "today" and due times are read in this zone
+team:                     # only these logins may use the store (--as, FLOWCTL_USER or the OS login)
+  - login: {login}
+    name: {name}
+    roles: [{roles}]
+"""
+
+
+def init(
+    directory: Path = typer.Argument(Path("."), help="Where to create the workspace."),
+    store: str = typer.Option("flowctl.db", "--store", help="Store file: .db/.sqlite (SQLite) or .json."),
+    timezone: str = typer.Option("Europe/Moscow", "--timezone", help="IANA time zone of the team."),
+    login: str = typer.Option(None, "--user", help="First team member's login (default: the OS login)."),
+    name: str = typer.Option(None, "--name", help="Their display name (default: the login)."),
+    roles: str = typer.Option("manager,head", "--roles", help="Their roles, comma-separated."),
+):
+    """Create flowctl.yaml, pipelines/ (the shipped «Кровля»), schemas/ and an empty store. Never overwrites."""
+    import shutil
+    from importlib import resources
+
+    from flowctl import messages as M
+    from flowctl.errors import RuleRefused
+    from flowctl.store import open_store
+    from flowctl.workspace import CONFIG_NAME, _os_login, load, shipped_pipelines_dir
+
+    config = directory / CONFIG_NAME
+    if config.exists():
+        raise RuleRefused(M.text("init_exists", path=config))
+    login = login or _os_login() or "manager"
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "pipelines").mkdir(exist_ok=True)
+    (directory / "schemas").mkdir(exist_ok=True)
+    for pipeline in shipped_pipelines_dir().glob("*.yaml"):
+        target = directory / "pipelines" / pipeline.name
+        if not target.exists():
+            shutil.copyfile(pipeline, target)
+    for schema in ("pipeline.schema.json", "workspace.schema.json"):
+        (directory / "schemas" / schema).write_text(
+            resources.files("flowctl.schemas").joinpath(schema).read_text("utf-8"), "utf-8")
+    role_list = [r.strip() for r in roles.split(",") if r.strip()]
+    config.write_text(WORKSPACE_TEMPLATE.format(store=store, timezone=timezone, login=login, name=name or login,
+                                                roles=", ".join(role_list)), "utf-8")
+    workspace = load(config)  # proves what was written is valid, and compiles the pipelines
+    workspace.pipelines()
+    open_store(workspace.store).close()
+    echo(M.text("init_done", path=config, pipelines=", ".join(workspace.pipelines()), store=workspace.store,
+                login=login, roles=", ".join(role_list)))

@@ -1,0 +1,85 @@
+"""How deals, contacts, tasks and history look in a table (the json format prints the data as it is)."""
+
+from __future__ import annotations
+
+from flowctl.render import render, to_json
+
+
+def field_label_value_rows(fields_spec, values: dict) -> list[dict]:
+    from flowctl import fields as typed
+
+    return [{"field": f.label, "value": typed.display(f, values.get(f.id))} for f in fields_spec
+            if values.get(f.id) not in (None, "")]
+
+
+def local(session, iso_utc: str | None) -> str:
+    from flowctl.when import format_local, from_iso_utc
+
+    return format_local(from_iso_utc(iso_utc), session.workspace.tz) if iso_utc else ""
+
+
+def deal_card(session, deal: dict) -> str:
+    pipeline = session.workspace.pipeline(deal["pipeline"])
+    head = (f"Deal #{deal['id']} · {pipeline.name} · «{deal['stage_label']}» since {local(session, deal['stage_since'])}"
+            + (f"\nContact: #{deal['contact_id']} {deal['contact']}" if deal["contact_id"] else ""))
+    return head + "\n\n" + render(field_label_value_rows(pipeline.deal_fields, deal["fields"]), "table",
+                                  [("field", "field"), ("value", "value")])
+
+
+def deal_rows(session, deals: list[dict]) -> list[dict]:
+    from flowctl import fields as typed
+
+    rows = []
+    for d in deals:
+        pipeline = session.workspace.pipeline(d["pipeline"])
+        budget = pipeline.deal_field("budget")
+        rows.append({**d, "budget_shown": typed.display(budget, d["budget"]) if budget else d["budget"],
+                     "lead_date": d["fields"].get("lead_date")})
+    return rows
+
+
+DEAL_COLUMNS = [("id", "#"), ("stage_label", "stage"), ("contact", "contact"), ("responsible", "responsible"),
+                ("budget_shown", "budget"), ("lead_date", "lead date")]
+
+
+def history_rows(session, events: list[dict], pipeline) -> list[dict]:
+    from flowctl import fields as typed
+
+    def what(e: dict) -> str:
+        data, kind = e["data"], e["kind"]
+        if kind == "deal.stage":
+            return f"stage: «{pipeline.stage(data['from']).label}» → «{pipeline.stage(data['to']).label}»"
+        if kind == "deal.field":
+            f = pipeline.deal_field(data["field"])
+            old = typed.display(f, data["old"]) if f else data["old"]
+            new = typed.display(f, data["new"]) if f else data["new"]
+            return f"{f.label if f else data['field']}: {old or '—'} → {new or '—'}"
+        if kind == "deal.created":
+            return f"created in «{pipeline.stage(data['stage']).label}»"
+        task = f"task #{e['task_id']}"
+        if kind == "task.added":
+            return f"{task} {data['text']} due {local(session, data['due'])} for {data['responsible']}"
+        if kind == "task.done":
+            return f"{task} done ({data['contact']}): {data['result']}"
+        if kind == "task.postponed":
+            return f"{task} postponed {local(session, data['old'])} → {local(session, data['new'])}: {data['reason']}"
+        if kind == "task.cancelled":
+            return f"{task} cancelled on leaving «{pipeline.stage(data['left']).label}»"
+        return to_json(data)
+
+    return [{"at": local(session, e["at"]), "actor": e["actor"], "what": what(e)} for e in events]
+
+
+def task_rows(session, tasks: list[dict]) -> list[dict]:
+    out = []
+    for t in tasks:
+        deal = session.store.get_deal(t["deal_id"])
+        pipeline = session.workspace.pipeline(deal.pipeline)
+        task_type = pipeline.task_type(t["type"])
+        out.append({**t, "type_label": task_type.label if task_type else t["type"],
+                    "mark": "OVERDUE" if t["overdue"] else "", "stage_label": pipeline.stage(deal.stage).label})
+    return out
+
+
+TASK_COLUMNS = [("id", "#"), ("deal_id", "deal"), ("stage_label", "stage"), ("type_label", "task"),
+                ("text", "text"), ("due_local", "due"), ("responsible", "who"), ("status", "status"), ("mark", "")]

@@ -1,0 +1,329 @@
+"""Values of deal and contact fields: parse what a manager types, show what is stored.
+
+`parse` turns typed text into the stored, JSON-serialisable value (None clears the
+field); `display` turns a stored value back into text that `parse` accepts again.
+Money is handled as exact decimals kept in canonical strings ("350000.50"), never floats.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+from decimal import Decimal
+
+from flowctl.errors import UsageError
+from flowctl.pipeline.model import Field, fold
+
+# To move into messages.TEXTS; they stay here until the owner does.
+TEXTS: dict[str, str] = {
+    "field_text_control": "{label}: control characters (line breaks, tabs) are not allowed",
+    "field_text_too_long": "{label}: the text is {length} characters long; at most {limit} are allowed",
+    "field_integer": "{label}: '{raw}' is not a whole number (e.g. 12 or 1 000)",
+    "field_too_many_digits": "{label}: '{raw}' is too large; at most {limit} digits before the decimal point",
+    "field_money": "{label}: '{raw}' is not an amount of money (e.g. 350 000,50)",
+    "field_money_decimals": "{label}: '{raw}' has more than 2 digits after the decimal point;"
+                            " write thousands with a space (1 000)",
+    "field_money_negative": "{label}: '{raw}' is negative; the amount must be 0 or more",
+    "field_below_min": "{label}: {value} is less than the minimum, {limit}",
+    "field_above_max": "{label}: {value} is more than the maximum, {limit}",
+    "field_date": "{label}: '{raw}' is not a date (e.g. 29.11.2026, 2026-11-29 or сегодня)",
+    "field_date_needs_today": "{label}: '{raw}' needs today's date, which is unknown here; type the date (29.11.2026)",
+    "field_no_such_day": "{label}: there is no such day as '{raw}'",
+    "field_datetime": "{label}: '{raw}' is not a date and time (e.g. 2026-11-29 15:00 or 29.11.2026 15:00)",
+    "field_no_such_time": "{label}: there is no such time of day as '{raw}'",
+    "field_enum": "{label}: '{raw}' is not one of: {options}",
+    "field_phone": "{label}: '{raw}' is not a phone number (e.g. +7 912 345-67-89 or 8 912 345-67-89)",
+    "field_user_unknown": "{label}: '{raw}' is not in the team; known logins: {logins}",
+    "field_user_no_team": "{label}: '{raw}' is not in the team, which has no members yet",
+    "field_boolean": "{label}: '{raw}' is not yes or no (type да or нет)",
+    "field_yes": "да",
+    "field_no": "нет",
+}
+
+TEXT_MAX_LENGTH = 2000
+# Whole numbers stay within 15 digits so that JSON readers keep them exact (2**53 ≈ 9·10**15)
+# and sums of amounts stay exact within Decimal's default 28-digit precision.
+MAX_DIGITS = 15
+USERS_LISTED = 10
+SHOWN_RAW_LENGTH = 40
+
+_SPACES = re.compile(r"[\u00a0\u202f]")  # no-break and narrow no-break spaces, as pasted from Word or Excel
+_MINUS = ("-", "\u2212")  # hyphen-minus and the minus sign
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, DEL, C1 and Unicode line breaks
+_CURRENCY = re.compile(r"\s*(?:₽|руб\.?|р\.?)$", re.IGNORECASE)
+_CANONICAL_MONEY = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]{2}")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_RUSSIAN_DATE = re.compile(r"([0-9]{1,2})([./])([0-9]{1,2})\2([0-9]{4})")
+_DATE_TIME = re.compile(r"(.+?)(?:T|\s+)([0-9]{1,2}):([0-9]{2})")
+_PHONE = re.compile(r"(\+?)([0-9 \u00a0\u202f\-\u2013.()]+)")  # spaces, dashes, dots, parentheses
+_DAY_WORDS = {"today": 0, "сегодня": 0, "tomorrow": 1, "завтра": 1, "yesterday": -1, "вчера": -1}
+_BOOLEAN_WORDS = {"yes": True, "true": True, "1": True, "да": True,
+                  "no": False, "false": False, "0": False, "нет": False}
+
+
+def parse(field: Field, raw: str, *, team_logins: frozenset[str] = frozenset(), today: date | None = None):
+    """The value to store for `raw` as typed into `field`; None when `raw` is blank (clear the field).
+
+    Raises UsageError naming the field by its label when `raw` is not a value of the field's type.
+    """
+    typed = raw.strip()
+    if not typed:
+        return None
+    if field.type == "user":
+        return _user(field, typed, team_logins)
+    if field.type == "date":
+        return _date(field, typed, today).isoformat()
+    if field.type == "datetime":
+        return _datetime(field, typed, today)
+    return _PARSERS[field.type](field, typed)
+
+
+def display(field: Field, stored) -> str:
+    """A stored value as a person reads it; `parse` accepts the result back."""
+    if stored is None:
+        return ""
+    return _DISPLAYS[field.type](field, stored)
+
+
+def to_decimal(stored_money: str) -> Decimal:
+    """The exact amount held in a stored money string."""
+    if not isinstance(stored_money, str) or not _CANONICAL_MONEY.fullmatch(stored_money):
+        # A float or a hand-edited value here would silently lose exactness.
+        raise ValueError(f"not a stored amount of money: {stored_money!r}")
+    return Decimal(stored_money)
+
+
+def money_minor(stored_money: str) -> int:
+    """The amount in kopecks, exactly."""
+    to_decimal(stored_money)  # validates the canonical form
+    return int(stored_money.replace(".", ""))
+
+
+def normalize_phone(raw: str) -> str | None:
+    """A phone number in E.164 ("+79123456789"), reading numbers without + as Russian; None if not a number."""
+    match = _PHONE.fullmatch(raw.strip())
+    if not match:
+        return None
+    digits = re.sub("[^0-9]", "", match.group(2))
+    return _international(digits) if match.group(1) else _domestic(digits)
+
+
+# --- parsing -----------------------------------------------------------------
+
+
+def _refuse(key: str, field: Field, raw: str = "", **values) -> UsageError:
+    return UsageError(TEXTS[key].format(label=field.label, raw=_shown(raw), **values))
+
+
+def _shown(raw: str) -> str:
+    """`raw` fit to quote in a one-line message: short, and with control characters (escapes, newlines) masked."""
+    raw = _CONTROL.sub("\ufffd", raw)
+    return raw if len(raw) <= SHOWN_RAW_LENGTH else raw[:SHOWN_RAW_LENGTH - 1] + "…"
+
+
+def _text(field: Field, typed: str) -> str:
+    if _CONTROL.search(typed):
+        raise _refuse("field_text_control", field)
+    if len(typed) > TEXT_MAX_LENGTH:
+        raise _refuse("field_text_too_long", field, length=len(typed), limit=TEXT_MAX_LENGTH)
+    return typed
+
+
+def _integer(field: Field, typed: str) -> int:
+    negative, body = _split_sign(typed)
+    body = _SPACES.sub(" ", body)
+    digits = _ungroup(body, " " if " " in body else None)
+    if digits is None:
+        raise _refuse("field_integer", field, typed)
+    digits = _significant(field, typed, digits)
+    value = -int(digits) if negative else int(digits)
+    _check_range(field, Decimal(value))
+    return value
+
+
+def _money(field: Field, typed: str) -> str:
+    negative, body = _split_sign(_CURRENCY.sub("", typed))
+    parts = _amount_parts(_SPACES.sub(" ", body))
+    if parts is None:
+        raise _refuse("field_money", field, typed)
+    whole, fraction = parts
+    if len(fraction) > 2:
+        raise _refuse("field_money_decimals", field, typed)
+    whole = _significant(field, typed, whole)
+    value = Decimal(f"{'-' if negative else ''}{whole}.{fraction.ljust(2, '0')}")
+    if value < 0 and not (field.min is not None and field.min < 0):
+        raise _refuse("field_money_negative", field, typed)
+    _check_range(field, value)
+    return f"{value + 0:.2f}"  # + 0 turns -0.00 into 0.00
+
+
+def _split_sign(typed: str) -> tuple[bool, str]:
+    if typed[:1] in _MINUS:
+        return True, typed[1:]
+    return False, typed
+
+
+def _amount_parts(body: str) -> tuple[str, str] | None:
+    """(whole digits, fraction digits) of an amount, or None.
+
+    With both "," and "." the last one is the decimal point (1,054.50 and 1.054,50);
+    one mark alone is the decimal point (350,50); a repeated mark separates thousands (1.000.000).
+    """
+    marks = re.findall("[,.]", body)
+    point = marks[-1] if len(marks) == 1 or len(set(marks)) == 2 else None
+    whole, _, fraction = body.rpartition(point) if point else (body, "", "")
+    separators = set(re.findall("[ ,.]", whole))
+    if len(separators) > 1 or (point and not re.fullmatch("[0-9]+", fraction)):
+        return None
+    digits = _ungroup(whole, separators.pop() if separators else None)
+    return None if digits is None else (digits, fraction)
+
+
+def _ungroup(number: str, separator: str | None) -> str | None:
+    """The digits of `number` if `separator` (when given) splits it into groups of three: 1 000 000."""
+    first, *rest = number.split(separator) if separator else [number]
+    if not re.fullmatch("[0-9]{1,3}" if rest else "[0-9]+", first):
+        return None
+    if not all(re.fullmatch("[0-9]{3}", group) for group in rest):
+        return None
+    return first + "".join(rest)
+
+
+def _significant(field: Field, typed: str, digits: str) -> str:
+    """`digits` without leading zeros, refused when longer than MAX_DIGITS."""
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > MAX_DIGITS:
+        raise _refuse("field_too_many_digits", field, typed, limit=MAX_DIGITS)
+    return digits
+
+
+def _check_range(field: Field, value: Decimal) -> None:
+    # str() first: the limit as written in YAML (0.1), not its binary float (0.1000000000000000055…).
+    if field.min is not None and value < Decimal(str(field.min)):
+        raise _refuse("field_below_min", field, value=_number(field, value),
+                      limit=_number(field, Decimal(str(field.min))))
+    if field.max is not None and value > Decimal(str(field.max)):
+        raise _refuse("field_above_max", field, value=_number(field, value),
+                      limit=_number(field, Decimal(str(field.max))))
+
+
+def _date(field: Field, typed: str, today: date | None) -> date:
+    word = typed.casefold()
+    if word in _DAY_WORDS:
+        if today is None:
+            raise _refuse("field_date_needs_today", field, typed)
+        return today + timedelta(days=_DAY_WORDS[word])
+    if match := _ISO_DATE.fullmatch(typed):
+        year, month, day = match.groups()
+    elif match := _RUSSIAN_DATE.fullmatch(typed):
+        day, _, month, year = match.groups()
+    else:
+        raise _refuse("field_date", field, typed)
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise _refuse("field_no_such_day", field, typed) from None
+
+
+def _datetime(field: Field, typed: str, today: date | None) -> str:
+    match = _DATE_TIME.fullmatch(typed)
+    if not match:
+        raise _refuse("field_datetime", field, typed)
+    day = _date(field, match.group(1), today)
+    try:
+        moment = time(int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        raise _refuse("field_no_such_time", field, f"{match.group(2)}:{match.group(3)}") from None
+    return f"{day.isoformat()}T{moment:%H:%M}"
+
+
+def _enum(field: Field, typed: str) -> str:
+    wanted = fold(typed)
+    for option in field.options:
+        if wanted in (fold(option.id), fold(option.label)):
+            return option.id
+    raise _refuse("field_enum", field, typed, options=", ".join(f"«{o.label}»" for o in field.options))
+
+
+def _phone(field: Field, typed: str) -> str:
+    phone = normalize_phone(typed)
+    if phone is None:
+        raise _refuse("field_phone", field, typed)
+    return phone
+
+
+def _international(digits: str) -> str | None:
+    if digits.startswith("7"):
+        return "+" + digits if len(digits) == 11 else None
+    return "+" + digits if 8 <= len(digits) <= 15 else None
+
+
+def _domestic(digits: str) -> str | None:
+    """8 912 345-67-89, 7 912 345-67-89 and 912 345-67-89 (a mobile without its prefix)."""
+    if len(digits) == 11 and digits[0] in "78":
+        return "+7" + digits[1:]
+    if len(digits) == 10 and digits[0] == "9":
+        return "+7" + digits
+    return None
+
+
+def _user(field: Field, typed: str, team_logins: frozenset[str]) -> str:
+    if typed in team_logins:
+        return typed
+    matches = [login for login in team_logins if login.casefold() == typed.casefold()]
+    if len(matches) == 1:
+        return matches[0]
+    if not team_logins:
+        raise _refuse("field_user_no_team", field, typed)
+    known = sorted(team_logins, key=str.casefold)
+    logins = ", ".join(known[:USERS_LISTED]) + (", …" if len(known) > USERS_LISTED else "")
+    raise _refuse("field_user_unknown", field, typed, logins=logins)
+
+
+def _boolean(field: Field, typed: str) -> bool:
+    try:
+        return _BOOLEAN_WORDS[typed.casefold()]
+    except KeyError:
+        raise _refuse("field_boolean", field, typed) from None
+
+
+_PARSERS = {"text": _text, "integer": _integer, "money": _money, "enum": _enum, "phone": _phone,
+            "boolean": _boolean}
+
+
+# --- display -----------------------------------------------------------------
+
+
+def _number(field: Field, number: Decimal) -> str:
+    """`number` with spaces between thousands; money always with 2 decimals: 350 000.50."""
+    if field.type == "money":
+        return format(number, ",.2f").replace(",", " ")
+    return format(number.normalize(), ",f").replace(",", " ")
+
+
+def _show_phone(field: Field, stored: str) -> str:
+    if re.fullmatch(r"\+7[0-9]{10}", stored):
+        return f"+7 {stored[2:5]} {stored[5:8]}-{stored[8:10]}-{stored[10:]}"
+    return stored
+
+
+def _show_datetime(field: Field, stored: str) -> str:
+    day, moment = stored.split("T")
+    return f"{_show_date(date.fromisoformat(day))} {moment}"
+
+
+def _show_date(day: date) -> str:
+    return f"{day.day:02}.{day.month:02}.{day.year:04}"  # not strftime: %Y drops zeros of years before 1000
+
+
+_DISPLAYS = {
+    "text": lambda field, stored: stored,
+    "integer": lambda field, stored: _number(field, Decimal(stored)),
+    "money": lambda field, stored: _number(field, to_decimal(stored)),
+    "date": lambda field, stored: _show_date(date.fromisoformat(stored)),
+    "datetime": _show_datetime,
+    "enum": lambda field, stored: field.option_label(stored),
+    "phone": _show_phone,
+    "user": lambda field, stored: stored,
+    "boolean": lambda field, stored: TEXTS["field_yes"] if stored else TEXTS["field_no"],
+}

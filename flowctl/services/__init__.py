@@ -1,0 +1,1 @@
+"""Use cases: each mutating one runs in one store transaction and returns data; none prints."""

@@ -1,0 +1,153 @@
+"""Deals: create, set fields, advance through the pipeline's machine, show, list, history."""
+
+from __future__ import annotations
+
+from flowctl import messages as M
+from flowctl.errors import NotFound, RuleRefused, UsageError
+from flowctl.pipeline.model import Pipeline
+from flowctl.services import tasks
+from flowctl.services.session import Session
+from flowctl.store.base import Deal, DealQuery
+
+_machines: dict[str, object] = {}
+
+
+def machine_for(pipeline: Pipeline):
+    """One state machine per pipeline per process (never one per deal: pytransitions#434)."""
+    from flowctl.pipeline.machine import PipelineMachine
+
+    if pipeline.id not in _machines or _machines[pipeline.id].pipeline is not pipeline:
+        _machines[pipeline.id] = PipelineMachine(pipeline)
+    return _machines[pipeline.id]
+
+
+def get(session: Session, deal_id: int) -> Deal:
+    deal = session.store.get_deal(deal_id)
+    if deal is None:
+        raise NotFound(M.text("deal_unknown", id=deal_id))
+    return deal
+
+
+def find_stage(pipeline: Pipeline, typed: str):
+    stage = pipeline.find_stage(typed)
+    if stage is None:
+        names = [s.label for s in pipeline.stages] + [s.id for s in pipeline.stages]
+        raise UsageError(M.text("stage_unknown", name=typed, hint=M.did_you_mean(typed, names)))
+    return stage
+
+
+def _record_field_changes(session: Session, deal: Deal, changes: dict) -> None:
+    for field_id, new in changes.items():
+        old = deal.fields.get(field_id)
+        if old != new:
+            session.record("deal.field", deal_id=deal.id, data={"field": field_id, "old": old, "new": new})
+
+
+def _apply(fields: dict, changes: dict) -> dict:
+    return {k: v for k, v in {**fields, **changes}.items() if v is not None}
+
+
+def deal_row(session: Session, deal: Deal) -> dict:
+    """The deal as data: what `show`, `list` and `--format json` print."""
+    from flowctl.services.contacts import display_name
+
+    pipeline = session.workspace.pipeline(deal.pipeline)
+    contact = session.store.get_contact(deal.contact_id) if deal.contact_id else None
+    stage = pipeline.stage(deal.stage)
+    return {
+        "id": deal.id, "pipeline": deal.pipeline, "stage": deal.stage, "stage_label": stage.label,
+        "contact_id": deal.contact_id, "contact": display_name(session, contact.fields) if contact else None,
+        "responsible": deal.responsible, "budget": deal.budget, "fields": deal.fields,
+        "created_at": deal.created_at, "stage_since": deal.stage_since, "updated_at": deal.updated_at,
+    }
+
+
+def create(session: Session, pipeline_id: str | None, contact_id: int | None, assignments: list[str]) -> dict:
+    ws = session.workspace
+    pipeline = ws.pipeline(pipeline_id) if pipeline_id else ws.default_pipeline()
+    session.require_role_in(pipeline)
+    given = session.parse_assignments(pipeline.deal_fields, assignments)
+    with session.store.transaction():
+        contact = None
+        if contact_id is not None:
+            contact = session.store.get_contact(contact_id)
+            if contact is None:
+                raise NotFound(M.text("contact_unknown", id=contact_id))
+        defaults = {"responsible": session.actor.login, "lead_date": session.today.isoformat(),
+                    "product": pipeline.product}
+        if contact:  # F4 starts as the contact's F10
+            defaults["client_type"] = contact.fields.get("client_type")
+        fields = _apply({k: v for k, v in defaults.items() if pipeline.deal_field(k)}, given)
+        missing = pipeline.initial.missing(fields)
+        if missing:
+            raise RuleRefused(M.text("move_missing_fields", dest=pipeline.initial.label,
+                                     fields=", ".join(pipeline.field_labels(missing))))
+        deal = Deal(None, pipeline.id, pipeline.initial.id, fields, contact_id, session.now_iso, session.now_iso,
+                    session.now_iso)
+        deal.id = session.store.add_deal(deal)
+        session.record("deal.created", deal_id=deal.id, contact_id=contact_id,
+                       data={"pipeline": pipeline.id, "stage": deal.stage, "fields": fields})
+        tasks.create_on_enter(session, pipeline, deal)
+    return deal_row(session, deal)
+
+
+def set_fields(session: Session, deal_id: int, assignments: list[str]) -> dict:
+    with session.store.transaction():
+        deal = get(session, deal_id)
+        pipeline = session.workspace.pipeline(deal.pipeline)
+        session.require_role_in(pipeline)
+        changes = session.parse_assignments(pipeline.deal_fields, assignments)
+        new = _apply(deal.fields, changes)
+        # what the current stage required to enter it, it still requires: clearing it is refused
+        lost = [f for f in pipeline.stage(deal.stage).missing(new) if f not in pipeline.stage(deal.stage).missing(deal.fields)]
+        if lost:
+            raise RuleRefused(M.text("field_required_here", stage=pipeline.stage(deal.stage).label,
+                                     fields=", ".join(pipeline.field_labels(lost))))
+        _record_field_changes(session, deal, changes)
+        deal.fields = new
+        deal.updated_at = session.now_iso
+        session.store.update_deal(deal)
+    return deal_row(session, deal)
+
+
+def advance(session: Session, deal_id: int, stage_typed: str, assignments: list[str]) -> dict:
+    """Move a deal through the pipeline's machine: role (M1, M2), required fields (Q3–Q6), allowed targets."""
+    with session.store.transaction():
+        deal = get(session, deal_id)
+        pipeline = session.workspace.pipeline(deal.pipeline)
+        dest = find_stage(pipeline, stage_typed)
+        changes = session.parse_assignments(pipeline.deal_fields, assignments)
+        new_fields = _apply(deal.fields, changes)
+        machine_for(pipeline).move(deal.stage, dest.id, session.actor.roles, new_fields, tasks.facts(session, deal))
+        _record_field_changes(session, deal, changes)
+        session.record("deal.stage", deal_id=deal.id, data={"from": deal.stage, "to": dest.id})
+        tasks.cancel_on_leave(session, pipeline, deal, dest.is_open)
+        deal.fields, deal.stage = new_fields, dest.id
+        deal.stage_since = deal.updated_at = session.now_iso
+        session.store.update_deal(deal)
+        tasks.create_on_enter(session, pipeline, deal)
+    return deal_row(session, deal)
+
+
+def list_deals(session: Session, pipeline: str | None, stage: str | None, responsible: str | None,
+               contact_id: int | None, sort: str, descending: bool, limit: int | None) -> list[dict]:
+    from flowctl.store.base import DEAL_SORTS
+
+    if sort not in DEAL_SORTS:
+        raise UsageError(M.text("sort_unknown", sort=sort, allowed=", ".join(DEAL_SORTS)))
+    stages: tuple[str, ...] = ()
+    if stage:
+        pipelines = [session.workspace.pipeline(pipeline)] if pipeline else list(session.workspace.pipelines().values())
+        found = {p.find_stage(stage).id for p in pipelines if p.find_stage(stage)}
+        if not found:
+            find_stage(pipelines[0], stage)  # raises with a suggestion
+        stages = tuple(found)
+    query = DealQuery(pipeline=pipeline, stages=stages, responsible=responsible, contact_id=contact_id, sort=sort,
+                      descending=descending, limit=limit)
+    return [deal_row(session, d) for d in session.store.list_deals(query)]
+
+
+def history(session: Session, deal_id: int) -> list[dict]:
+    get(session, deal_id)
+    return [{"id": e.id, "at": e.at, "actor": e.actor, "kind": e.kind, "task_id": e.task_id, "data": e.data}
+            for e in session.store.events(deal_id=deal_id)]

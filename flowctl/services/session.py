@@ -1,0 +1,58 @@
+"""Who is acting, where, and when: what every service needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flowctl import messages as M
+from flowctl.errors import NotPermitted, UsageError
+from flowctl.pipeline.model import Field, Pipeline, fold
+from flowctl.store.base import Event, Store
+from flowctl.workspace import Member, Workspace
+
+
+@dataclass
+class Session:
+    workspace: Workspace
+    store: Store
+    actor: Member
+    now: datetime  # aware, UTC
+
+    @property
+    def now_iso(self) -> str:
+        return self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def today(self) -> date:
+        """Today in the workspace's time zone, not the machine's."""
+        return self.now.astimezone(self.workspace.tz).date()
+
+    @property
+    def team_logins(self) -> frozenset[str]:
+        return frozenset(self.workspace.team)
+
+    def require_role_in(self, pipeline: Pipeline) -> None:
+        """Anyone holding one of the pipeline's roles may work its deals; moves are checked by the machine."""
+        if not self.actor.roles & {r.id for r in pipeline.roles}:
+            raise NotPermitted(M.text("no_role_in_pipeline", login=self.actor.login, pipeline=pipeline.name))
+
+    def record(self, kind: str, **kwargs) -> None:
+        self.store.add_event(Event(None, self.now_iso, self.actor.login, kind, **kwargs))
+
+    def parse_assignments(self, fields: tuple[Field, ...], assignments: list[str]) -> dict:
+        """`key=value` pairs, key by field id or label, value parsed by the field's type → {id: stored}."""
+        from flowctl import fields as values
+
+        by_name = {**{fold(f.label): f for f in fields}, **{fold(f.id): f for f in fields}}
+        parsed: dict = {}
+        for assignment in assignments:
+            key, sep, raw = assignment.partition("=")
+            if not sep:
+                raise UsageError(M.text("assignment_syntax", text=assignment))
+            target = by_name.get(fold(key))
+            if target is None:
+                raise UsageError(M.text("field_unknown", name=key.strip(),
+                                        hint=M.did_you_mean(key.strip(), [f.id for f in fields] + [f.label for f in fields])))
+            parsed[target.id] = values.parse(target, raw, team_logins=self.team_logins, today=self.today)
+        return parsed

@@ -1,0 +1,173 @@
+"""Tasks (T1–T3) and the completion laws (L2, L3); tasks created on entering a stage (E2, E4).
+
+On-enter tasks: created once per entry into the stage. When the deal leaves
+that stage, its still-open on-enter tasks are cancelled (they were about that
+stage's work: the roof plan is not chased once the deal is at the engineer);
+entering a won or lost stage cancels every open task of the deal, so a closed
+deal never sits in anyone's agenda. A reopened deal that enters a stage again
+gets that stage's tasks again. Every cancellation is in the deal's history.
+"""
+
+from __future__ import annotations
+
+from flowctl import messages as M
+from flowctl.errors import NotFound, RuleRefused, UsageError
+from flowctl.pipeline.model import DealFacts, Pipeline, fold
+from flowctl.services.session import Session
+from flowctl.store.base import Deal, Task, TaskQuery
+
+OPEN, DONE, CANCELLED = "open", "done", "cancelled"
+
+
+def _get(session: Session, task_id: int) -> Task:
+    task = session.store.get_task(task_id)
+    if task is None:
+        raise NotFound(M.text("task_unknown", id=task_id))
+    return task
+
+
+def _pipeline_of(session: Session, deal_id: int) -> tuple[Deal, Pipeline]:
+    from flowctl.services.deals import get
+
+    deal = get(session, deal_id)
+    return deal, session.workspace.pipeline(deal.pipeline)
+
+
+def _task_type(pipeline: Pipeline, typed: str):
+    for t in pipeline.tasks.types:
+        if fold(typed) in (fold(t.id), fold(t.label)):
+            return t
+    names = [t.id for t in pipeline.tasks.types] + [t.label for t in pipeline.tasks.types]
+    raise UsageError(M.text("task_type_unknown", name=typed, hint=M.did_you_mean(typed, names),
+                            known=", ".join(t.id for t in pipeline.tasks.types)))
+
+
+def _contact_kind(pipeline: Pipeline, typed: str | None) -> str:
+    """L2: the kind of contact with the client, by id or label, from the kinds the YAML lists."""
+    kinds = pipeline.tasks.contact_kinds
+    if not typed or not typed.strip():
+        raise RuleRefused(M.text("task_needs_contact", kinds=", ".join(k.id for k in kinds)))
+    for kind in kinds:
+        if fold(typed) in (fold(kind.id), fold(kind.label)):
+            return kind.id
+    raise UsageError(M.text("contact_kind_unknown", kind=typed, kinds=", ".join(k.id for k in kinds)))
+
+
+def _due(session: Session, text: str, allow_past: bool) -> str:
+    from flowctl.when import is_past, parse_when, to_iso_utc
+
+    due = parse_when(text, session.now, session.workspace.tz)
+    if is_past(due, session.now) and not allow_past:
+        raise UsageError(M.text("task_in_past", when=text))
+    return to_iso_utc(due)
+
+
+def task_row(session: Session, task: Task) -> dict:
+    from flowctl.when import format_local, from_iso_utc
+
+    row = dict(task.__dict__)
+    row["due_local"] = format_local(from_iso_utc(task.due), session.workspace.tz)
+    row["overdue"] = task.status == OPEN and task.due < session.now_iso
+    return row
+
+
+def add(session: Session, deal_id: int, type_typed: str, due_text: str, text: str | None, to_user: str | None,
+        allow_past: bool = False) -> dict:
+    with session.store.transaction():
+        deal, pipeline = _pipeline_of(session, deal_id)
+        session.require_role_in(pipeline)
+        if not pipeline.stage(deal.stage).is_open:
+            raise RuleRefused(M.text("task_on_closed_deal", id=deal.id, stage=pipeline.stage(deal.stage).label))
+        task_type = _task_type(pipeline, type_typed)
+        responsible = session.workspace.member(to_user).login if to_user else (deal.responsible or session.actor.login)
+        task = Task(None, deal.id, task_type.id, _due(session, due_text, allow_past), responsible,
+                    (text or "").strip() or task_type.label, OPEN, session.now_iso, session.actor.login)
+        task.id = session.store.add_task(task)
+        session.record("task.added", deal_id=deal.id, task_id=task.id,
+                       data={"type": task.type, "due": task.due, "responsible": responsible, "text": task.text})
+    return task_row(session, task)
+
+
+def done(session: Session, task_id: int, result: str | None, contact: str | None) -> dict:
+    """Complete a task: L3 a result comment, L2 a contact with the client; both stored and in history."""
+    with session.store.transaction():
+        task = _get(session, task_id)
+        deal, pipeline = _pipeline_of(session, task.deal_id)
+        session.require_role_in(pipeline)
+        if task.status != OPEN:
+            raise RuleRefused(M.text("task_not_open", id=task.id, status=task.status))
+        comment = (result or "").strip()
+        if len(comment) < max(1, pipeline.tasks.result_min_length):
+            raise RuleRefused(M.text("task_needs_result", minimum=max(1, pipeline.tasks.result_min_length)))
+        kind = _contact_kind(pipeline, contact)
+        task.status, task.result, task.contact_kind, task.done_at = DONE, comment, kind, session.now_iso
+        session.store.update_task(task)
+        session.record("task.done", deal_id=deal.id, task_id=task.id,
+                       data={"type": task.type, "result": comment, "contact": kind})
+    return task_row(session, task)
+
+
+def postpone(session: Session, task_id: int, due_text: str, reason: str | None, allow_past: bool = False) -> dict:
+    with session.store.transaction():
+        task = _get(session, task_id)
+        _, pipeline = _pipeline_of(session, task.deal_id)
+        session.require_role_in(pipeline)
+        if task.status != OPEN:
+            raise RuleRefused(M.text("task_not_open", id=task.id, status=task.status))
+        if not (reason or "").strip():
+            raise RuleRefused(M.text("postpone_needs_reason"))
+        old, task.due = task.due, _due(session, due_text, allow_past)
+        session.store.update_task(task)
+        session.record("task.postponed", deal_id=task.deal_id, task_id=task.id,
+                       data={"old": old, "new": task.due, "reason": reason.strip()})
+    return task_row(session, task)
+
+
+def list_tasks(session: Session, user: str | None, deal_id: int | None, overdue: bool, due_day: str | None,
+               status: str | None = OPEN) -> list[dict]:
+    from datetime import datetime, time, timedelta
+
+    from flowctl.when import parse_when, to_iso_utc
+
+    query = TaskQuery(deal_ids=(deal_id,) if deal_id else (), responsible=user, status=status)
+    if overdue:
+        query = TaskQuery(deal_ids=query.deal_ids, responsible=user, status=OPEN, due_before=session.now_iso)
+    elif due_day:
+        tz = session.workspace.tz
+        day = parse_when(due_day, session.now, tz).astimezone(tz).date()
+        start = datetime.combine(day, time(0), tz)
+        query = TaskQuery(deal_ids=query.deal_ids, responsible=user, status=status,
+                          due_from=to_iso_utc(start), due_before=to_iso_utc(start + timedelta(days=1)))
+    return [task_row(session, t) for t in session.store.list_tasks(query)]
+
+
+def facts(session: Session, deal: Deal) -> DealFacts:
+    """What the task-dependent move conditions read (contact_made, tasks_done)."""
+    tasks = session.store.list_tasks(TaskQuery(deal_ids=(deal.id,), status=None))
+    contact_made = any(t.status == DONE and t.contact_kind and t.done_at >= deal.stage_since for t in tasks)
+    return DealFacts(contact_made=contact_made, open_tasks=sum(t.status == OPEN for t in tasks))
+
+
+def create_on_enter(session: Session, pipeline: Pipeline, deal: Deal) -> None:
+    """E2, E4: the tasks the stage declares, once per entry, due as the YAML says."""
+    from flowctl.when import to_iso_utc
+
+    for spec in pipeline.stage(deal.stage).on_enter:
+        task_type = pipeline.task_type(spec.task_type)
+        task = Task(None, deal.id, task_type.id, to_iso_utc(session.now + spec.due_in),
+                    deal.responsible or session.actor.login, spec.text or task_type.label, OPEN, session.now_iso,
+                    session.actor.login, stage=deal.stage)
+        task.id = session.store.add_task(task)
+        session.record("task.added", deal_id=deal.id, task_id=task.id,
+                       data={"type": task.type, "due": task.due, "responsible": task.responsible,
+                             "text": task.text, "on_enter": deal.stage})
+
+
+def cancel_on_leave(session: Session, pipeline: Pipeline, deal: Deal, dest_is_open: bool) -> None:
+    """Leaving a stage cancels its open on-enter tasks; closing the deal cancels every open task."""
+    for task in session.store.list_tasks(TaskQuery(deal_ids=(deal.id,), status=OPEN)):
+        if not dest_is_open or task.stage == deal.stage:
+            task.status = CANCELLED
+            session.store.update_task(task)
+            session.record("task.cancelled", deal_id=deal.id, task_id=task.id,
+                           data={"type": task.type, "left": deal.stage})
