@@ -11,34 +11,10 @@ import re
 from datetime import date, time, timedelta
 from decimal import Decimal
 
+from flowctl import messages as M
 from flowctl.errors import UsageError
 from flowctl.pipeline.model import Field, fold
 
-# To move into messages.TEXTS; they stay here until the owner does.
-TEXTS: dict[str, str] = {
-    "field_text_control": "{label}: control characters (line breaks, tabs) are not allowed",
-    "field_text_too_long": "{label}: the text is {length} characters long; at most {limit} are allowed",
-    "field_integer": "{label}: '{raw}' is not a whole number (e.g. 12 or 1 000)",
-    "field_too_many_digits": "{label}: '{raw}' is too large; at most {limit} digits before the decimal point",
-    "field_money": "{label}: '{raw}' is not an amount of money (e.g. 350 000,50)",
-    "field_money_decimals": "{label}: '{raw}' has more than 2 digits after the decimal point;"
-                            " write thousands with a space (1 000)",
-    "field_money_negative": "{label}: '{raw}' is negative; the amount must be 0 or more",
-    "field_below_min": "{label}: {value} is less than the minimum, {limit}",
-    "field_above_max": "{label}: {value} is more than the maximum, {limit}",
-    "field_date": "{label}: '{raw}' is not a date (e.g. 29.11.2026, 2026-11-29 or сегодня)",
-    "field_date_needs_today": "{label}: '{raw}' needs today's date, which is unknown here; type the date (29.11.2026)",
-    "field_no_such_day": "{label}: there is no such day as '{raw}'",
-    "field_datetime": "{label}: '{raw}' is not a date and time (e.g. 2026-11-29 15:00 or 29.11.2026 15:00)",
-    "field_no_such_time": "{label}: there is no such time of day as '{raw}'",
-    "field_enum": "{label}: '{raw}' is not one of: {options}",
-    "field_phone": "{label}: '{raw}' is not a phone number (e.g. +7 912 345-67-89 or 8 912 345-67-89)",
-    "field_user_unknown": "{label}: '{raw}' is not in the team; known logins: {logins}",
-    "field_user_no_team": "{label}: '{raw}' is not in the team, which has no members yet",
-    "field_boolean": "{label}: '{raw}' is not yes or no (type да or нет)",
-    "field_yes": "да",
-    "field_no": "нет",
-}
 
 TEXT_MAX_LENGTH = 2000
 # Whole numbers stay within 15 digits so that JSON readers keep them exact (2**53 ≈ 9·10**15)
@@ -112,7 +88,7 @@ def normalize_phone(raw: str) -> str | None:
 
 
 def _refuse(key: str, field: Field, raw: str = "", **values) -> UsageError:
-    return UsageError(TEXTS[key].format(label=field.label, raw=_shown(raw), **values))
+    return UsageError(M.text(key, label=field.label, raw=_shown(raw), **values))
 
 
 def _shown(raw: str) -> str:
@@ -325,5 +301,5 @@ _DISPLAYS = {
     "enum": lambda field, stored: field.option_label(stored),
     "phone": _show_phone,
     "user": lambda field, stored: stored,
-    "boolean": lambda field, stored: TEXTS["field_yes"] if stored else TEXTS["field_no"],
+    "boolean": lambda field, stored: M.text("field_yes") if stored else M.text("field_no"),
 }

@@ -10,16 +10,9 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from flowctl import messages as M
 from flowctl.errors import UsageError
 
-# To be moved into flowctl/messages.py; every refusal repeats the examples.
-TEXTS: dict[str, str] = {
-    "when_examples": "today 15:00, tomorrow 10:00, +2d, +3h, friday, 2026-12-01 15:00, 01.12.2026",
-    "when_unknown": "cannot read '{text}' as a date or time; write e.g. {examples}",
-    "when_bad_date": "'{text}' is not a calendar date; write e.g. {examples}",
-    "when_bad_time": "'{text}' is not a time of day (00:00 to 23:59); write e.g. {examples}",
-    "when_out_of_range": "'{text}' is too far from today; write e.g. {examples}",
-}
 
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -146,4 +139,4 @@ def _offset(text: str) -> timezone:
 
 
 def _refusal(key: str, typed: str) -> UsageError:
-    return UsageError(TEXTS[key].format(text=typed, examples=TEXTS["when_examples"]))
+    return UsageError(M.text(key, text=typed, examples=M.text("when_examples")))

@@ -6,6 +6,7 @@ import pytest
 
 from flowctl.errors import NotPermitted, RuleRefused
 from flowctl.pipeline.machine import PipelineMachine
+from flowctl.pipeline.model import DealFacts
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +57,18 @@ def test_reopen_only_by_head(machine):
 
 def test_one_machine_many_deals(machine):
     """The machine holds no deal: the same instance answers for deals in different stages."""
-    assert machine.move("new_lead", "in_work", {"manager"}, {}) == "in_work"
+    assert machine.move("new_lead", "in_work", {"manager"}, {}, DealFacts(contact_made=True)) == "in_work"
     assert machine.move("in_work", "lost", {"manager"}, {"lost_reason": "other"}) == "lost"
     assert machine._machine.models == []
+
+
+def test_s1_to_s2_needs_a_contact_with_the_client(machine):
+    with pytest.raises(RuleRefused, match="needs a contact with the client"):
+        machine.move("new_lead", "in_work", {"manager"}, {}, DealFacts(contact_made=False))
+
+
+def test_t3_s3_to_s4_needs_the_task_completed(machine):
+    filled = {"roof_plan": "plan", "coating": "металлочерепица", "thickness": "0.5"}
+    with pytest.raises(RuleRefused, match=r"open tasks completed first \(1 open\)"):
+        machine.move("hot", "volumes", {"manager"}, filled, DealFacts(open_tasks=1))
+    assert machine.move("hot", "volumes", {"manager"}, filled, DealFacts(open_tasks=0)) == "volumes"
