@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from flowctl import __version__
-from flowctl.cli import contact, deal, init, pipeline, task, validate
+from flowctl.cli import contact, day, deal, demo, init, pipeline, task, validate
 from flowctl.cli.common import new_app, options
 
 app = new_app("flowctl: a sales pipeline declared in YAML and enforced.")
@@ -31,6 +31,7 @@ def main_options(
     opts.store, opts.acting_user, opts.traceback = store, acting_user, traceback
 
 
+app.command("demo")(demo.demo)
 app.command("init")(init.init)
 app.command("validate")(validate.validate)
 app.add_typer(pipeline.app, name="pipeline")
@@ -38,6 +39,8 @@ app.command("graph")(pipeline.graph)
 app.add_typer(contact.app, name="contact")
 app.add_typer(deal.app, name="deal")
 app.add_typer(task.app, name="task")
+app.command("agenda")(day.agenda)
+app.command("check")(day.check)
 
 
 def main() -> None:

@@ -76,6 +76,8 @@ class DealQuery:
     stages: tuple[str, ...] = ()
     responsible: str | None = None
     contact_id: int | None = None
+    entered_before: str | None = None  # UTC ISO: deals in their stage since before this moment
+    missing_any: tuple[str, ...] = ()  # deals where at least one of these fields is empty
     sort: str = "id"  # id | budget | lead_date | stage_since | updated
     descending: bool = False
     limit: int | None = None
@@ -135,11 +137,29 @@ class Store(ABC):
     @abstractmethod
     def list_tasks(self, query: TaskQuery) -> list[Task]: ...
 
+    # the questions the agenda and the hygiene check ask; backends answer them without loading every deal
+    @abstractmethod
+    def open_tasks_with_deals(self, responsible: str | None, due_before: str) -> list[tuple[Task, Deal]]:
+        """Open tasks due before the moment (every overdue one included), each with its deal."""
+    @abstractmethod
+    def deals_without_open_task(self, stages: dict[str, tuple[str, ...]], responsible: str | None) -> list[tuple[Deal, str]]:
+        """Deals in the given {pipeline: stages} with no open task, each with when it last had one (or entered)."""
+
     # history: append and read, never edit
     @abstractmethod
     def add_event(self, event: Event) -> int: ...
     @abstractmethod
     def events(self, deal_id: int | None = None, contact_id: int | None = None) -> list[Event]: ...
+
+
+def deal_matches(deal: Deal, query: DealQuery) -> bool:
+    """The DealQuery filter, for backends that filter in Python."""
+    return ((not query.pipeline or deal.pipeline == query.pipeline)
+            and (not query.stages or deal.stage in query.stages)
+            and (not query.responsible or deal.responsible == query.responsible)
+            and (query.contact_id is None or deal.contact_id == query.contact_id)
+            and (query.entered_before is None or deal.stage_since < query.entered_before)
+            and (not query.missing_any or any(deal.fields.get(f) in (None, "") for f in query.missing_any)))
 
 
 def deal_sort_key(sort: str):

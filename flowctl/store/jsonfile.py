@@ -21,7 +21,7 @@ from pathlib import Path
 
 from flowctl import messages as M
 from flowctl.errors import StoreError
-from flowctl.store.base import Contact, Deal, DealQuery, Event, Store, Task, TaskQuery, deal_sort_key
+from flowctl.store.base import Contact, Deal, DealQuery, Event, Store, Task, TaskQuery, deal_matches, deal_sort_key
 
 FORMAT = "flowctl-store"
 VERSION = 1
@@ -170,13 +170,7 @@ class JsonFileStore(Store):
         self._replace("deals", deal)
 
     def list_deals(self, query: DealQuery) -> list[Deal]:
-        deals = [
-            d for d in (_row(Deal, raw) for raw in self._state["deals"].values())
-            if (not query.pipeline or d.pipeline == query.pipeline)
-            and (not query.stages or d.stage in query.stages)
-            and (not query.responsible or d.responsible == query.responsible)
-            and (query.contact_id is None or d.contact_id == query.contact_id)
-        ]
+        deals = [d for d in (_row(Deal, raw) for raw in self._state["deals"].values()) if deal_matches(d, query)]
         deals.sort(key=deal_sort_key(query.sort), reverse=query.descending)
         return deals[: query.limit] if query.limit is not None else deals
 
@@ -201,6 +195,24 @@ class JsonFileStore(Store):
         ]
         tasks.sort(key=lambda t: (t.due, t.id))
         return tasks[: query.limit] if query.limit is not None else tasks
+
+    def open_tasks_with_deals(self, responsible: str | None, due_before: str) -> list[tuple[Task, Deal]]:
+        tasks = self.list_tasks(TaskQuery(responsible=responsible, status="open", due_before=due_before))
+        return [(t, self.get_deal(t.deal_id)) for t in tasks]
+
+    def deals_without_open_task(self, stages, responsible):
+        tasks = [_row(Task, raw) for raw in self._state["tasks"].values()]
+        busy = {t.deal_id for t in tasks if t.status == "open"}
+        last: dict[int, str] = {}
+        for t in tasks:
+            if t.done_at:
+                last[t.deal_id] = max(last.get(t.deal_id, ""), t.done_at)
+        found = []
+        for pipeline, stage_ids in stages.items():
+            for deal in self.list_deals(DealQuery(pipeline=pipeline, stages=stage_ids, responsible=responsible)):
+                if deal.id not in busy:
+                    found.append((deal, max(deal.stage_since, last.get(deal.id, ""))))
+        return sorted(found, key=lambda pair: pair[0].id)
 
     # history ----------------------------------------------------------------------------
     def add_event(self, event: Event) -> int:

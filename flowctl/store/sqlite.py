@@ -235,6 +235,12 @@ class SqliteStore(Store):
         if query.contact_id is not None:
             where.append("contact_id = ?")
             params.append(query.contact_id)
+        if query.entered_before is not None:
+            where.append("stage_since < ?")
+            params.append(query.entered_before)
+        if query.missing_any:
+            where.append("(" + " OR ".join("COALESCE(json_extract(fields, ?), '') = ''" for _ in query.missing_any) + ")")
+            params += [f"$.{f}" for f in query.missing_any]
         order = _DEAL_SORT[query.sort].format(dir="DESC" if query.descending else "ASC")
         if query.sort == "id" and query.descending:
             order = "id DESC"
@@ -284,6 +290,33 @@ class SqliteStore(Store):
             sql += " LIMIT ?"
             params.append(query.limit)
         return [self._task(r) for r in self._run(sql, params)]
+
+    def open_tasks_with_deals(self, responsible: str | None, due_before: str) -> list[tuple[Task, Deal]]:
+        task_cols = ", ".join(f"t.{f}" for f in ("id",) + self._TASK_FIELDS)
+        deal_cols = ", ".join(f"d.{c.strip()}" for c in self._DEAL_COLUMNS.split(","))
+        sql = (f"SELECT {task_cols}, {deal_cols} FROM tasks t JOIN deals d ON d.id = t.deal_id"
+               " WHERE t.status = 'open' AND t.due < ?")
+        params: list = [due_before]
+        if responsible is not None:
+            sql += " AND t.responsible = ?"
+            params.append(responsible)
+        width = 1 + len(self._TASK_FIELDS)
+        return [(self._task(r[:width]), self._deal(r[width:])) for r in self._run(sql + " ORDER BY t.due, t.id", params)]
+
+    def deals_without_open_task(self, stages, responsible):
+        found = []
+        for pipeline, stage_ids in stages.items():
+            sql = (f"SELECT {self._DEAL_COLUMNS}, (SELECT MAX(done_at) FROM tasks t WHERE t.deal_id = deals.id)"
+                   f" FROM deals WHERE pipeline = ? AND stage IN ({', '.join('?' * len(stage_ids))})"
+                   " AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.deal_id = deals.id AND t.status = 'open')")
+            params = [pipeline, *stage_ids]
+            if responsible is not None:
+                sql += " AND responsible = ?"
+                params.append(responsible)
+            for row in self._run(sql, params):
+                deal = self._deal(row[:8])
+                found.append((deal, max(deal.stage_since, row[8] or "")))
+        return sorted(found, key=lambda pair: pair[0].id)
 
     # history ----------------------------------------------------------------------------
     def add_event(self, event: Event) -> int:

@@ -1,0 +1,76 @@
+"""`flowctl agenda` and `flowctl check`: the manager's morning."""
+
+from __future__ import annotations
+
+import typer
+
+from flowctl.cli.common import FormatOption, check_format, echo
+from flowctl.cli.session import open_session
+
+AGENDA_COLUMNS = [("n", "#"), ("mark", "!"), ("due_local", "due"), ("stage_label", "stage"), ("deal_id", "deal"),
+                  ("contact", "contact"), ("budget_shown", "budget"), ("type_label", "task"), ("task_id", "task #")]
+CHECK_COLUMNS = [("rule", "rule"), ("deal_id", "deal"), ("responsible", "responsible"), ("stage_label", "stage"),
+                 ("for", "for"), ("what", "what")]
+
+
+def agenda(ctx: typer.Context,
+           user: str = typer.Option(None, "--user", "-u", help="Whose agenda (default: yours)."),
+           day: str = typer.Option(None, "--date", "-d", help="Which day (default: today): 2026-12-01, tomorrow, …"),
+           fmt: str = FormatOption):
+    """Today's and overdue tasks in the work order (W4 new leads, W1 КП/смета by budget, W2, W3), with the time it takes (L4)."""
+    from flowctl import fields as typed
+    from flowctl.cli.views import local
+    from flowctl.queries.agenda import agenda as build
+    from flowctl.render import render, to_json
+
+    check_format(fmt)
+    session = open_session(ctx)
+    login = session.workspace.member(user).login if user else session.actor.login
+    the_day = session.today
+    if day:
+        from flowctl.when import parse_when
+
+        the_day = parse_when(day, session.now, session.workspace.tz).astimezone(session.workspace.tz).date()
+    result = build(session, login, the_day)
+    if fmt == "json":
+        echo(to_json(result))
+        return
+    rows = []
+    for n, row in enumerate(result["tasks"], start=1):
+        pipeline = session.workspace.pipeline(session.store.get_deal(row["deal_id"]).pipeline)
+        budget = pipeline.deal_field("budget")
+        rows.append({**row, "n": n, "mark": "OVERDUE" if row["overdue"] else "",
+                     "due_local": local(session, row["due"]),
+                     "budget_shown": typed.display(budget, row["budget"]) if budget else row["budget"]})
+    if fmt == "csv":
+        echo(render(rows, "csv", AGENDA_COLUMNS))
+        return
+    name = session.workspace.team[login].name
+    echo(f"Agenda of {name} ({login}) for {the_day.isoformat()}\n")
+    echo(render(rows, "table", AGENDA_COLUMNS) if rows else "")
+    echo(f"\n{result['estimate']}")
+
+
+def check(ctx: typer.Context,
+          user: str = typer.Option(None, "--user", "-u", help="Only this user's deals and tasks."),
+          strict: bool = typer.Option(False, "--strict", help="Exit 1 when anything is found (for a morning job)."),
+          fmt: str = FormatOption):
+    """Information hygiene (L8): deals without tasks, overdue tasks (L1), deals over a stage's limit (W4, Q2), missing fields."""
+    from flowctl import messages as M
+    from flowctl.queries.hygiene import check as run_check
+    from flowctl.render import render
+
+    check_format(fmt)
+    session = open_session(ctx)
+    login = session.workspace.member(user).login if user else None
+    findings = run_check(session, login)
+    for f in findings:
+        deal_pipeline = session.workspace.pipeline(session.store.get_deal(f["deal_id"]).pipeline)
+        f["stage_label"] = deal_pipeline.stage(f["stage"]).label
+    if fmt == "table":
+        echo(render(findings, "table", CHECK_COLUMNS) if findings else M.text("check_clean"))
+        if findings:
+            typer.echo(M.text("check_summary", count=len(findings)), err=True)
+    else:
+        echo(render(findings, fmt, CHECK_COLUMNS))
+    raise typer.Exit(1 if strict and findings else 0)

@@ -1,0 +1,128 @@
+"""`flowctl demo`: the regulation's worked example (E1–E4) played on an embedded store, command by command."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import tempfile
+from contextlib import contextmanager, redirect_stderr
+from datetime import timedelta
+from pathlib import Path
+
+import typer
+
+from flowctl.cli.common import echo
+
+DEMO_WORKSPACE = """\
+version: 1
+store: demo.db
+pipelines: [pipelines]
+timezone: Europe/Moscow
+team:
+  - {login: anna, name: Анна (менеджер ОП), roles: [manager]}
+  - {login: tural, name: Турал (инженер), roles: [engineer]}
+  - {login: olga, name: Ольга (руководитель ОП), roles: [head, manager]}
+"""
+
+
+def _steps(buys_when: str) -> list[tuple[str, list[str], int]]:
+    """(what the step shows, the command, the exit code it must give)."""
+    return [
+        ("E1: the client Алмаз from Званка builds 4 houses, so he is «Алмаз Строитель» (F8–F10)",
+         ["contact", "add", "name=Алмаз", "phone=8 912 345-67-89", "Строитель/Частник=Строитель"], 0),
+        ("A new lead (S1) gets its first call at once (W4)",
+         ["deal", "create", "--pipeline", "krovlya", "--contact", "1", "--field", "Где строит=п. Званка",
+          "--field", "Сколько домов=4"], 0),
+        ("The manager calls: the task is completed with its result and the contact (L2, L3)",
+         ["task", "done", "1", "--result", "Первый звонок: строит 4 дома, нужна кровля", "--contact", "call"], 0),
+        ("After the call the deal goes to S2", ["deal", "advance", "1", "ОП ВЗЯЛ В РАБОТУ"], 0),
+        ("Qualified (Q1, Q2): ready to send the plan and decide within two weeks → S3",
+         ["deal", "advance", "1", "ГОРЯЧИЕ", "--field", "Этап СТРОЙКИ=коробка, стропила",
+          "--field", f"Когда ПОКУПАЕТ={buys_when}"], 0),
+        ("E2: in S3 the deal has its task: get the project, roof plan or drawing", ["task", "list", "--deal", "1"], 0),
+        ("E3: completing the task without a comment is refused (L3)", ["task", "done", "2", "--contact", "call"], 1),
+        ("E3: …and without a contact with the client (L2)", ["task", "done", "2", "--result", "План получен"], 1),
+        ("E3: with the result written, the task is completed",
+         ["task", "done", "2", "--result", "Получил план кровли с размерами", "--contact", "call"], 0),
+        ("E3: the manager moves the deal to S4 with the technical assignment (Q3, Q4)",
+         ["deal", "advance", "1", "ОБЪЕМЫ У ТУРАЛА", "--field", "Проект/план кровли=План кровли",
+          "--field", "Покрытие=металлочерепица", "--field", "Толщина=0,5 мм"], 0),
+        ("M1: the manager may not move the deal out of «ОБЪЕМЫ У ТУРАЛА»",
+         ["deal", "advance", "1", "КП ГОТОВО", "--field", "Бюджет=1 254 000"], 5),
+        ("E4: the engineer calculates and moves it to S5 with the budget (Q5)",
+         ["--as", "tural", "deal", "advance", "1", "КП ГОТОВО", "--field", "Бюджет=1 254 000"], 0),
+        ("E4: the manager's next task «Закрыть в оплату» was created; she sets the day and time the client named",
+         ["task", "postpone", "3", "--due", "tomorrow 11:00", "--reason", "Клиент изучает КП, созвон завтра в 11"], 0),
+        ("F11: the contact card shows the deal, its stage and every task", ["contact", "show", "1"], 0),
+        ("Meanwhile a new lead arrives", ["contact", "add", "name=Марина", "phone=+7 (922) 111-22-33",
+                                          "client_type=Частник"], 0),
+        ("", ["deal", "create", "--contact", "2"], 0),
+        ("The agenda: new leads first (W4), then КП/смета by budget (W1), then S3 (W2), S2 (W3); time (L4)",
+         ["agenda", "--date", "tomorrow"], 0),
+        ("The hygiene check (L8)", ["check"], 0),
+        ("The deal's history: who changed what, when", ["deal", "history", "1"], 0),
+    ]
+
+
+@contextmanager
+def _demo_environment(folder: Path):
+    """Run inside the demo workspace as the manager, whatever the user's own FLOWCTL_* settings say."""
+    saved = {k: os.environ.get(k) for k in ("FLOWCTL_STORE", "FLOWCTL_USER")}
+    cwd = Path.cwd()
+    os.environ.pop("FLOWCTL_STORE", None)
+    os.environ["FLOWCTL_USER"] = "anna"
+    os.chdir(folder)
+    try:
+        with redirect_stderr(sys.stdout):  # a refusal is shown in its place, right under its command
+            yield
+    finally:
+        os.chdir(cwd)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _play(folder: Path) -> int:
+    import shutil
+
+    from flowctl import clock
+    from flowctl.cli.app import app
+    from flowctl.workspace import shipped_pipelines_dir
+
+    (folder / "pipelines").mkdir(parents=True, exist_ok=True)
+    for pipeline in shipped_pipelines_dir().glob("*.yaml"):
+        shutil.copyfile(pipeline, folder / "pipelines" / pipeline.name)
+    (folder / "flowctl.yaml").write_text(DEMO_WORKSPACE, "utf-8")
+    buys_when = (clock.now() + timedelta(days=14)).strftime("%d.%m.%Y")
+    failures = 0
+    with _demo_environment(folder):
+        echo("flowctl demo: the worked example of the «Кровля» regulation (E1–E4), acting as anna (manager).\n")
+        for title, args, expected in _steps(buys_when):
+            if title:
+                echo(f"# {title}")
+            echo("$ flowctl " + shlex.join(args))
+            code = app(args=args, prog_name="flowctl", standalone_mode=False) or 0
+            if code != expected:
+                failures += 1
+                echo(f"!! expected exit code {expected}, got {code}")
+            elif code:
+                echo(f"(refused as the regulation demands: exit code {code})")
+            echo("")
+    return failures
+
+
+def demo(keep: Path = typer.Option(None, "--keep", help="Keep the demo workspace in this folder to explore it.")):
+    """Play the regulation's worked example (E1–E4) on an embedded store; your own store is not touched."""
+    from flowctl.errors import RuleRefused
+
+    if keep:
+        failures = _play(keep)
+        echo(f"The demo workspace is in {keep}: cd there and try `FLOWCTL_USER=anna flowctl agenda`.")
+    else:
+        with tempfile.TemporaryDirectory(prefix="flowctl-demo-") as folder:
+            failures = _play(Path(folder))
+    if failures:
+        raise RuleRefused(f"the demo did not go as the regulation says ({failures} step(s)); please report it")
