@@ -129,6 +129,10 @@ TEXTS: dict[str, str] = {
     "check_missing": "«{stage}» requires {fields}, which is empty",
     "check_clean": "nothing breaks the rules",
     "check_summary": "{count} finding(s)",
+    # reports
+    "month_format": "'{month}' is not a month; write YYYY-MM, e.g. 2026-11",
+    "forecast_won": "won in {month} (money in the cash register)",
+    "forecast_total": "plan for {month}: {total}",
     "graph_format": "unknown graph format '{fmt}'; use mermaid or dot",
     "format_unknown": "unknown format '{fmt}'; use one of: {allowed}",
     "internal_error": "internal error: {error} (run again with --traceback and report it)",

@@ -157,6 +157,10 @@ def _unknown_stages(doc):
             if stage_id not in known:
                 yield _problem(doc, ("agenda", gi, "stages", si), "unknown-stage", "lint_unknown", what="stage",
                                id=stage_id, hint=M.did_you_mean(stage_id, known))
+    for si, stage_id in enumerate(doc.data.get("plan_stages", [])):
+        if stage_id not in known:
+            yield _problem(doc, ("plan_stages", si), "unknown-stage", "lint_unknown", what="stage", id=stage_id,
+                           hint=M.did_you_mean(stage_id, known))
 
 
 @rule("unknown-role", "error")

@@ -150,6 +150,7 @@ class Pipeline:
     tasks: TaskRules
     agenda: tuple[AgendaGroup, ...]
     contact_display: str | None = None
+    plan_stages: tuple[str, ...] = ()
     source: str = ""
     _index: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -256,5 +257,6 @@ def build(data: dict, source: str = "") -> Pipeline:
         tasks=tasks,
         agenda=tuple(AgendaGroup(tuple(g["stages"]), g.get("sort", "due")) for g in data.get("agenda", ())),
         contact_display=data.get("contact_display"),
+        plan_stages=tuple(data.get("plan_stages", ())),
         source=source,
     )

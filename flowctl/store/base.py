@@ -31,6 +31,7 @@ class Deal:
     created_at: str
     stage_since: str  # when the deal entered its current stage (hygiene limits, velocity)
     updated_at: str
+    external_id: str | None = None  # the deal's id in the CRM it was imported from (re-import updates)
 
     @property
     def responsible(self) -> str | None:
@@ -68,6 +69,15 @@ class Event:
     contact_id: int | None = None
     task_id: int | None = None
     data: dict = field(default_factory=dict)
+
+
+STAGE_EVENTS = {"deal.created": "stage", "deal.imported": "stage", "deal.stage": "to"}  # kind → key of the stage entered
+
+
+def entered_stage(event: Event) -> str | None:
+    """The stage an event put its deal in, if it is a stage entry (creation, import or move)."""
+    key = STAGE_EVENTS.get(event.kind)
+    return event.data.get(key) if key else None
 
 
 @dataclass(frozen=True)
@@ -126,6 +136,8 @@ class Store(ABC):
     def update_deal(self, deal: Deal) -> None: ...
     @abstractmethod
     def list_deals(self, query: DealQuery) -> list[Deal]: ...
+    @abstractmethod
+    def count_deals(self, query: DealQuery) -> int: ...
 
     # tasks
     @abstractmethod
@@ -144,6 +156,23 @@ class Store(ABC):
     @abstractmethod
     def deals_without_open_task(self, stages: dict[str, tuple[str, ...]], responsible: str | None) -> list[tuple[Deal, str]]:
         """Deals in the given {pipeline: stages} with no open task, each with when it last had one (or entered)."""
+
+    @abstractmethod
+    def deal_by_external_id(self, pipeline: str, external_id: str) -> Deal | None: ...
+
+    # aggregates for reports: computed by the backend, never by loading every deal into a service
+    @abstractmethod
+    def deal_counts(self, pipeline: str, lead_from: str | None, lead_to: str | None) -> list[tuple[str, str, int, int]]:
+        """(stage, responsible, deals, budget in minor units) for deals whose lead date is in the period."""
+    @abstractmethod
+    def stage_entries(self, pipeline: str, lead_from: str | None, lead_to: str | None) -> list[tuple[int, str, str]]:
+        """(deal id, stage entered, when) for deals whose lead date is in the period, by deal then time."""
+    @abstractmethod
+    def entries_between(self, pipeline: str, stages: tuple[str, ...], at_from: str, at_to: str) -> list[tuple[int, str, int]]:
+        """(deal id, responsible, budget in minor units) of deals that entered one of the stages in [from, to)."""
+    @abstractmethod
+    def task_counts(self, done_from: str | None, done_to: str | None, now: str) -> list[tuple[str, int, int]]:
+        """(responsible, tasks completed in [from, to), open tasks overdue now) per user."""
 
     # history: append and read, never edit
     @abstractmethod

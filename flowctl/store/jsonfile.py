@@ -21,7 +21,9 @@ from pathlib import Path
 
 from flowctl import messages as M
 from flowctl.errors import StoreError
-from flowctl.store.base import Contact, Deal, DealQuery, Event, Store, Task, TaskQuery, deal_matches, deal_sort_key
+from flowctl.fields import money_minor
+from flowctl.store.base import (Contact, Deal, DealQuery, Event, Store, Task, TaskQuery, deal_matches, deal_sort_key,
+                                entered_stage)
 
 FORMAT = "flowctl-store"
 VERSION = 1
@@ -174,6 +176,9 @@ class JsonFileStore(Store):
         deals.sort(key=deal_sort_key(query.sort), reverse=query.descending)
         return deals[: query.limit] if query.limit is not None else deals
 
+    def count_deals(self, query: DealQuery) -> int:
+        return len(self.list_deals(query))
+
     # tasks ------------------------------------------------------------------------------
     def add_task(self, task: Task) -> int:
         return self._insert("tasks", task)
@@ -213,6 +218,51 @@ class JsonFileStore(Store):
                 if deal.id not in busy:
                     found.append((deal, max(deal.stage_since, last.get(deal.id, ""))))
         return sorted(found, key=lambda pair: pair[0].id)
+
+    def deal_by_external_id(self, pipeline: str, external_id: str) -> Deal | None:
+        return next((d for d in self._deals() if d.pipeline == pipeline and d.external_id == external_id), None)
+
+    # report aggregates ----------------------------------------------------------------------
+    def _deals(self) -> list[Deal]:
+        return [_row(Deal, raw) for raw in self._state["deals"].values()]
+
+    def _cohort(self, pipeline, lead_from, lead_to) -> dict[int, Deal]:
+        return {d.id: d for d in self._deals() if d.pipeline == pipeline
+                and (not lead_from or (d.fields.get("lead_date") or "") >= lead_from)
+                and (not lead_to or (d.fields.get("lead_date") or "") <= lead_to)}
+
+    def deal_counts(self, pipeline, lead_from, lead_to):
+        totals: dict[tuple[str, str], list[int]] = {}
+        for deal in self._cohort(pipeline, lead_from, lead_to).values():
+            bucket = totals.setdefault((deal.stage, deal.responsible or ""), [0, 0])
+            bucket[0] += 1
+            bucket[1] += money_minor(deal.budget) if deal.budget else 0
+        return [(stage, who, n, minor) for (stage, who), (n, minor) in totals.items()]
+
+    def _entries(self):
+        for raw in self._state["events"]:
+            stage = entered_stage(_row(Event, raw))
+            if stage:
+                yield raw["deal_id"], stage, raw["at"]
+
+    def stage_entries(self, pipeline, lead_from, lead_to):
+        cohort = self._cohort(pipeline, lead_from, lead_to)
+        return sorted(((d, s, at) for d, s, at in self._entries() if d in cohort), key=lambda e: e[0])
+
+    def entries_between(self, pipeline, stages, at_from, at_to):
+        ids = {d for d, s, at in self._entries() if s in stages and at_from <= at < at_to}
+        return [(d.id, d.responsible or "", money_minor(d.budget) if d.budget else 0)
+                for d in self._deals() if d.id in ids and d.pipeline == pipeline]
+
+    def task_counts(self, done_from, done_to, now):
+        counts: dict[str, list[int]] = {}
+        for t in (_row(Task, raw) for raw in self._state["tasks"].values()):
+            bucket = counts.setdefault(t.responsible, [0, 0])
+            if t.status == "done" and (not done_from or t.done_at >= done_from) and (not done_to or t.done_at < done_to):
+                bucket[0] += 1
+            if t.status == "open" and t.due < now:
+                bucket[1] += 1
+        return [(who, done, overdue) for who, (done, overdue) in counts.items()]
 
     # history ----------------------------------------------------------------------------
     def add_event(self, event: Event) -> int:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import contextmanager
-from decimal import Decimal
 
 from flowctl import messages as M
 from flowctl.errors import StoreError
-from flowctl.store.base import Contact, Deal, DealQuery, Event, Store, Task, TaskQuery
+from flowctl.fields import money_minor
+from flowctl.store.base import Contact, Deal, DealQuery, Event, Store, Task, TaskQuery, entered_stage
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -34,8 +34,11 @@ MIGRATIONS = [
         fields TEXT NOT NULL,
         created_at TEXT NOT NULL,
         stage_since TEXT NOT NULL,
-        updated_at TEXT NOT NULL
+        updated_at TEXT NOT NULL,
+        external_id TEXT
     );
+    CREATE UNIQUE INDEX deals_external ON deals(pipeline, external_id) WHERE external_id IS NOT NULL;
+    CREATE INDEX deals_lead ON deals(pipeline, lead_date);
     CREATE INDEX deals_stage ON deals(pipeline, stage);
     CREATE INDEX deals_responsible ON deals(responsible, stage);
     CREATE INDEX deals_contact ON deals(contact_id);
@@ -65,8 +68,10 @@ MIGRATIONS = [
         deal_id INTEGER REFERENCES deals(id),
         contact_id INTEGER REFERENCES contacts(id),
         task_id INTEGER REFERENCES tasks(id),
+        stage_to TEXT,  -- the stage a creation, import or move put the deal in: reports read this
         data TEXT NOT NULL
     );
+    CREATE INDEX events_stage ON events(stage_to, at);
     CREATE INDEX events_deal ON events(deal_id, id);
     CREATE INDEX events_contact ON events(contact_id, id);
     CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
@@ -97,7 +102,7 @@ def _statements(script: str):
 
 
 def _minor(money: str | None) -> int | None:
-    return None if money in (None, "") else int(Decimal(money) * 100)
+    return None if money in (None, "") else money_minor(money)
 
 
 class SqliteStore(Store):
@@ -195,22 +200,28 @@ class SqliteStore(Store):
         return self._contact(row) if row else None
 
     # deals ------------------------------------------------------------------------------
-    _DEAL_COLUMNS = "id, pipeline, stage, fields, contact_id, created_at, stage_since, updated_at"
+    _DEAL_COLUMNS = "id, pipeline, stage, fields, contact_id, created_at, stage_since, updated_at, external_id"
 
     @staticmethod
     def _deal(row) -> Deal:
-        return Deal(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6], row[7])
+        return Deal(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6], row[7], row[8])
 
     @staticmethod
     def _deal_values(deal: Deal) -> tuple:
         return (deal.pipeline, deal.stage, deal.contact_id, deal.responsible, _minor(deal.budget),
-                deal.fields.get("lead_date"), _dumps(deal.fields), deal.created_at, deal.stage_since, deal.updated_at)
+                deal.fields.get("lead_date"), _dumps(deal.fields), deal.created_at, deal.stage_since, deal.updated_at,
+                deal.external_id)
 
     def add_deal(self, deal: Deal) -> int:
         cur = self._run("INSERT INTO deals (pipeline, stage, contact_id, responsible, budget_minor, lead_date, fields,"
-                        " created_at, stage_since, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " created_at, stage_since, updated_at, external_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         self._deal_values(deal))
         return cur.lastrowid
+
+    def deal_by_external_id(self, pipeline: str, external_id: str) -> Deal | None:
+        row = self._run(f"SELECT {self._DEAL_COLUMNS} FROM deals WHERE pipeline = ? AND external_id = ?",
+                        (pipeline, external_id)).fetchone()
+        return self._deal(row) if row else None
 
     def get_deal(self, deal_id: int) -> Deal | None:
         row = self._run(f"SELECT {self._DEAL_COLUMNS} FROM deals WHERE id = ?", (deal_id,)).fetchone()
@@ -218,39 +229,42 @@ class SqliteStore(Store):
 
     def update_deal(self, deal: Deal) -> None:
         self._run("UPDATE deals SET pipeline = ?, stage = ?, contact_id = ?, responsible = ?, budget_minor = ?,"
-                  " lead_date = ?, fields = ?, created_at = ?, stage_since = ?, updated_at = ? WHERE id = ?",
+                  " lead_date = ?, fields = ?, created_at = ?, stage_since = ?, updated_at = ?, external_id = ?"
+                  " WHERE id = ?",
                   self._deal_values(deal) + (deal.id,))
 
-    def list_deals(self, query: DealQuery) -> list[Deal]:
+    def _deal_filter(self, query: DealQuery) -> tuple[str, list]:
         where, params = [], []
-        if query.pipeline:
-            where.append("pipeline = ?")
-            params.append(query.pipeline)
+        for column, value in (("pipeline", query.pipeline), ("responsible", query.responsible),
+                              ("contact_id", query.contact_id)):
+            if value is not None and value != "":
+                where.append(f"{column} = ?")
+                params.append(value)
         if query.stages:
             where.append(f"stage IN ({', '.join('?' * len(query.stages))})")
             params += list(query.stages)
-        if query.responsible:
-            where.append("responsible = ?")
-            params.append(query.responsible)
-        if query.contact_id is not None:
-            where.append("contact_id = ?")
-            params.append(query.contact_id)
         if query.entered_before is not None:
             where.append("stage_since < ?")
             params.append(query.entered_before)
         if query.missing_any:
             where.append("(" + " OR ".join("COALESCE(json_extract(fields, ?), '') = ''" for _ in query.missing_any) + ")")
             params += [f"$.{f}" for f in query.missing_any]
+        return (f" WHERE {' AND '.join(where)}" if where else ""), params
+
+    def list_deals(self, query: DealQuery) -> list[Deal]:
+        where, params = self._deal_filter(query)
         order = _DEAL_SORT[query.sort].format(dir="DESC" if query.descending else "ASC")
         if query.sort == "id" and query.descending:
             order = "id DESC"
-        sql = f"SELECT {self._DEAL_COLUMNS} FROM deals"
-        sql += f" WHERE {' AND '.join(where)}" if where else ""
-        sql += f" ORDER BY {order}"
+        sql = f"SELECT {self._DEAL_COLUMNS} FROM deals{where} ORDER BY {order}"
         if query.limit is not None:
             sql += " LIMIT ?"
             params.append(query.limit)
         return [self._deal(r) for r in self._run(sql, params)]
+
+    def count_deals(self, query: DealQuery) -> int:
+        where, params = self._deal_filter(query)
+        return self._run(f"SELECT COUNT(*) FROM deals{where}", params).fetchone()[0]
 
     # tasks ------------------------------------------------------------------------------
     _TASK_FIELDS = ("deal_id", "type", "due", "responsible", "text", "status", "created_at", "created_by", "stage",
@@ -314,16 +328,16 @@ class SqliteStore(Store):
                 sql += " AND responsible = ?"
                 params.append(responsible)
             for row in self._run(sql, params):
-                deal = self._deal(row[:8])
-                found.append((deal, max(deal.stage_since, row[8] or "")))
+                deal = self._deal(row[:9])
+                found.append((deal, max(deal.stage_since, row[9] or "")))
         return sorted(found, key=lambda pair: pair[0].id)
 
     # history ----------------------------------------------------------------------------
     def add_event(self, event: Event) -> int:
-        cur = self._run("INSERT INTO events (at, actor, kind, deal_id, contact_id, task_id, data)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        cur = self._run("INSERT INTO events (at, actor, kind, deal_id, contact_id, task_id, stage_to, data)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         (event.at, event.actor, event.kind, event.deal_id, event.contact_id, event.task_id,
-                         _dumps(event.data)))
+                         entered_stage(event), _dumps(event.data)))
         return cur.lastrowid
 
     def events(self, deal_id: int | None = None, contact_id: int | None = None) -> list[Event]:
@@ -338,6 +352,48 @@ class SqliteStore(Store):
         sql += f" WHERE {' AND '.join(where)}" if where else ""
         rows = self._run(sql + " ORDER BY id", params)
         return [Event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7])) for r in rows]
+
+    # report aggregates ----------------------------------------------------------------------
+    @staticmethod
+    def _lead_period(lead_from, lead_to, column: str = "lead_date") -> tuple[str, list]:
+        sql, params = "", []
+        if lead_from:
+            sql += f" AND {column} >= ?"
+            params.append(lead_from)
+        if lead_to:
+            sql += f" AND {column} <= ?"
+            params.append(lead_to)
+        return sql, params
+
+    def deal_counts(self, pipeline, lead_from, lead_to):
+        period, params = self._lead_period(lead_from, lead_to)
+        sql = ("SELECT stage, COALESCE(responsible, ''), COUNT(*), COALESCE(SUM(budget_minor), 0) FROM deals"
+               f" WHERE pipeline = ?{period} GROUP BY stage, responsible")
+        return [tuple(r) for r in self._run(sql, [pipeline, *params])]
+
+    def stage_entries(self, pipeline, lead_from, lead_to):
+        period, params = self._lead_period(lead_from, lead_to, "d.lead_date")
+        sql = ("SELECT e.deal_id, e.stage_to, e.at FROM events e JOIN deals d ON d.id = e.deal_id"
+               f" WHERE e.stage_to IS NOT NULL AND d.pipeline = ?{period} ORDER BY e.deal_id, e.id")
+        return [tuple(r) for r in self._run(sql, [pipeline, *params])]
+
+    def entries_between(self, pipeline, stages, at_from, at_to):
+        sql = ("SELECT DISTINCT d.id, COALESCE(d.responsible, ''), COALESCE(d.budget_minor, 0)"
+               " FROM events e JOIN deals d ON d.id = e.deal_id"
+               f" WHERE e.stage_to IN ({', '.join('?' * len(stages))}) AND e.at >= ? AND e.at < ? AND d.pipeline = ?")
+        return [tuple(r) for r in self._run(sql, [*stages, at_from, at_to, pipeline])]
+
+    def task_counts(self, done_from, done_to, now):
+        done, params = "", []
+        if done_from:
+            done += " AND done_at >= ?"
+            params.append(done_from)
+        if done_to:
+            done += " AND done_at < ?"
+            params.append(done_to)
+        sql = (f"SELECT responsible, SUM(status = 'done'{done}), SUM(status = 'open' AND due < ?)"
+               " FROM tasks GROUP BY responsible")
+        return [(r[0], r[1] or 0, r[2] or 0) for r in self._run(sql, [*params, now])]
 
     def integrity_check(self) -> str:
         return self._run("PRAGMA integrity_check").fetchone()[0]

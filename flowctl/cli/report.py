@@ -1,0 +1,138 @@
+"""`flowctl report funnel|forecast|managers|velocity`."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from flowctl.cli.common import FormatOption, check_format, echo, new_app
+from flowctl.cli.session import open_session
+
+app = new_app("Reports for the head of sales. --from/--to select deals by their lead date (F5).")
+
+PipelineOption = typer.Option(None, "--pipeline", "-p", help="Pipeline id (default: the first one).")
+FromOption = typer.Option(None, "--from", help="Deals whose lead date is on or after this day (2026-01-01, 01.01.2026).")
+ToOption = typer.Option(None, "--to", help="…and on or before this day.")
+
+
+def _day(session, text: str | None) -> str | None:
+    from flowctl.when import parse_when
+
+    if not text:
+        return None
+    return parse_when(text, session.now, session.workspace.tz).astimezone(session.workspace.tz).date().isoformat()
+
+
+def _pipeline(session, pipeline_id):
+    return session.workspace.pipeline(pipeline_id) if pipeline_id else session.workspace.default_pipeline()
+
+
+def _bars_wanted() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _money(session, pipeline, amount: str) -> str:
+    from flowctl import fields as typed
+
+    budget = pipeline.deal_field("budget")
+    return typed.display(budget, amount) if budget else amount
+
+
+def _pct(value) -> str:
+    return "" if value is None else f"{value:.1f}%"
+
+
+@app.command("funnel")
+def funnel(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = FromOption, to: str = ToOption,
+           fmt: str = FormatOption):
+    """Deals and budget per stage now; conversion to the next stage from the history of moves; win rate."""
+    from flowctl.queries.reports import funnel as build
+    from flowctl.render import render, to_json
+
+    check_format(fmt)
+    session = open_session(ctx)
+    p = _pipeline(session, pipeline)
+    result = build(session, p, _day(session, from_), _day(session, to))
+    if fmt == "json":
+        echo(to_json(result))
+        return
+    rows = [{**r, "budget_shown": _money(session, p, r["budget"]), "conversion_shown": _pct(r["conversion"])}
+            for r in result["stages"]]
+    columns = [("order", "#"), ("stage_label", "stage"), ("deals", "deals now"), ("budget_shown", "budget now"),
+               ("entered", "entered"), ("went_on", "went on"), ("conversion_shown", "conversion")]
+    if fmt == "table" and _bars_wanted():
+        widest = max((r["entered"] for r in rows), default=0) or 1
+        for r in rows:
+            r["bar"] = "█" * max(1 if r["entered"] else 0, round(30 * r["entered"] / widest))
+        columns.append(("bar", ""))
+    footer = f"\nwin rate: {_pct(result['win_rate']) or '—'} (won {result['won']}, lost {result['lost']})"
+    echo(render(rows, fmt, columns, footer=footer if fmt == "table" else None))
+
+
+@app.command("forecast")
+def forecast(ctx: typer.Context, pipeline: str = PipelineOption,
+             month: str = typer.Option(None, "--month", help="YYYY-MM (default: this month)."),
+             weighted: bool = typer.Option(False, "--weighted", help="Weight open budgets by the stage's probability."),
+             fmt: str = FormatOption):
+    """The monthly plan (W1): open budget in the plan stages beside the money already in the cash register (L6)."""
+    from datetime import date
+
+    from flowctl import messages as M
+    from flowctl.errors import UsageError
+    from flowctl.queries.reports import forecast as build
+    from flowctl.render import render, to_json
+
+    check_format(fmt)
+    session = open_session(ctx)
+    p = _pipeline(session, pipeline)
+    try:
+        the_month = date.fromisoformat(f"{month}-01") if month else session.today
+    except ValueError:
+        raise UsageError(M.text("month_format", month=month))
+    result = build(session, p, the_month, weighted)
+    if fmt == "json":
+        echo(to_json(result))
+        return
+    rows = [{**r, "budget_shown": _money(session, p, r["budget"]), "expected_shown": _money(session, p, r["expected"])}
+            for r in result["stages"]]
+    rows.append({"stage_label": M.text("forecast_won", month=result["month"]), "deals": result["won_deals"],
+                 "budget_shown": _money(session, p, result["won"]), "expected_shown": _money(session, p, result["won"])})
+    columns = [("stage_label", "stage"), ("deals", "deals"), ("budget_shown", "budget"),
+               ("probability", "probability"), ("expected_shown", "in the plan")]
+    footer = f"\n{M.text('forecast_total', month=result['month'], total=_money(session, p, result['total']))}"
+    echo(render(rows, fmt, columns, footer=footer if fmt == "table" else None))
+
+
+@app.command("managers")
+def managers(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = FromOption, to: str = ToOption,
+             fmt: str = FormatOption):
+    """Per responsible user: open deals, won (count and sum), lost, win rate, overdue tasks, tasks done in the period."""
+    from flowctl.queries.reports import managers as build
+    from flowctl.render import render
+
+    check_format(fmt)
+    session = open_session(ctx)
+    p = _pipeline(session, pipeline)
+    rows = build(session, p, _day(session, from_), _day(session, to))
+    shown = [{**r, "won_sum_shown": _money(session, p, r["won_sum"]), "win_rate_shown": _pct(r["win_rate"])}
+             for r in rows]
+    echo(render(rows if fmt == "json" else shown, fmt,
+                [("name", "manager"), ("open_deals", "open"), ("won", "won"), ("won_sum_shown", "won sum"),
+                 ("lost", "lost"), ("win_rate_shown", "win rate"), ("overdue_tasks", "overdue tasks"),
+                 ("tasks_done", "tasks done")]))
+
+
+@app.command("velocity")
+def velocity(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = FromOption, to: str = ToOption,
+             fmt: str = FormatOption):
+    """Time deals spend in each open stage (median, 90th percentile, from history), and deals over its limit now."""
+    from flowctl.queries.reports import velocity as build
+    from flowctl.render import render
+
+    check_format(fmt)
+    session = open_session(ctx)
+    rows = build(session, _pipeline(session, pipeline), _day(session, from_), _day(session, to))
+    echo(render(rows, fmt, [("stage_label", "stage"), ("stays", "stays"), ("median", "median"), ("p90", "90%"),
+                            ("limit", "limit"), ("over_limit_now", "over limit now")]))

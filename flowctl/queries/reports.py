@@ -1,0 +1,162 @@
+"""Reports a head of sales reads: funnel, forecast of the monthly plan, managers, velocity.
+
+Figures come from the store's aggregates (`deal_counts`, `stage_entries`, `entries_between`,
+`task_counts`); money is summed in minor units (kopecks) and shown as exact decimals.
+Periods select deals by their lead date (F5); `managers` counts completed tasks by completion time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from flowctl.pipeline.model import Pipeline
+
+
+def money(minor: int) -> str:
+    return str((Decimal(minor) / 100).quantize(Decimal("0.01")))
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _forward(pipeline: Pipeline, stage_id: str) -> set[str]:
+    """The stages a deal goes on to from this one: moves to a later, not-lost stage."""
+    stage = pipeline.stage(stage_id)
+    return {t.dest for t in pipeline.transitions_from(stage_id)
+            if pipeline.stage(t.dest).kind != "lost" and pipeline.stage(t.dest).order > stage.order}
+
+
+def _journeys(session, pipeline: Pipeline, lead_from, lead_to) -> dict[int, list[tuple[str, str]]]:
+    journeys: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for deal_id, stage, at in session.store.stage_entries(pipeline.id, lead_from, lead_to):
+        journeys[deal_id].append((stage, at))
+    return journeys
+
+
+def funnel(session, pipeline: Pipeline, lead_from: str | None, lead_to: str | None) -> dict:
+    now_count: dict[str, int] = defaultdict(int)
+    now_budget: dict[str, int] = defaultdict(int)
+    for stage, _, count, minor in session.store.deal_counts(pipeline.id, lead_from, lead_to):
+        now_count[stage] += count
+        now_budget[stage] += minor
+    entered: dict[str, int] = defaultdict(int)
+    converted: dict[str, int] = defaultdict(int)
+    forward = {s.id: _forward(pipeline, s.id) for s in pipeline.stages}
+    for path in _journeys(session, pipeline, lead_from, lead_to).values():
+        stages = [stage for stage, _ in path]
+        for stage in set(stages):
+            entered[stage] += 1
+            first = stages.index(stage)
+            if forward[stage] & set(stages[first + 1:]):
+                converted[stage] += 1
+    rows = [{
+        "order": s.order, "stage": s.id, "stage_label": s.label, "kind": s.kind,
+        "deals": now_count[s.id], "budget": money(now_budget[s.id]),
+        "entered": entered[s.id], "went_on": converted[s.id] if forward[s.id] else None,
+        "conversion": _percent(converted[s.id], entered[s.id]) if forward[s.id] else None,
+    } for s in pipeline.stages]
+    won = sum(now_count[s.id] for s in pipeline.stages if s.kind == "won")
+    lost = sum(now_count[s.id] for s in pipeline.stages if s.kind == "lost")
+    return {"pipeline": pipeline.id, "from": lead_from, "to": lead_to, "stages": rows,
+            "won": won, "lost": lost, "win_rate": _percent(won, won + lost)}
+
+
+def month_bounds(month: date, tz) -> tuple[datetime, datetime]:
+    start = datetime.combine(month.replace(day=1), time(0), tz)
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start, datetime.combine(following, time(0), tz)
+
+
+def forecast(session, pipeline: Pipeline, month: date, weighted: bool) -> dict:
+    """W1, L6: the open budget of the plan stages (optionally × probability) beside money already won this month."""
+    from flowctl.when import to_iso_utc
+
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for stage, _, count, minor in session.store.deal_counts(pipeline.id, None, None):
+        counts[stage][0] += count
+        counts[stage][1] += minor
+    rows, plan_total = [], Decimal(0)
+    for stage_id in pipeline.plan_stages:
+        stage = pipeline.stage(stage_id)
+        count, minor = counts[stage_id]
+        probability = Decimal(str(stage.probability)) if weighted and stage.probability is not None else Decimal(1)
+        expected = (Decimal(minor) / 100 * probability).quantize(Decimal("0.01"))
+        plan_total += expected
+        rows.append({"stage": stage_id, "stage_label": stage.label, "deals": count, "budget": money(minor),
+                     "probability": float(probability), "expected": str(expected)})
+    start, end = month_bounds(month, session.workspace.tz)
+    won_stages = tuple(s.id for s in pipeline.stages if s.kind == "won")
+    won = session.store.entries_between(pipeline.id, won_stages, to_iso_utc(start), to_iso_utc(end))
+    won_minor = sum(minor for _, _, minor in won)
+    return {"pipeline": pipeline.id, "month": month.strftime("%Y-%m"), "weighted": weighted, "stages": rows,
+            "open_plan": str(plan_total.quantize(Decimal("0.01"))), "won_deals": len(won), "won": money(won_minor),
+            "total": str((plan_total + Decimal(won_minor) / 100).quantize(Decimal("0.01")))}
+
+
+def managers(session, pipeline: Pipeline, lead_from: str | None, lead_to: str | None) -> list[dict]:
+    from flowctl.when import to_iso_utc
+
+    kinds = {s.id: s.kind for s in pipeline.stages}
+    people: dict[str, dict] = defaultdict(lambda: {"open": 0, "won": 0, "won_minor": 0, "lost": 0,
+                                                   "overdue": 0, "done": 0})
+    for stage, who, count, minor in session.store.deal_counts(pipeline.id, lead_from, lead_to):
+        row = people[who]
+        kind = kinds.get(stage, "open")
+        row[kind] += count
+        if kind == "won":
+            row["won_minor"] += minor
+    tz = session.workspace.tz
+    done_from = to_iso_utc(datetime.combine(date.fromisoformat(lead_from), time(0), tz)) if lead_from else None
+    done_to = (to_iso_utc(datetime.combine(date.fromisoformat(lead_to) + timedelta(days=1), time(0), tz))
+               if lead_to else None)
+    for who, done, overdue in session.store.task_counts(done_from, done_to, session.now_iso):
+        people[who]["done"] += done
+        people[who]["overdue"] += overdue
+    rows = []
+    for who in sorted(people):
+        p = people[who]
+        member = session.workspace.team.get(who)
+        rows.append({"user": who, "name": member.name if member else who, "open_deals": p["open"],
+                     "won": p["won"], "won_sum": money(p["won_minor"]), "lost": p["lost"],
+                     "win_rate": _percent(p["won"], p["won"] + p["lost"]), "overdue_tasks": p["overdue"],
+                     "tasks_done": p["done"]})
+    return rows
+
+
+def _percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile of sorted values."""
+    return values[max(0, math.ceil(share * len(values)) - 1)]
+
+
+def velocity(session, pipeline: Pipeline, lead_from: str | None, lead_to: str | None) -> list[dict]:
+    """How long deals stay in each stage (median, 90th percentile), and how many sit there over its limit now."""
+    from flowctl.queries.hygiene import human_duration
+    from flowctl.store.base import DealQuery
+    from flowctl.when import from_iso_utc, to_iso_utc
+
+    stays: dict[str, list[float]] = defaultdict(list)
+    for path in _journeys(session, pipeline, lead_from, lead_to).values():
+        for (stage, entered_at), (_, left_at) in zip(path, path[1:]):
+            stays[stage].append((from_iso_utc(left_at) - from_iso_utc(entered_at)).total_seconds())
+    rows = []
+    for stage in pipeline.stages:
+        if not stage.is_open:
+            continue
+        values = sorted(stays[stage.id])
+        over = None
+        if stage.max_stay:
+            query = DealQuery(pipeline=pipeline.id, stages=(stage.id,),
+                              entered_before=to_iso_utc(session.now - stage.max_stay))
+            over = session.store.count_deals(query)
+        median = _percentile(values, 0.5) if values else None
+        p90 = _percentile(values, 0.9) if values else None
+        rows.append({"stage": stage.id, "stage_label": stage.label, "stays": len(values),
+                     "median_seconds": median, "p90_seconds": p90,
+                     "median": human_duration(timedelta(seconds=median)) if values else "",
+                     "p90": human_duration(timedelta(seconds=p90)) if values else "",
+                     "limit": human_duration(stage.max_stay) if stage.max_stay else "", "over_limit_now": over})
+    return rows
