@@ -56,6 +56,8 @@ def history_rows(session, events: list[dict], pipeline) -> list[dict]:
             return f"{f.label if f else data['field']}: {old or '—'} → {new or '—'}"
         if kind == "deal.created":
             return f"created in «{pipeline.stage(data['stage']).label}»"
+        if kind == "deal.imported":
+            return f"imported from {data['source']} line {data['line']} into «{pipeline.stage(data['stage']).label}»"
         task = f"task #{e['task_id']}"
         if kind == "task.added":
             return f"{task} {data['text']} due {local(session, data['due'])} for {data['responsible']}"

@@ -19,6 +19,7 @@ class Contact:
     id: int | None
     fields: dict
     created_at: str
+    external_id: str | None = None  # the contact's id in the CRM it was imported from
 
 
 @dataclass
@@ -104,7 +105,10 @@ class TaskQuery:
 
 
 class Store(ABC):
-    """One interface, several backends (SQLite, JSON file; a server database later)."""
+    """One interface, several backends (SQLite, JSON file; a server database later).
+
+    `add_*` give a new row the next id, or keep the id a row already has (restoring an export).
+    """
 
     location: str
 
@@ -126,6 +130,8 @@ class Store(ABC):
     def list_contacts(self) -> list[Contact]: ...
     @abstractmethod
     def contact_by_phone(self, phone: str) -> Contact | None: ...
+    @abstractmethod
+    def contact_by_external_id(self, external_id: str) -> Contact | None: ...
 
     # deals
     @abstractmethod

@@ -130,8 +130,9 @@ class JsonFileStore(Store):
 
     def _insert(self, table: str, row) -> int:
         state = self._state
-        row.id = state["next_id"][table]
-        state["next_id"][table] += 1
+        if row.id is None:
+            row.id = state["next_id"][table]
+        state["next_id"][table] = max(state["next_id"][table], row.id + 1)
         if table == "events":
             state["events"].append(asdict(row))
         else:
@@ -160,6 +161,9 @@ class JsonFileStore(Store):
 
     def contact_by_phone(self, phone: str) -> Contact | None:
         return next((c for c in self.list_contacts() if c.fields.get("phone") == phone), None)
+
+    def contact_by_external_id(self, external_id: str) -> Contact | None:
+        return next((c for c in self.list_contacts() if c.external_id == external_id), None)
 
     # deals ------------------------------------------------------------------------------
     def add_deal(self, deal: Deal) -> int:

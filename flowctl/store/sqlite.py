@@ -20,7 +20,8 @@ MIGRATIONS = [
         id INTEGER PRIMARY KEY,
         fields TEXT NOT NULL,
         phone TEXT,
-        created_at TEXT NOT NULL
+        created_at TEXT NOT NULL,
+        external_id TEXT UNIQUE
     );
     CREATE INDEX contacts_phone ON contacts(phone);
     CREATE TABLE deals (
@@ -174,30 +175,38 @@ class SqliteStore(Store):
             raise self._error(error) from error
 
     # contacts ---------------------------------------------------------------------------
+    _CONTACT_COLUMNS = "id, fields, created_at, external_id"
+
     @staticmethod
     def _contact(row) -> Contact:
-        return Contact(row[0], json.loads(row[1]), row[2])
+        return Contact(row[0], json.loads(row[1]), row[2], row[3])
 
     def add_contact(self, contact: Contact) -> int:
-        cur = self._run("INSERT INTO contacts (fields, phone, created_at) VALUES (?, ?, ?)",
-                        (_dumps(contact.fields), contact.fields.get("phone"), contact.created_at))
+        cur = self._run("INSERT INTO contacts (id, fields, phone, created_at, external_id) VALUES (?, ?, ?, ?, ?)",
+                        (contact.id, _dumps(contact.fields), contact.fields.get("phone"), contact.created_at,
+                         contact.external_id))
         return cur.lastrowid
 
-    def get_contact(self, contact_id: int) -> Contact | None:
-        row = self._run("SELECT id, fields, created_at FROM contacts WHERE id = ?", (contact_id,)).fetchone()
+    def _one_contact(self, where: str, value) -> Contact | None:
+        row = self._run(f"SELECT {self._CONTACT_COLUMNS} FROM contacts WHERE {where} = ? ORDER BY id LIMIT 1",
+                        (value,)).fetchone()
         return self._contact(row) if row else None
 
-    def update_contact(self, contact: Contact) -> None:
-        self._run("UPDATE contacts SET fields = ?, phone = ? WHERE id = ?",
-                  (_dumps(contact.fields), contact.fields.get("phone"), contact.id))
-
-    def list_contacts(self) -> list[Contact]:
-        return [self._contact(r) for r in self._run("SELECT id, fields, created_at FROM contacts ORDER BY id")]
+    def get_contact(self, contact_id: int) -> Contact | None:
+        return self._one_contact("id", contact_id)
 
     def contact_by_phone(self, phone: str) -> Contact | None:
-        row = self._run("SELECT id, fields, created_at FROM contacts WHERE phone = ? ORDER BY id LIMIT 1",
-                        (phone,)).fetchone()
-        return self._contact(row) if row else None
+        return self._one_contact("phone", phone)
+
+    def contact_by_external_id(self, external_id: str) -> Contact | None:
+        return self._one_contact("external_id", external_id)
+
+    def update_contact(self, contact: Contact) -> None:
+        self._run("UPDATE contacts SET fields = ?, phone = ?, external_id = ? WHERE id = ?",
+                  (_dumps(contact.fields), contact.fields.get("phone"), contact.external_id, contact.id))
+
+    def list_contacts(self) -> list[Contact]:
+        return [self._contact(r) for r in self._run(f"SELECT {self._CONTACT_COLUMNS} FROM contacts ORDER BY id")]
 
     # deals ------------------------------------------------------------------------------
     _DEAL_COLUMNS = "id, pipeline, stage, fields, contact_id, created_at, stage_since, updated_at, external_id"
@@ -213,9 +222,9 @@ class SqliteStore(Store):
                 deal.external_id)
 
     def add_deal(self, deal: Deal) -> int:
-        cur = self._run("INSERT INTO deals (pipeline, stage, contact_id, responsible, budget_minor, lead_date, fields,"
-                        " created_at, stage_since, updated_at, external_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        self._deal_values(deal))
+        cur = self._run("INSERT INTO deals (id, pipeline, stage, contact_id, responsible, budget_minor, lead_date,"
+                        " fields, created_at, stage_since, updated_at, external_id)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (deal.id, *self._deal_values(deal)))
         return cur.lastrowid
 
     def deal_by_external_id(self, pipeline: str, external_id: str) -> Deal | None:
@@ -274,8 +283,8 @@ class SqliteStore(Store):
         return Task(row[0], *row[1:])
 
     def add_task(self, task: Task) -> int:
-        values = [getattr(task, f) for f in self._TASK_FIELDS]
-        cur = self._run(f"INSERT INTO tasks ({', '.join(self._TASK_FIELDS)}) VALUES ({', '.join('?' * len(values))})",
+        values = [task.id] + [getattr(task, f) for f in self._TASK_FIELDS]
+        cur = self._run(f"INSERT INTO tasks (id, {', '.join(self._TASK_FIELDS)}) VALUES ({', '.join('?' * len(values))})",
                         values)
         return cur.lastrowid
 
@@ -334,9 +343,9 @@ class SqliteStore(Store):
 
     # history ----------------------------------------------------------------------------
     def add_event(self, event: Event) -> int:
-        cur = self._run("INSERT INTO events (at, actor, kind, deal_id, contact_id, task_id, stage_to, data)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (event.at, event.actor, event.kind, event.deal_id, event.contact_id, event.task_id,
+        cur = self._run("INSERT INTO events (id, at, actor, kind, deal_id, contact_id, task_id, stage_to, data)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (event.id, event.at, event.actor, event.kind, event.deal_id, event.contact_id, event.task_id,
                          entered_stage(event), _dumps(event.data)))
         return cur.lastrowid
 

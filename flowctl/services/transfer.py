@@ -1,0 +1,377 @@
+"""Data in and out: import deals and contacts from another CRM's CSV, export everything, restore an export.
+
+An import is one transaction: by default nothing is written when any row is refused
+(`skip_invalid` takes the rest); `dry_run` does all the work and rolls it back. Rows with an
+external id already in the store update that deal or contact instead of creating another, so a
+re-import converges. Imported deals land in their stage without the stage's on-enter tasks
+(nothing was "entered" today); each gets a `deal.imported` event naming the file and line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict, dataclass, field
+from dataclasses import fields as dataclass_fields
+from pathlib import Path
+
+from flowctl import messages as M
+from flowctl.errors import FlowError, NotFound, RuleRefused, StoreError, UsageError
+from flowctl.pipeline.model import Field, Pipeline, fold
+from flowctl.services.session import Session
+from flowctl.store.base import Contact, Deal, DealQuery, Event, Task, TaskQuery
+
+EXPORT_FORMAT = "flowctl-export"
+SPECIAL_DEAL_TARGETS = ("external_id", "stage", "contact", "created_at")
+STAGE_HEADERS = {"stage", "этап", "stage_label"}
+
+
+class _Rollback(Exception):
+    """Ends a dry run's transaction without writing."""
+
+
+@dataclass
+class RowOutcome:
+    line: int
+    action: str  # create | update | unchanged | refused
+    key: str | None = None
+    id: int | None = None
+    reason: str | None = None
+
+
+@dataclass
+class ImportResult:
+    source: str
+    dry_run: bool
+    rows: list[RowOutcome] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    def count(self, action: str) -> int:
+        return sum(r.action == action for r in self.rows)
+
+    def as_dict(self) -> dict:
+        return {"source": self.source, "dry_run": self.dry_run, "ignored_columns": self.ignored_columns,
+                **{a: self.count(a) for a in ("create", "update", "unchanged", "refused")},
+                "rows": [asdict(r) for r in self.rows]}
+
+
+# -- reading CSV --------------------------------------------------------------------------------
+
+def read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and (line number, cells) rows, whatever the dialect: , or ; or tab; UTF-8 with or without BOM, or cp1251."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"{path}: {M.text('file_unreadable', reason=error.strerror or error)}")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1251")  # what Russian spreadsheets and CRMs export; it decodes any byte
+    sample = text[:8192]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    rows = []
+    header: list[str] | None = None
+    for cells in reader:
+        if header is None:
+            header = [c.strip() for c in cells]
+            continue
+        if any(c.strip() for c in cells):
+            rows.append((reader.line_num, cells))
+    if not header:
+        raise UsageError(M.text("import_empty", path=path))
+    return header, rows
+
+
+def parse_mapping(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        source, sep, target = pair.rpartition("=")
+        if not sep or not source.strip() or not target.strip():
+            raise UsageError(M.text("import_map_syntax", text=pair))
+        mapping[source.strip()] = target.strip()
+    return mapping
+
+
+def load_mapping_file(path: Path) -> dict:
+    """A mapping file: {columns: {source: target}, stages: {source: stage}, id_column: name}."""
+    from flowctl.errors import ConfigError
+    from flowctl.pipeline.loader import load_file
+    from flowctl.pipeline.problems import ProblemsFound
+
+    try:
+        data = load_file(path).data
+    except ProblemsFound as found:
+        first = found.problems[0]
+        raise ConfigError(f"{first.path}:{first.line}:{first.column}: {first.message}")
+    allowed = {"columns", "stages", "id_column"}
+    if not isinstance(data, dict) or set(data) - allowed or not all(
+            isinstance(data.get(k, {}), dict) for k in ("columns", "stages")):
+        raise ConfigError(M.text("import_mapping_file", path=path))
+    return data
+
+
+def _columns(header: list[str], fields: tuple[Field, ...], mapping: dict[str, str], id_column: str | None,
+             special: tuple[str, ...]) -> tuple[dict[int, str], list[str]]:
+    """Column index → target (a field id or a special target); and the columns nothing reads."""
+    by_name = {**{fold(f.label): f.id for f in fields}, **{fold(f.id): f.id for f in fields},
+               **{fold(s): s for s in special}}
+    targets, ignored = {}, []
+    for index, name in enumerate(header):
+        if id_column and name == id_column:
+            targets[index] = "external_id"
+        elif name in mapping:
+            target = by_name.get(fold(mapping[name]))
+            if target is None:
+                raise UsageError(M.text("import_map_target", column=name, target=mapping[name],
+                                        hint=M.did_you_mean(mapping[name], [f.id for f in fields] + list(special))))
+            targets[index] = target
+        elif fold(name) in by_name:
+            targets[index] = by_name[fold(name)]
+        elif "stage" in special and fold(name) in STAGE_HEADERS:
+            targets[index] = "stage"
+        else:
+            ignored.append(name)
+    if id_column and id_column not in header:
+        raise UsageError(M.text("import_no_id_column", column=id_column))
+    return targets, ignored
+
+
+def _values(session: Session, fields: tuple[Field, ...], targets: dict[int, str], cells: list[str]) -> dict:
+    from flowctl import fields as typed
+
+    by_id = {f.id: f for f in fields}
+    values = {}
+    for index, target in targets.items():
+        raw = cells[index].strip() if index < len(cells) else ""
+        if not raw:
+            continue
+        values[target] = raw if target not in by_id else typed.parse(by_id[target], raw, team_logins=session.team_logins,
+                                                                     today=session.today)
+    return values
+
+
+def _run(session: Session, result: ImportResult, rows, handle, skip_invalid: bool, progress) -> ImportResult:
+    try:
+        with session.store.transaction():
+            for number, (line, cells) in enumerate(rows, start=1):
+                try:
+                    result.rows.append(handle(line, cells))
+                except StoreError:
+                    raise  # the store itself failed: the whole import stops and rolls back
+                except FlowError as error:  # rows are checked before they write, so a refused row wrote nothing
+                    result.rows.append(RowOutcome(line, "refused", reason=error.message))
+                if progress:
+                    progress(number)
+            if result.dry_run or (result.count("refused") and not skip_invalid):
+                raise _Rollback()
+    except _Rollback:
+        pass
+    return result
+
+
+# -- deals --------------------------------------------------------------------------------------
+
+def import_deals(session: Session, path: Path, pipeline_id: str | None, mapping: dict[str, str],
+                 stage_map: dict[str, str], id_column: str | None, dry_run: bool = False,
+                 skip_invalid: bool = False, progress=None) -> ImportResult:
+    ws = session.workspace
+    pipeline = ws.pipeline(pipeline_id) if pipeline_id else ws.default_pipeline()
+    session.require_role_in(pipeline)
+    header, rows = read_csv(path)
+    targets, ignored = _columns(header, pipeline.deal_fields, mapping, id_column, SPECIAL_DEAL_TARGETS)
+    stages = {fold(source): _stage(pipeline, target) for source, target in stage_map.items()}
+    result = ImportResult(path.name, dry_run, ignored_columns=ignored)
+
+    def handle(line: int, cells: list[str]) -> RowOutcome:
+        values = _values(session, pipeline.deal_fields, targets, cells)
+        key = values.pop("external_id", None)
+        stage_text = values.pop("stage", None)
+        stage = stages.get(fold(stage_text)) if stage_text and fold(stage_text) in stages else (
+            _stage(pipeline, stage_text) if stage_text else None)
+        contact_id = _contact_ref(session, values.pop("contact", None))
+        created_at = _moment(values.pop("created_at", None), session)
+        existing = session.store.deal_by_external_id(pipeline.id, key) if key else None
+        if existing:
+            return _update_deal(session, pipeline, existing, values, stage, contact_id, line, path.name)
+        return _create_deal(session, pipeline, key, values, stage or pipeline.initial, contact_id, created_at, line,
+                            path.name)
+
+    return _run(session, result, rows, handle, skip_invalid, progress)
+
+
+def _stage(pipeline: Pipeline, typed: str):
+    stage = pipeline.find_stage(typed)
+    if stage is None:
+        raise UsageError(M.text("import_stage_unknown", stage=typed,
+                                hint=M.did_you_mean(typed, [s.label for s in pipeline.stages])))
+    return stage
+
+
+def _contact_ref(session: Session, ref: str | None) -> int | None:
+    """A contact named by its external id, its flowctl id, or its phone."""
+    from flowctl.fields import normalize_phone
+
+    if not ref:
+        return None
+    found = session.store.contact_by_external_id(ref)
+    if found is None and ref.isdigit():
+        found = session.store.get_contact(int(ref))
+    if found is None and normalize_phone(ref):
+        found = session.store.contact_by_phone(normalize_phone(ref))
+    if found is None:
+        raise NotFound(M.text("import_contact_unknown", ref=ref))
+    return found.id
+
+
+def _moment(text: str | None, session: Session) -> str | None:
+    from flowctl.when import parse_when, to_iso_utc
+
+    return to_iso_utc(parse_when(text, session.now, session.workspace.tz)) if text else None
+
+
+def _require(pipeline: Pipeline, stage, fields: dict) -> None:
+    missing = stage.missing(fields)
+    if missing:
+        raise RuleRefused(M.text("move_missing_fields", dest=stage.label,
+                                 fields=", ".join(pipeline.field_labels(missing))))
+
+
+def _create_deal(session, pipeline, key, values, stage, contact_id, created_at, line, source) -> RowOutcome:
+    at = created_at or session.now_iso
+    defaults = {"responsible": session.actor.login, "lead_date": at[:10], "product": pipeline.product}
+    fields = {**{k: v for k, v in defaults.items() if v and pipeline.deal_field(k)}, **values}
+    if fields.get("responsible") not in session.workspace.team:
+        raise RuleRefused(M.text("import_responsible", login=fields.get("responsible")))
+    _require(pipeline, stage, fields)
+    deal = Deal(None, pipeline.id, stage.id, fields, contact_id, at, at, session.now_iso, key)
+    deal.id = session.store.add_deal(deal)
+    session.store.add_event(Event(None, at, session.actor.login, "deal.imported", deal_id=deal.id,
+                                  contact_id=contact_id, data={"source": source, "line": line, "stage": stage.id,
+                                                               "fields": fields, "external_id": key}))
+    return RowOutcome(line, "create", key, deal.id)
+
+
+def _update_deal(session, pipeline, deal, values, stage, contact_id, line, source) -> RowOutcome:
+    new_fields = {**deal.fields, **values}
+    new_stage = stage.id if stage else deal.stage
+    _require(pipeline, pipeline.stage(new_stage), new_fields)
+    changed = {k: v for k, v in values.items() if deal.fields.get(k) != v}
+    if not changed and new_stage == deal.stage and (contact_id is None or contact_id == deal.contact_id):
+        return RowOutcome(line, "unchanged", deal.external_id, deal.id)
+    for field_id, new in changed.items():
+        session.record("deal.field", deal_id=deal.id, data={"field": field_id, "old": deal.fields.get(field_id),
+                                                           "new": new, "source": source, "line": line})
+    if new_stage != deal.stage:
+        session.record("deal.stage", deal_id=deal.id, data={"from": deal.stage, "to": new_stage, "source": source,
+                                                           "line": line})
+        deal.stage_since = session.now_iso
+    deal.fields, deal.stage, deal.updated_at = new_fields, new_stage, session.now_iso
+    deal.contact_id = contact_id or deal.contact_id
+    session.store.update_deal(deal)
+    return RowOutcome(line, "update", deal.external_id, deal.id)
+
+
+# -- contacts -----------------------------------------------------------------------------------
+
+def import_contacts(session: Session, path: Path, mapping: dict[str, str], id_column: str | None,
+                    dry_run: bool = False, skip_invalid: bool = False, progress=None) -> ImportResult:
+    from flowctl.services.contacts import contact_fields
+
+    fields = contact_fields(session)
+    header, rows = read_csv(path)
+    targets, ignored = _columns(header, fields, mapping, id_column, ("external_id",))
+    result = ImportResult(path.name, dry_run, ignored_columns=ignored)
+    required = [f for f in fields if f.required]
+
+    def handle(line: int, cells: list[str]) -> RowOutcome:
+        values = _values(session, fields, targets, cells)
+        key = values.pop("external_id", None)
+        existing = session.store.contact_by_external_id(key) if key else None
+        if existing is None and values.get("phone"):
+            existing = session.store.contact_by_phone(values["phone"])
+        if existing:
+            merged = {**existing.fields, **values}
+            if merged == existing.fields and (not key or existing.external_id == key):
+                return RowOutcome(line, "unchanged", key, existing.id)
+            for field_id in values:
+                if existing.fields.get(field_id) != values[field_id]:
+                    session.record("contact.field", contact_id=existing.id, data={
+                        "field": field_id, "old": existing.fields.get(field_id), "new": values[field_id],
+                        "source": path.name, "line": line})
+            existing.fields, existing.external_id = merged, key or existing.external_id
+            session.store.update_contact(existing)
+            return RowOutcome(line, "update", key, existing.id)
+        missing = [f.label for f in required if not values.get(f.id)]
+        if missing:
+            raise RuleRefused(M.text("contact_missing", fields=", ".join(missing)))
+        contact = Contact(None, values, session.now_iso, key)
+        contact.id = session.store.add_contact(contact)
+        session.record("contact.imported", contact_id=contact.id, data={"source": path.name, "line": line,
+                                                                        "fields": values, "external_id": key})
+        return RowOutcome(line, "create", key, contact.id)
+
+    return _run(session, result, rows, handle, skip_invalid, progress)
+
+
+# -- export and restore -------------------------------------------------------------------------
+
+EXPORT_KINDS = ("deals", "contacts", "tasks", "history", "all")
+
+
+def export(session: Session, kind: str) -> list[dict] | dict:
+    store = session.store
+    if kind == "deals":
+        return [asdict(d) for d in store.list_deals(DealQuery())]
+    if kind == "contacts":
+        return [asdict(c) for c in store.list_contacts()]
+    if kind == "tasks":
+        return [asdict(t) for t in store.list_tasks(TaskQuery(status=None))]
+    if kind == "history":
+        return [asdict(e) for e in store.events()]
+    return {"format": EXPORT_FORMAT, "version": 1, **{k: export(session, k) for k in EXPORT_KINDS[:-1]}}
+
+
+def _names(cls) -> list[str]:
+    return [f.name for f in dataclass_fields(cls) if f.name != "fields"]
+
+
+def flat_rows(session: Session, kind: str, rows: list[dict]) -> tuple[list[dict], list[str]]:
+    """Rows and columns for CSV: card fields spread into columns, history data as JSON text."""
+    import json
+
+    from flowctl.services.contacts import contact_fields
+
+    if kind == "deals":
+        ids = list(dict.fromkeys(f.id for p in session.workspace.pipelines().values() for f in p.deal_fields))
+        return [{**r, **r["fields"]} for r in rows], _names(Deal) + ids
+    if kind == "contacts":
+        return [{**r, **r["fields"]} for r in rows], _names(Contact) + [f.id for f in contact_fields(session)]
+    if kind == "history":
+        return [{**r, "data": json.dumps(r["data"], ensure_ascii=False, sort_keys=True)} for r in rows], _names(Event)
+    return rows, _names(Task)
+
+
+def restore(session: Session, data: dict) -> dict:
+    """Load a full export (`export all`) into an empty store, ids and history as they were."""
+    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+        raise UsageError(M.text("restore_format"))
+    store = session.store
+    with store.transaction():
+        if store.list_contacts() or store.count_deals(DealQuery()):
+            raise RuleRefused(M.text("restore_not_empty", store=store.location))
+        try:
+            for row in data.get("contacts", []):
+                store.add_contact(Contact(**row))
+            for row in data.get("deals", []):
+                store.add_deal(Deal(**row))
+            for row in data.get("tasks", []):
+                store.add_task(Task(**row))
+            for row in data.get("history", []):
+                store.add_event(Event(**row))
+        except TypeError as error:
+            raise UsageError(M.text("restore_format") + f" ({error})")
+    return {k: len(data.get(k, [])) for k in ("contacts", "deals", "tasks", "history")}
