@@ -65,10 +65,12 @@ TEXTS: dict[str, str] = {
     "bad_timezone": "unknown time zone '{tz}' (use an IANA name such as Europe/Moscow)",
     "not_in_team": "'{login}' is not a member of the team in {config}; use --as LOGIN or FLOWCTL_USER",
     "no_role_in_pipeline": "'{login}' holds no role of pipeline «{pipeline}»",
+    "store_missing": "there is no store at {store}: `flowctl init` creates one, `flowctl import all` restores an export into a new one",
     "store_busy": "the store {store} is busy (another command holds it); try again",
     "store_damaged": "the store {store} cannot be read: {reason}",
     "store_too_new": "the store {store} has schema version {version}, newer than this flowctl; upgrade flowctl",
     "store_unknown_kind": "cannot tell the kind of store '{store}': use a path ending .db, .sqlite or .json, or a sqlite:// or json:// URL",
+    "demo_keep_not_empty": "{path} is not empty; the demo keeps its workspace only in a new or empty folder",
     "init_exists": "{path} already exists; flowctl init never overwrites a workspace",
     "init_done": "created workspace {path}: pipelines {pipelines}, store {store}, team member {login} ({roles})",
     # contacts and deals

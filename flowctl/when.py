@@ -15,6 +15,7 @@ from flowctl.errors import UsageError
 
 
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+MIN_YEAR, MAX_YEAR = 1900, 2999
 
 _TIME = r"(?P<hour>\d{1,2}):(?P<minute>\d{2})"
 _ISO_DATE = r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
@@ -59,9 +60,12 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo, *, default_time: time = t
     """The moment `text` names, as aware UTC; `now` (aware) anchors today, tomorrow and +2d."""
     typed = text.strip()
     try:
-        return _parse(" ".join(typed.lower().split()), typed, now, tz, default_time)
+        moment = _parse(" ".join(typed.lower().split()), typed, now, tz, default_time)
     except OverflowError:  # e.g. +999999w, or a local time before year 1 in UTC
         raise _refusal("when_out_of_range", typed) from None
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:  # a typo, and days after it would overflow
+        raise _refusal("when_out_of_range", typed)
+    return moment
 
 
 def is_past(when: datetime, now: datetime) -> bool:
@@ -75,7 +79,7 @@ def format_local(when_utc: datetime, tz: ZoneInfo) -> str:
 def to_iso_utc(dt: datetime) -> str:
     if dt.tzinfo is None:  # astimezone() would silently read it as the machine's local time
         raise ValueError(f"naive datetime {dt.isoformat()}: a stored time must be aware")
-    return dt.astimezone(timezone.utc).strftime(UTC_FORMAT)
+    return dt.astimezone(timezone.utc).replace(microsecond=0, tzinfo=None).isoformat() + "Z"  # %Y is not zero-padded
 
 
 def from_iso_utc(s: str) -> datetime:

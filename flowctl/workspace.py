@@ -117,9 +117,9 @@ def _os_login() -> str:
 def load(config_path: Path, store_override: str | None = None) -> Workspace:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from flowctl.pipeline.compile import check_config
+    from flowctl.pipeline.compile import check_config_cached
 
-    doc = check_config(config_path, "workspace.schema.json")
+    doc = check_config_cached(config_path, "workspace.schema.json")
     data = doc.data
     root = config_path.parent
     paths: list[Path] = []

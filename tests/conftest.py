@@ -55,6 +55,9 @@ class Workspace:
         (root / "pipelines").mkdir(parents=True)
         shutil.copyfile(KROVLYA, root / "pipelines" / "krovlya.yaml")
         (root / "flowctl.yaml").write_text(TEAM_YAML.format(store=self.store_name), "utf-8")
+        from flowctl.store import open_store
+
+        open_store(str(root / self.store_name), create=True).close()
         monkeypatch.chdir(root)
         monkeypatch.setenv("FLOWCTL_NOW", PINNED_NOW)
         monkeypatch.setenv("XDG_CACHE_HOME", str(root / ".cache"))

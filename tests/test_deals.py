@@ -239,6 +239,11 @@ def test_no_workspace_is_a_config_error(tmp_path, monkeypatch, cli):
 
 def test_store_option_overrides_workspace_store(ws, tmp_path):
     other = tmp_path / "other.json"
+    missing = ws._runner.invoke(ws._app, ["--store", str(other), "--as", "ivan", "deal", "create"])
+    assert missing.exit_code == 6 and "no store at" in missing.stderr and not other.exists()  # a typo creates nothing
+    from flowctl.store import open_store
+
+    open_store(str(other), create=True).close()
     result = ws._runner.invoke(ws._app, ["--store", str(other), "--as", "ivan", "deal", "create"])
-    assert result.exit_code == 0 and other.is_file()
+    assert result.exit_code == 0 and "created deal #1" in result.stdout
     assert ws._runner.invoke(ws._app, ["--as", "ivan", "deal", "show", "1"]).exit_code == 4

@@ -16,7 +16,7 @@ T0 = "2026-11-30T06:00:00Z"
 
 @pytest.fixture(params=["flowctl.db", "store.json"])
 def store(request, tmp_path):
-    s = open_store(str(tmp_path / request.param))
+    s = open_store(str(tmp_path / request.param), create=True)
     yield s
     s.close()
 
@@ -89,7 +89,7 @@ def test_list_tasks_by_due_window(store):
 
 
 def test_sqlite_pragmas_and_schema_version(tmp_path):
-    s = open_store(str(tmp_path / "x.db"))
+    s = open_store(str(tmp_path / "x.db"), create=True)
     s.close()
     db = sqlite3.connect(tmp_path / "x.db")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -103,7 +103,7 @@ def test_sqlite_pragmas_and_schema_version(tmp_path):
 
 
 def test_sqlite_history_is_append_only(tmp_path):
-    s = open_store(str(tmp_path / "x.db"))
+    s = open_store(str(tmp_path / "x.db"), create=True)
     with s.transaction():
         s.add_event(Event(None, T0, "ivan", "deal.created"))
     with pytest.raises(sqlite3.IntegrityError):
@@ -114,7 +114,7 @@ def test_sqlite_history_is_append_only(tmp_path):
 
 
 def test_sqlite_foreign_keys_refuse_orphans(tmp_path):
-    s = open_store(str(tmp_path / "x.db"))
+    s = open_store(str(tmp_path / "x.db"), create=True)
     with pytest.raises(StoreError):
         with s.transaction():
             s.add_deal(_deal(contact_id=42))
@@ -123,7 +123,7 @@ def test_sqlite_foreign_keys_refuse_orphans(tmp_path):
 
 def test_json_file_is_sorted_and_readable(tmp_path):
     path = tmp_path / "s.json"
-    s = open_store(str(path))
+    s = open_store(str(path), create=True)
     with s.transaction():
         s.add_deal(_deal(budget="1.00"))
     text = path.read_text("utf-8")
@@ -145,4 +145,7 @@ def test_damaged_stores_are_reported_not_crashed(tmp_path):
 def test_store_kind_from_path_or_url(tmp_path):
     with pytest.raises(UsageError):
         open_store(str(tmp_path / "x.txt"))
-    assert type(open_store(f"json://{tmp_path / 'y'}")).__name__ == "JsonFileStore"
+    assert type(open_store(f"json://{tmp_path / 'y'}", create=True)).__name__ == "JsonFileStore"
+    with pytest.raises(StoreError):
+        open_store(str(tmp_path / "typo.db"))  # not created by a read
+    assert not (tmp_path / "typo.db").exists()

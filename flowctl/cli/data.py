@@ -111,7 +111,7 @@ def import_all(ctx: typer.Context, path: Path = typer.Argument(..., metavar="EXP
     from flowctl.errors import UsageError
     from flowctl.services.transfer import restore
 
-    session = open_session(ctx)
+    session = open_session(ctx, create_store=True)
     try:
         data = json.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:

@@ -90,12 +90,14 @@ def _play(folder: Path) -> int:
 
     from flowctl import clock
     from flowctl.cli.app import app
+    from flowctl.store import open_store
     from flowctl.workspace import shipped_pipelines_dir
 
     (folder / "pipelines").mkdir(parents=True, exist_ok=True)
     for pipeline in shipped_pipelines_dir().glob("*.yaml"):
         shutil.copyfile(pipeline, folder / "pipelines" / pipeline.name)
     (folder / "flowctl.yaml").write_text(DEMO_WORKSPACE, "utf-8")
+    open_store(str(folder / "demo.db"), create=True).close()
     buys_when = (clock.now() + timedelta(days=14)).strftime("%d.%m.%Y")
     failures = 0
     with _demo_environment(folder):
@@ -119,6 +121,11 @@ def demo(keep: Path = typer.Option(None, "--keep", help="Keep the demo workspace
     from flowctl.errors import RuleRefused
 
     if keep:
+        from flowctl import messages as M
+        from flowctl.workspace import CONFIG_NAME
+
+        if keep.exists() and any(keep.iterdir()):
+            raise RuleRefused(M.text("demo_keep_not_empty", path=keep, name=CONFIG_NAME))
         failures = _play(keep)
         echo(f"The demo workspace is in {keep}: cd there and try `FLOWCTL_USER=anna flowctl agenda`.")
     else:

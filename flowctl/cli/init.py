@@ -58,6 +58,6 @@ def init(
                                                 roles=", ".join(role_list)), "utf-8")
     workspace = load(config)  # proves what was written is valid, and compiles the pipelines
     workspace.pipelines()
-    open_store(workspace.store).close()
+    open_store(workspace.store, create=True).close()
     echo(M.text("init_done", path=config, pipelines=", ".join(workspace.pipelines()), store=workspace.store,
                 login=login, roles=", ".join(role_list)))

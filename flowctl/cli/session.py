@@ -7,7 +7,7 @@ import typer
 from flowctl.cli.common import options
 
 
-def open_session(ctx: typer.Context):
+def open_session(ctx: typer.Context, create_store: bool = False):
     from flowctl import clock
     from flowctl.services.session import Session
     from flowctl.store import open_store
@@ -16,6 +16,6 @@ def open_session(ctx: typer.Context):
     opts = options(ctx)
     workspace = open_workspace(store_override=opts.store)
     actor = workspace.member(opts.acting_user)  # before the store is opened: a stranger writes nothing
-    session = Session(workspace, open_store(workspace.store), actor, clock.now())
+    session = Session(workspace, open_store(workspace.store, create=create_store), actor, clock.now())
     ctx.call_on_close(session.store.close)
     return session

@@ -8,15 +8,15 @@ import pickle
 from dataclasses import replace
 from pathlib import Path
 
-from flowctl import messages as M
 from flowctl.errors import ConfigError
-from flowctl.pipeline import lint, loader, schema
 from flowctl.pipeline.model import Pipeline, build
 from flowctl.pipeline.problems import Problem, ProblemsFound
 
 
-def check(path: str | Path) -> tuple[list[Problem], loader.Document | None]:
-    """Every problem of one pipeline file; lint runs only on a schema-valid document."""
+def check(path: str | Path):
+    """(every problem of one pipeline file, its document or None); lint runs only on a schema-valid document."""
+    from flowctl.pipeline import lint, loader, schema
+
     try:
         doc = loader.load_file(path)
     except ProblemsFound as found:
@@ -37,8 +37,10 @@ def compile_file(path: str | Path) -> Pipeline:
     return build(doc.data, str(path))
 
 
-def check_config(path: str | Path, schema_name: str) -> loader.Document:
+def check_config(path: str | Path, schema_name: str):
     """A schema-valid document of any flowctl config file, or ConfigError naming the first problem."""
+    from flowctl.pipeline import loader, schema
+
     try:
         doc = loader.load_file(path)
     except ProblemsFound as found:
@@ -56,31 +58,39 @@ def _cache_dir() -> Path:
     return Path(base) / "flowctl" / "pipelines"
 
 
-def compile_cached(path: str | Path) -> Pipeline:
-    """compile_file, remembered by the file's content hash: an unchanged pipeline is not re-validated.
+def _cached(path: str | Path, kind: str, make):
+    """make(path), remembered on disk by the file's content hash (and flowctl's version).
 
-    Everyday commands pay for a pickle load instead of YAML + JSON Schema + lint (which also keeps
-    yaml and jsonschema out of their start-up). The cache is only an optimisation: any failure to
-    read or write it falls back to compiling.
+    Everyday commands pay for a pickle load instead of YAML + JSON Schema + lint, which also
+    keeps yaml and jsonschema out of their start-up. The cache is only an optimisation: any
+    failure to read or write it falls back to `make`.
     """
     from flowctl import __version__
 
     raw = Path(path).read_bytes()
-    digest = hashlib.sha256(raw + __version__.encode()).hexdigest()
+    digest = hashlib.sha256(f"{kind}\0{__version__}\0".encode() + raw).hexdigest()
     cached = _cache_dir() / f"{digest}.pickle"
     try:
         with open(cached, "rb") as handle:
-            pipeline = pickle.load(handle)
-        if isinstance(pipeline, Pipeline):
-            return replace(pipeline, source=str(path))
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+            return pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ImportError):
         pass
-    pipeline = compile_file(path)
+    value = make(path)
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(pipeline))
+        tmp.write_bytes(pickle.dumps(value))
         os.replace(tmp, cached)
     except OSError:
         pass
-    return pipeline
+    return value
+
+
+def compile_cached(path: str | Path) -> Pipeline:
+    """compile_file, not repeated while the file is unchanged."""
+    return replace(_cached(path, "pipeline", compile_file), source=str(path))
+
+
+def check_config_cached(path: str | Path, schema_name: str):
+    """check_config, not repeated while the file is unchanged."""
+    return _cached(path, schema_name, lambda p: check_config(p, schema_name))

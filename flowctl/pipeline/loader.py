@@ -8,56 +8,18 @@ its line and column for `file:line:col` messages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from flowctl import messages as M
-from flowctl.pipeline.problems import Problem, ProblemsFound
+from flowctl.pipeline.problems import Document, Problem, ProblemsFound, format_yaml_path
 
 MAX_BYTES = 1_000_000  # a pipeline is a few kilobytes; a megabyte is a mistake
 MAX_DEPTH = 50
 MAX_NODES = 100_000  # nodes visited, aliases counted each time they expand
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-YamlPath = tuple  # of str keys and int indexes
-
-
-def format_yaml_path(path: YamlPath) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-@dataclass
-class Document:
-    """Plain data (dicts, lists, scalars) plus the position of every value and key."""
-
-    path: str
-    data: object
-    positions: dict = field(default_factory=dict)  # YamlPath → (line, col) of the value
-    key_positions: dict = field(default_factory=dict)  # YamlPath → (line, col) of its key
-
-    def position(self, path: YamlPath, key: bool = False) -> tuple[int, int]:
-        """The nearest known position: the node itself, else its closest ancestor."""
-        table = self.key_positions if key else self.positions
-        path = tuple(path)
-        while path:
-            if path in table:
-                return table[path]
-            if key and path in self.positions:
-                return self.positions[path]
-            path = path[:-1]
-        return self.positions.get((), (1, 1))
-
-    def problem(self, path: YamlPath, rule: str, message: str,
-                severity: str = "error", key: bool = False) -> Problem:
-        line, col = self.position(path, key)
-        return Problem(self.path, line, col, severity, rule, message, format_yaml_path(path))
-
 
 def _mark(node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
@@ -69,7 +31,7 @@ class _Builder:
         self.nodes = 0
         self.constructor = yaml.constructor.SafeConstructor()
 
-    def build(self, node, path: YamlPath, depth: int):
+    def build(self, node, path: tuple, depth: int):
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise ProblemsFound([self.doc.problem(path, "yaml-limits", M.text("yaml_too_many_nodes", limit=MAX_NODES))])
@@ -82,7 +44,7 @@ class _Builder:
             return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
         return self.constructor.construct_object(node)
 
-    def _mapping(self, node, path: YamlPath, depth: int) -> dict:
+    def _mapping(self, node, path: tuple, depth: int) -> dict:
         own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
         self.constructor.flatten_mapping(node)  # resolves `<<: *anchor`; merged pairs come first
         merged = len(node.value) - own

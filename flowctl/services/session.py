@@ -21,7 +21,9 @@ class Session:
 
     @property
     def now_iso(self) -> str:
-        return self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        from flowctl.when import to_iso_utc
+
+        return to_iso_utc(self.now)
 
     @property
     def today(self) -> date:

@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlparse
 
 from flowctl import messages as M
-from flowctl.errors import UsageError
+from flowctl.errors import StoreError, UsageError
 from flowctl.store.base import Store
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
 
-def open_store(location: str) -> Store:
-    """A store by path (`.db`/`.sqlite` → SQLite, `.json` → JSON file) or URL (sqlite:///p, json:///p)."""
+def open_store(location: str, create: bool = False) -> Store:
+    """A store by path (`.db`/`.sqlite` → SQLite, `.json` → JSON file) or URL (sqlite:///abs, sqlite://rel.db).
+
+    A missing store is created only when `create` is set (init, demo, restoring an export): a typo in
+    --store must not leave a new empty store behind and answer "not found".
+    """
     scheme, path = "", location
     if "://" in location:
         url = urlparse(location)
-        scheme, path = url.scheme, url.path
+        scheme, path = url.scheme, url.netloc + url.path  # sqlite://rel.db has its path in the "host" part
     lowered = path.lower()
     if scheme == "sqlite" or (not scheme and lowered.endswith(SQLITE_SUFFIXES)):
-        from flowctl.store.sqlite import SqliteStore
-
-        return SqliteStore(path)
-    if scheme == "json" or (not scheme and lowered.endswith(".json")):
-        from flowctl.store.jsonfile import JsonFileStore
-
-        return JsonFileStore(path)
-    raise UsageError(M.text("store_unknown_kind", store=location))
+        from flowctl.store.sqlite import SqliteStore as backend
+    elif scheme == "json" or (not scheme and lowered.endswith(".json")):
+        from flowctl.store.jsonfile import JsonFileStore as backend
+    else:
+        raise UsageError(M.text("store_unknown_kind", store=location))
+    if not path:
+        raise UsageError(M.text("store_unknown_kind", store=location))
+    if not create and not Path(path).exists():
+        raise StoreError(M.text("store_missing", store=path))
+    return backend(path)

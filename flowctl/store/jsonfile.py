@@ -13,6 +13,7 @@ import copy
 import fcntl
 import json
 import os
+import stat
 import tempfile
 import time
 from contextlib import contextmanager
@@ -44,7 +45,7 @@ def _row(cls, data: dict):
 class JsonFileStore(Store):
     def __init__(self, path: str):
         self.location = path
-        self._path = Path(path)
+        self._path = Path(path).resolve()  # write through a symlink, not over it
         self._data: dict | None = None
         self._in_transaction = False
         if not self._path.exists():
@@ -61,16 +62,38 @@ class JsonFileStore(Store):
             raise StoreError(M.text("store_damaged", store=self.location, reason=str(error))) from error
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise StoreError(M.text("store_damaged", store=self.location, reason="not a flowctl store file"))
-        if data.get("version", 0) > VERSION:
-            raise StoreError(M.text("store_too_new", store=self.location, version=data.get("version")))
+        version = data.get("version")
+        if not isinstance(version, int):
+            raise StoreError(M.text("store_damaged", store=self.location, reason="no format version"))
+        if version > VERSION:
+            raise StoreError(M.text("store_too_new", store=self.location, version=version))
+        shapes = {"contacts": dict, "deals": dict, "tasks": dict, "events": list, "next_id": dict}
+        broken = [key for key, kind in shapes.items() if not isinstance(data.get(key), kind)]
+        if broken:
+            raise StoreError(M.text("store_damaged", store=self.location, reason=f"bad or missing {', '.join(broken)}"))
+        for table in TABLES:  # a merge or a hand edit may leave next_id behind the rows: never reuse an id
+            taken = max((int(k) for k in data[table]), default=0)
+            data["next_id"][table] = max(int(data["next_id"].get(table, 1)), taken + 1)
+        data["next_id"]["events"] = max(int(data["next_id"].get("events", 1)),
+                                        max((e.get("id", 0) for e in data["events"]), default=0) + 1)
         self._data = data
         return data
 
+    def _io_error(self, error: OSError) -> StoreError:
+        return StoreError(M.text("store_damaged", store=self.location, reason=error.strerror or str(error)))
+
     def _write(self, data: dict) -> None:
+        try:
+            self._replace_file(data)
+        except OSError as error:
+            raise self._io_error(error) from error
+
+    def _replace_file(self, data: dict) -> None:
         text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
         folder = self._path.parent
         fd, tmp = tempfile.mkstemp(prefix=f".{self._path.name}.", suffix=".tmp", dir=folder)
         try:
+            os.fchmod(fd, self._mode())  # mkstemp makes 0600; keep the file readable as it was
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(text)
                 out.flush()
@@ -85,10 +108,22 @@ class JsonFileStore(Store):
         finally:
             os.close(dir_fd)
 
+    def _mode(self) -> int:
+        try:
+            return stat.S_IMODE(self._path.stat().st_mode)
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            return 0o666 & ~umask
+
     @contextmanager
     def _lock(self):
         lock_path = self._path.with_name(self._path.name + ".lock")
-        with open(lock_path, "a") as lock:
+        try:
+            lock = open(lock_path, "a")
+        except OSError as error:
+            raise self._io_error(error) from error
+        with lock:
             deadline = time.monotonic() + LOCK_TIMEOUT_S
             while True:
                 try:

@@ -133,6 +133,8 @@ class SqliteStore(Store):
             raise StoreError(M.text("store_too_new", store=self.location, version=version))
         if version == len(MIGRATIONS):
             return
+        if version == 0 and self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+            raise StoreError(M.text("store_damaged", store=self.location, reason="a database, but not a flowctl store"))
         with self.transaction():
             version = self._db.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
