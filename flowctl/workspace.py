@@ -79,13 +79,22 @@ class Workspace:
         return ZoneInfo(self.timezone)
 
     def pipelines(self) -> dict:
-        """Every pipeline of the workspace by id, compiled once per process."""
+        """Every pipeline of the workspace by id, compiled once per process; the team's roles must exist in them."""
         if not self._pipelines:
             from flowctl.pipeline.compile import compile_cached
 
             for path in self.pipeline_paths:
-                pipeline = compile_cached(path)
+                try:
+                    pipeline = compile_cached(path)
+                except OSError as error:
+                    raise ConfigError(M.text("pipeline_unreadable", path=path, reason=error.strerror or error))
                 self._pipelines[pipeline.id] = pipeline
+            known = {r.id for p in self._pipelines.values() for r in p.roles}
+            for member in self.team.values():
+                unknown = sorted(member.roles - known)
+                if unknown:
+                    raise ConfigError(M.text("team_unknown_role", config=self.config_path, login=member.login,
+                                             role=unknown[0], hint=M.did_you_mean(unknown[0], known)))
         return self._pipelines
 
     def pipeline(self, pipeline_id: str):
@@ -98,12 +107,22 @@ class Workspace:
     def default_pipeline(self):
         return next(iter(self.pipelines().values()))
 
+    def _find(self, login: str) -> Member | None:
+        return self.team.get(login) or next((m for m in self.team.values() if m.login.lower() == login.lower()), None)
+
     def member(self, login: str | None) -> Member:
         """The acting user: --as, else FLOWCTL_USER (both arrive here as `login`), else the OS login."""
         login = login or _os_login()
-        found = self.team.get(login) or next((m for m in self.team.values() if m.login.lower() == login.lower()), None)
+        found = self._find(login)
         if not found:
             raise NotPermitted(M.text("not_in_team", login=login, config=self.config_path or CONFIG_NAME))
+        return found
+
+    def teammate(self, login: str) -> Member:
+        """A team member named in a command (--to, --user): an unknown one is not found, not a refusal."""
+        found = self._find(login)
+        if not found:
+            raise NotFound(M.text("user_unknown", login=login, hint=M.did_you_mean(login, self.team)))
         return found
 
 
@@ -123,16 +142,27 @@ def load(config_path: Path, store_override: str | None = None) -> Workspace:
     data = doc.data
     root = config_path.parent
     paths: list[Path] = []
-    for entry in data.get("pipelines", [PIPELINES_DIR]):
+    for index, entry in enumerate(data.get("pipelines", [PIPELINES_DIR])):
         target = root / entry
-        paths += _yaml_files(target) if target.is_dir() else [target]
+        found = _yaml_files(target) if target.is_dir() else [target] if target.is_file() else []
+        if not found:
+            line, col = doc.position(("pipelines", index))
+            raise ConfigError(f"{config_path}:{line}:{col}: {M.text('pipelines_missing', entry=entry)}")
+        paths += found
+    if not paths:
+        raise ConfigError(f"{config_path}: {M.text('pipelines_missing', entry='pipelines')}")
     try:
         ZoneInfo(data.get("timezone", "UTC"))
     except (ZoneInfoNotFoundError, ValueError):
         line, col = doc.position(("timezone",))
         raise ConfigError(f"{config_path}:{line}:{col}: {M.text('bad_timezone', tz=data.get('timezone'))}")
     store = store_override or str(root / data.get("store", DEFAULT_STORE))
-    team = {m["login"]: Member(m["login"], m["name"], frozenset(m["roles"])) for m in data["team"]}
+    team: dict[str, Member] = {}
+    for index, m in enumerate(data["team"]):
+        if any(login.lower() == m["login"].lower() for login in team):
+            line, col = doc.position(("team", index, "login"))
+            raise ConfigError(f"{config_path}:{line}:{col}: {M.text('team_duplicate', login=m['login'])}")
+        team[m["login"]] = Member(m["login"], m["name"], frozenset(m["roles"]))
     return Workspace(root, config_path, store, paths, data.get("timezone", "UTC"), team)
 
 

@@ -25,7 +25,7 @@ def agenda(ctx: typer.Context,
 
     check_format(fmt)
     session = open_session(ctx)
-    login = session.workspace.member(user).login if user else session.actor.login
+    login = session.workspace.teammate(user).login if user else session.actor.login
     the_day = session.today
     if day:
         from flowctl.when import parse_when
@@ -62,7 +62,7 @@ def check(ctx: typer.Context,
 
     check_format(fmt)
     session = open_session(ctx)
-    login = session.workspace.member(user).login if user else None
+    login = session.workspace.teammate(user).login if user else None
     findings = run_check(session, login)
     for f in findings:
         deal_pipeline = session.workspace.pipeline(session.store.get_deal(f["deal_id"]).pipeline)

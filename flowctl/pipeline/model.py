@@ -169,7 +169,13 @@ class Pipeline:
         return self.stages[0]
 
     def stage(self, stage_id: str) -> Stage:
-        return self._index["stage"][stage_id]
+        try:
+            return self._index["stage"][stage_id]
+        except KeyError:  # the YAML lost a stage that stored deals still name
+            from flowctl import messages as M
+            from flowctl.errors import ConfigError
+
+            raise ConfigError(M.text("stage_gone", stage=stage_id, pipeline=self.id)) from None
 
     def find_stage(self, typed: str) -> Stage | None:
         """A stage by id or label, as a person types it."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from flowctl.pipeline.model import Pipeline
 
@@ -20,7 +20,10 @@ def money(minor: int) -> str:
 
 
 def _percent(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
+    """part/whole in percent with one decimal, halves rounded up (81.25 → 81.3, as people round)."""
+    if not whole:
+        return None
+    return float((Decimal(100 * part) / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def _forward(pipeline: Pipeline, stage_id: str) -> set[str]:
@@ -83,8 +86,8 @@ def forecast(session, pipeline: Pipeline, month: date, weighted: bool) -> dict:
     for stage_id in pipeline.plan_stages:
         stage = pipeline.stage(stage_id)
         count, minor = counts[stage_id]
-        probability = Decimal(str(stage.probability)) if weighted and stage.probability is not None else Decimal(1)
-        expected = (Decimal(minor) / 100 * probability).quantize(Decimal("0.01"))
+        probability = Decimal(str(stage.probability)) if stage.probability is not None else Decimal(1)
+        expected = (Decimal(minor) / 100 * (probability if weighted else 1)).quantize(Decimal("0.01"))
         plan_total += expected
         rows.append({"stage": stage_id, "stage_label": stage.label, "deals": count, "budget": money(minor),
                      "probability": float(probability), "expected": str(expected)})
@@ -149,7 +152,7 @@ def velocity(session, pipeline: Pipeline, lead_from: str | None, lead_to: str | 
         values = sorted(stays[stage.id])
         over = None
         if stage.max_stay:
-            query = DealQuery(pipeline=pipeline.id, stages=(stage.id,),
+            query = DealQuery(pipeline=pipeline.id, stages=(stage.id,), lead_from=lead_from, lead_to=lead_to,
                               entered_before=to_iso_utc(session.now - stage.max_stay))
             over = session.store.count_deals(query)
         median = _percentile(values, 0.5) if values else None

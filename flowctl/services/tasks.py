@@ -79,7 +79,7 @@ def add(session: Session, deal_id: int, type_typed: str, due_text: str, text: st
         if not pipeline.stage(deal.stage).is_open:
             raise RuleRefused(M.text("task_on_closed_deal", id=deal.id, stage=pipeline.stage(deal.stage).label))
         task_type = _task_type(pipeline, type_typed)
-        responsible = session.workspace.member(to_user).login if to_user else (deal.responsible or session.actor.login)
+        responsible = session.workspace.teammate(to_user).login if to_user else (deal.responsible or session.actor.login)
         task = Task(None, deal.id, task_type.id, _due(session, due_text, allow_past), responsible,
                     (text or "").strip() or task_type.label, OPEN, session.now_iso, session.actor.login)
         task.id = session.store.add_task(task)

@@ -88,6 +88,8 @@ class DealQuery:
     responsible: str | None = None
     contact_id: int | None = None
     entered_before: str | None = None  # UTC ISO: deals in their stage since before this moment
+    lead_from: str | None = None  # ISO dates, inclusive: deals whose lead date is in the period
+    lead_to: str | None = None
     missing_any: tuple[str, ...] = ()  # deals where at least one of these fields is empty
     sort: str = "id"  # id | budget | lead_date | stage_since | updated
     descending: bool = False
@@ -194,6 +196,8 @@ def deal_matches(deal: Deal, query: DealQuery) -> bool:
             and (not query.responsible or deal.responsible == query.responsible)
             and (query.contact_id is None or deal.contact_id == query.contact_id)
             and (query.entered_before is None or deal.stage_since < query.entered_before)
+            and (query.lead_from is None or (deal.fields.get("lead_date") or "") >= query.lead_from)
+            and (query.lead_to is None or (deal.fields.get("lead_date") or "") <= query.lead_to)
             and (not query.missing_any or any(deal.fields.get(f) in (None, "") for f in query.missing_any)))
 
 

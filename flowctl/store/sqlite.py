@@ -254,9 +254,11 @@ class SqliteStore(Store):
         if query.stages:
             where.append(f"stage IN ({', '.join('?' * len(query.stages))})")
             params += list(query.stages)
-        if query.entered_before is not None:
-            where.append("stage_since < ?")
-            params.append(query.entered_before)
+        for condition, value in (("stage_since < ?", query.entered_before), ("lead_date >= ?", query.lead_from),
+                                 ("lead_date <= ?", query.lead_to)):
+            if value is not None:
+                where.append(condition)
+                params.append(value)
         if query.missing_any:
             where.append("(" + " OR ".join("COALESCE(json_extract(fields, ?), '') = ''" for _ in query.missing_any) + ")")
             params += [f"$.{f}" for f in query.missing_any]
