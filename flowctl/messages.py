@@ -141,6 +141,7 @@ TEXTS: dict[str, str] = {
     "forecast_won": "won in {month} (money in the cash register)",
     "forecast_total": "plan for {month}: {total}",
     # import and export
+    "import_needs_head": "imports place deals in any stage, past the move rules: only {roles} may run them",
     "import_empty": "{path} has no header row",
     "import_map_syntax": "'{text}' is not a mapping; write \"Source column=field\"",
     "import_map_target": "column '{column}' is mapped to unknown field '{target}'{hint}",

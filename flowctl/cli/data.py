@@ -109,20 +109,20 @@ def import_all(ctx: typer.Context, path: Path = typer.Argument(..., metavar="EXP
 
     from flowctl import messages as M
     from flowctl.errors import UsageError
-    from flowctl.services.transfer import restore
+    from flowctl.services.transfer import check_export, restore
 
-    session = open_session(ctx, create_store=True)
     try:
         data = json.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise UsageError(f"{path}: {M.text('restore_format')} ({error})")
-    counts = restore(session, data)
+    check_export(data)  # before the session: a wrong file must not leave a new empty store behind
+    counts = restore(open_session(ctx, create_store=True), data)
     echo(M.text("restore_done", **counts))
 
 
 def export(ctx: typer.Context,
            kind: str = typer.Argument(..., metavar="deals|contacts|tasks|history|all"),
-           fmt: str = typer.Option("csv", "--format", "-f", help="csv or json (all: json only)."),
+           fmt: str = typer.Option(None, "--format", "-f", help="csv (default) or json; all is always json."),
            output: Path = typer.Option(None, "--output", "-o", help="Write here instead of standard output.")):
     """Everything the store holds, so a team can leave with its data. CSV cells that a spreadsheet would run as
     formulas (= + - @) are prefixed with ' to stay text."""
@@ -133,6 +133,7 @@ def export(ctx: typer.Context,
 
     if kind not in EXPORT_KINDS:
         raise UsageError(M.text("export_kind", kind=kind, kinds=", ".join(EXPORT_KINDS)))
+    fmt = fmt or ("json" if kind == "all" else "csv")
     check_format(fmt, ("json",) if kind == "all" else ("csv", "json"))
     session = open_session(ctx)
     data = collect(session, kind)

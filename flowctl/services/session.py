@@ -39,6 +39,12 @@ class Session:
         if not self.actor.roles & {r.id for r in pipeline.roles}:
             raise NotPermitted(M.text("no_role_in_pipeline", login=self.actor.login, pipeline=pipeline.name))
 
+    def require_reopen_role(self, pipelines) -> None:
+        """Bulk imports place deals in any stage, past every move rule: only a role with reopen: true may."""
+        allowed = [r for p in pipelines for r in p.roles if r.reopen]
+        if not self.actor.roles & {r.id for r in allowed}:
+            raise NotPermitted(M.text("import_needs_head", roles=", ".join(dict.fromkeys(r.label for r in allowed))))
+
     def record(self, kind: str, **kwargs) -> None:
         self.store.add_event(Event(None, self.now_iso, self.actor.login, kind, **kwargs))
 

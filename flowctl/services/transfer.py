@@ -75,12 +75,15 @@ def read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     rows = []
     header: list[str] | None = None
-    for cells in reader:
+    while True:
+        first_line = reader.line_num + 1  # a quoted cell may span lines: a row is named by its first
+        cells = next(reader, None)
+        if cells is None:
+            break
         if header is None:
             header = [c.strip() for c in cells]
-            continue
-        if any(c.strip() for c in cells):
-            rows.append((reader.line_num, cells))
+        elif any(c.strip() for c in cells):
+            rows.append((first_line, cells))
     if not header:
         raise UsageError(M.text("import_empty", path=path))
     return header, rows
@@ -180,7 +183,7 @@ def import_deals(session: Session, path: Path, pipeline_id: str | None, mapping:
                  skip_invalid: bool = False, progress=None) -> ImportResult:
     ws = session.workspace
     pipeline = ws.pipeline(pipeline_id) if pipeline_id else ws.default_pipeline()
-    session.require_role_in(pipeline)
+    session.require_reopen_role([pipeline])
     header, rows = read_csv(path)
     targets, ignored = _columns(header, pipeline.deal_fields, mapping, id_column, SPECIAL_DEAL_TARGETS)
     stages = {fold(source): _stage(pipeline, target) for source, target in stage_map.items()}
@@ -241,8 +244,13 @@ def _require(pipeline: Pipeline, stage, fields: dict) -> None:
 
 
 def _create_deal(session, pipeline, key, values, stage, contact_id, created_at, line, source) -> RowOutcome:
+    from flowctl.when import from_iso_utc
+
     at = created_at or session.now_iso
-    defaults = {"responsible": session.actor.login, "lead_date": at[:10], "product": pipeline.product}
+    defaults = {"responsible": session.actor.login, "product": pipeline.product,
+                "lead_date": from_iso_utc(at).astimezone(session.workspace.tz).date().isoformat()}
+    if contact_id is not None:  # F4 starts as the contact's F10, as for `deal create --contact`
+        defaults["client_type"] = session.store.get_contact(contact_id).fields.get("client_type")
     fields = {**{k: v for k, v in defaults.items() if v and pipeline.deal_field(k)}, **values}
     if fields.get("responsible") not in session.workspace.team:
         raise RuleRefused(M.text("import_responsible", login=fields.get("responsible")))
@@ -281,6 +289,7 @@ def import_contacts(session: Session, path: Path, mapping: dict[str, str], id_co
                     dry_run: bool = False, skip_invalid: bool = False, progress=None) -> ImportResult:
     from flowctl.services.contacts import contact_fields
 
+    session.require_reopen_role(session.workspace.pipelines().values())
     fields = contact_fields(session)
     header, rows = read_csv(path)
     targets, ignored = _columns(header, fields, mapping, id_column, ("external_id",))
@@ -355,10 +364,15 @@ def flat_rows(session: Session, kind: str, rows: list[dict]) -> tuple[list[dict]
     return rows, _names(Task)
 
 
-def restore(session: Session, data: dict) -> dict:
-    """Load a full export (`export all`) into an empty store, ids and history as they were."""
+def check_export(data) -> None:
     if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
         raise UsageError(M.text("restore_format"))
+
+
+def restore(session: Session, data: dict) -> dict:
+    """Load a full export (`export all`) into an empty store, ids and history as they were."""
+    check_export(data)
+    session.require_reopen_role(session.workspace.pipelines().values())
     store = session.store
     with store.transaction():
         if store.list_contacts() or store.count_deals(DealQuery()):
