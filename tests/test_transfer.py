@@ -318,7 +318,7 @@ def test_every_imported_deal_has_an_imported_event_naming_file_and_line(ws, tmp_
         assert imported[0]["data"]["source"] == "semicolon_cp1251.csv"
         assert imported[0]["data"]["line"] == row["line"]
         assert imported[0]["data"]["external_id"] == row["key"]
-        assert imported[0]["actor"] == "ivan"
+        assert imported[0]["actor"] == "olga"
     # landing in a stage by import is not entering it today: no on-enter tasks (call, close to payment)
     assert json.loads(ws.ok("export", "tasks", "--format", "json").stdout) == []
 
