@@ -87,6 +87,18 @@ def normalize_phone(raw: str) -> str | None:
 # --- parsing -----------------------------------------------------------------
 
 
+def free_text(label: str, typed: str | None) -> str:
+    """A comment, a task's text or a reason: stripped, without control characters (which could drive a terminal)."""
+    return _text(Field("text", label, "text"), (typed or "").strip())
+
+
+def visible_length(text: str) -> int:
+    """Characters a reader sees: zero-width and other format characters do not make a comment (L3)."""
+    import unicodedata
+
+    return sum(1 for ch in text if not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc", "Mn", "Me"))
+
+
 def _refuse(key: str, field: Field, raw: str = "", **values) -> UsageError:
     return UsageError(M.text(key, label=field.label, raw=_shown(raw), **values))
 

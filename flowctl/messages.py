@@ -77,6 +77,8 @@ TEXTS: dict[str, str] = {
     "store_unknown_kind": "cannot tell the kind of store '{store}': use a path ending .db, .sqlite or .json, or a sqlite:// or json:// URL",
     "demo_keep_not_empty": "{path} is not empty; the demo keeps its workspace only in a new or empty folder",
     "init_exists": "{path} already exists; flowctl init never overwrites a workspace",
+    "init_bad_login": "'{login}' is not a login: use letters, digits and . _ @ -",
+    "init_bad_roles": "'{roles}' is not a comma-separated list of role ids",
     "init_done": "created workspace {path}: pipelines {pipelines}, store {store}, team member {login} ({roles})",
     # contacts and deals
     "assignment_syntax": "'{text}' is not key=value",
@@ -88,6 +90,9 @@ TEXTS: dict[str, str] = {
     "field_required_here": "«{stage}» requires {fields}; it cannot be cleared while the deal is there",
     "sort_unknown": "unknown sort '{sort}'; use one of: {allowed}",
     # tasks
+    "label_task_text": "task text",
+    "label_result": "result",
+    "label_reason": "reason",
     "task_unknown": "no task #{id}",
     "task_type_unknown": "unknown task type '{name}'{hint}; types: {known}",
     "task_needs_contact": "a task is completed only after a contact with the client (L2): add --contact {kinds}",
@@ -159,6 +164,8 @@ TEXTS: dict[str, str] = {
     "restore_done": "restored {contacts} contacts, {deals} deals, {tasks} tasks, {history} history events",
     "export_kind": "unknown export '{kind}'; use one of: {kinds}",
     "stage_gone": "the store has deals in stage '{stage}', which pipeline {pipeline} no longer defines; restore it or migrate the deals",
+    "number_too_large": "a number is too large to be an id",
+    "not_text": "the command line holds bytes that are not text in this locale (use UTF-8)",
     "graph_format": "unknown graph format '{fmt}'; use mermaid or dot",
     "format_unknown": "unknown format '{fmt}'; use one of: {allowed}",
     "internal_error": "internal error: {error} (run again with --traceback and report it)",

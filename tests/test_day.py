@@ -50,7 +50,7 @@ def test_t2_task_in_the_past_refused_unless_asked(ws):
 def test_t2_task_for_another_user(ws):
     deal_id = new_deal(ws)
     assert ws.json("task", "add", deal_id, "--type", "call", "--due", "+1h", "--to", "olga")["responsible"] == "olga"
-    assert ws.run("task", "add", deal_id, "--type", "call", "--due", "+1h", "--to", "nobody").exit_code == 5
+    assert ws.run("task", "add", deal_id, "--type", "call", "--due", "+1h", "--to", "nobody").exit_code == 4
 
 
 def test_t3_the_task_is_completed_then_the_deal_moves_on(ws):
@@ -292,3 +292,18 @@ def test_demo_plays_the_worked_example(tmp_path):
     assert "2 tasks × 3 min = 0 h 6 min" in out  # L4
     assert not (tmp_path / "mine.db").exists()  # the user's own store is untouched
     assert list(tmp_path.iterdir()) == [] or all(p.name == ".cache" for p in tmp_path.iterdir())
+
+
+def test_l3_invisible_characters_are_not_a_result(ws):
+    deal_id = new_deal(ws)
+    task_id = open_tasks(ws, deal_id)[0]["id"]
+    refused = ws.run("task", "done", task_id, "--result", "\u200b\u200b\u200b\u200b", "--contact", "call")
+    assert refused.exit_code == 1 and "(L3)" in refused.stderr
+
+
+def test_task_texts_refuse_terminal_control_characters(ws):
+    deal_id = new_deal(ws)
+    before = ws.snapshot()
+    refused = ws.run("task", "add", deal_id, "--type", "call", "--due", "+1h", "--text", "\x1b]0;pwned\x07")
+    assert refused.exit_code == 2 and "control characters" in refused.stderr
+    assert ws.snapshot() == before

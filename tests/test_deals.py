@@ -247,3 +247,43 @@ def test_store_option_overrides_workspace_store(ws, tmp_path):
     result = ws._runner.invoke(ws._app, ["--store", str(other), "--as", "ivan", "deal", "create"])
     assert result.exit_code == 0 and "created deal #1" in result.stdout
     assert ws._runner.invoke(ws._app, ["--as", "ivan", "deal", "show", "1"]).exit_code == 4
+
+
+def test_init_checks_its_input_before_writing(tmp_path, cli):
+    target = tmp_path / "bad"
+    assert cli("init", target, "--user", "ivan", "--timezone", "Mars/Base").exit_code == 2
+    assert cli("init", target, "--user", "ivan", "--roles", "manager]").exit_code == 2
+    assert not (target / "flowctl.yaml").exists()
+    assert cli("init", target, "--user", "ivan", "--name", "a: b").exit_code == 0  # quoted, so still valid YAML
+
+
+def test_team_mistakes_are_config_errors(ws):
+    config = ws.root / "flowctl.yaml"
+    text = config.read_text("utf-8")
+    config.write_text(text + "  - {login: Ivan, name: Двойник, roles: [engineer]}\n", "utf-8")
+    duplicate = ws.run("deal", "list")
+    assert duplicate.exit_code == 3 and "appears twice" in duplicate.stderr
+    config.write_text(text.replace("roles: [engineer]", "roles: [enginer]"), "utf-8")
+    typo = ws.run("deal", "list")
+    assert typo.exit_code == 3 and "did you mean 'engineer'" in typo.stderr
+
+
+def test_a_stage_removed_from_the_yaml_is_a_config_error_not_a_crash(ws):
+    deal_id = new_deal(ws)
+    pipeline = ws.root / "pipelines" / "krovlya.yaml"
+    pipeline.write_text(pipeline.read_text("utf-8").replace("new_lead", "lead"), "utf-8")
+    result = ws.run("deal", "show", deal_id)
+    assert result.exit_code == 3 and "'new_lead'" in result.stderr
+
+
+def test_sorting_by_budget_puts_deals_without_one_last_on_both_stores(ws):
+    for budget in ("300", None, "100"):
+        ws.ok("deal", "create", *(["-F", f"budget={budget}"] if budget else []))
+    assert [d["budget"] for d in ws.json("deal", "list", "--sort", "budget")] == ["100.00", "300.00", None]
+    assert [d["budget"] for d in ws.json("deal", "list", "--sort", "budget", "--desc")] == ["300.00", "100.00", None]
+
+
+def test_odd_ids_and_pipelines_are_answered_not_crashed(ws):
+    assert ws.run("deal", "show", str(2**70)).exit_code in (2, 4)
+    assert ws.run("deal", "list", "--pipeline", "nope").exit_code == 4
+    assert ws.run("deal", "list", "--limit", "-1").exit_code == 2

@@ -26,13 +26,16 @@ class FlowGroup(TyperGroup):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (typer.TyperException, typer.Exit, typer.Abort):
-            raise
+        except (typer.TyperException, typer.Exit, typer.Abort, BrokenPipeError):
+            raise  # typer reports these itself (a closed pipe ends quietly)
         except FlowError as error:
             typer.echo(f"flowctl: {error.message}", err=True)
             raise typer.Exit(int(error.exit_code))
         except KeyboardInterrupt:
             raise typer.Exit(130)
+        except UnicodeEncodeError:  # undecodable bytes in argv reach the store or the terminal as surrogates
+            typer.echo(f"flowctl: {M.text('not_text')}", err=True)
+            raise typer.Exit(int(ExitCode.USAGE))
         except Exception as error:  # a bug: say so in one line unless asked for the traceback
             if _wants_traceback(ctx):
                 raise

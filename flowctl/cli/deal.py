@@ -63,7 +63,7 @@ def list_(ctx: typer.Context,
           contact: int = typer.Option(None, "--contact", "-c"),
           sort: str = typer.Option("id", "--sort", help="id, budget, lead_date, stage_since or updated."),
           desc: bool = typer.Option(False, "--desc", help="Biggest / latest first."),
-          limit: int = typer.Option(None, "--limit", "-n"),
+          limit: int = typer.Option(None, "--limit", "-n", min=0),
           fmt: str = FormatOption):
     """Deals, filtered and sorted."""
     from flowctl.cli.views import DEAL_COLUMNS, deal_rows

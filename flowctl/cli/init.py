@@ -18,7 +18,7 @@ timezone: {timezone}      # "today" and due times are read in this zone
 team:                     # only these logins may use the store (--as, FLOWCTL_USER or the OS login)
   - login: {login}
     name: {name}
-    roles: [{roles}]
+    roles: {roles}
 """
 
 
@@ -39,10 +39,25 @@ def init(
     from flowctl.store import open_store
     from flowctl.workspace import CONFIG_NAME, _os_login, load, shipped_pipelines_dir
 
+    import json
+    import re
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from flowctl.errors import UsageError
+
     config = directory / CONFIG_NAME
     if config.exists():
         raise RuleRefused(M.text("init_exists", path=config))
     login = login or _os_login() or "manager"
+    role_list = [r.strip() for r in roles.split(",") if r.strip()]
+    try:  # everything is checked before anything is written
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(M.text("bad_timezone", tz=timezone))
+    if not re.fullmatch(r"[A-Za-z0-9_.@-]+", login):
+        raise UsageError(M.text("init_bad_login", login=login))
+    if not role_list or not all(re.fullmatch(r"[a-z][a-z0-9_]*", r) for r in role_list):
+        raise UsageError(M.text("init_bad_roles", roles=roles))
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "pipelines").mkdir(exist_ok=True)
     (directory / "schemas").mkdir(exist_ok=True)
@@ -53,9 +68,9 @@ def init(
     for schema in ("pipeline.schema.json", "workspace.schema.json"):
         (directory / "schemas" / schema).write_text(
             resources.files("flowctl.schemas").joinpath(schema).read_text("utf-8"), "utf-8")
-    role_list = [r.strip() for r in roles.split(",") if r.strip()]
-    config.write_text(WORKSPACE_TEMPLATE.format(store=store, timezone=timezone, login=login, name=name or login,
-                                                roles=", ".join(role_list)), "utf-8")
+    quoted = {k: json.dumps(v, ensure_ascii=False) for k, v in  # JSON strings are YAML scalars: no quoting slips
+              dict(store=store, timezone=timezone, login=login, name=name or login).items()}
+    config.write_text(WORKSPACE_TEMPLATE.format(**quoted, roles=json.dumps(role_list)), "utf-8")
     workspace = load(config)  # proves what was written is valid, and compiles the pipelines
     workspace.pipelines()
     open_store(workspace.store, create=True).close()

@@ -15,6 +15,7 @@ def open_session(ctx: typer.Context, create_store: bool = False):
 
     opts = options(ctx)
     workspace = open_workspace(store_override=opts.store)
+    workspace.pipelines()  # compiled (or read from the cache) and checked against the team's roles
     actor = workspace.member(opts.acting_user)  # before the store is opened: a stranger writes nothing
     session = Session(workspace, open_store(workspace.store, create=create_store), actor, clock.now())
     ctx.call_on_close(session.store.close)

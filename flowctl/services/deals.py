@@ -135,6 +135,8 @@ def list_deals(session: Session, pipeline: str | None, stage: str | None, respon
 
     if sort not in DEAL_SORTS:
         raise UsageError(M.text("sort_unknown", sort=sort, allowed=", ".join(DEAL_SORTS)))
+    if pipeline:
+        session.workspace.pipeline(pipeline)  # an unknown pipeline is not found, not an empty list
     stages: tuple[str, ...] = ()
     if stage:
         pipelines = [session.workspace.pipeline(pipeline)] if pipeline else list(session.workspace.pipelines().values())

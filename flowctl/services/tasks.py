@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flowctl import messages as M
 from flowctl.errors import NotFound, RuleRefused, UsageError
+from flowctl.fields import free_text, visible_length
 from flowctl.pipeline.model import DealFacts, Pipeline, fold
 from flowctl.services.session import Session
 from flowctl.store.base import Deal, Task, TaskQuery
@@ -81,7 +82,8 @@ def add(session: Session, deal_id: int, type_typed: str, due_text: str, text: st
         task_type = _task_type(pipeline, type_typed)
         responsible = session.workspace.teammate(to_user).login if to_user else (deal.responsible or session.actor.login)
         task = Task(None, deal.id, task_type.id, _due(session, due_text, allow_past), responsible,
-                    (text or "").strip() or task_type.label, OPEN, session.now_iso, session.actor.login)
+                    free_text(M.text("label_task_text"), text) or task_type.label, OPEN, session.now_iso,
+                    session.actor.login)
         task.id = session.store.add_task(task)
         session.record("task.added", deal_id=deal.id, task_id=task.id,
                        data={"type": task.type, "due": task.due, "responsible": responsible, "text": task.text})
@@ -96,8 +98,8 @@ def done(session: Session, task_id: int, result: str | None, contact: str | None
         session.require_role_in(pipeline)
         if task.status != OPEN:
             raise RuleRefused(M.text("task_not_open", id=task.id, status=task.status))
-        comment = (result or "").strip()
-        if len(comment) < max(1, pipeline.tasks.result_min_length):
+        comment = free_text(M.text("label_result"), result)
+        if visible_length(comment) < max(1, pipeline.tasks.result_min_length):
             raise RuleRefused(M.text("task_needs_result", minimum=max(1, pipeline.tasks.result_min_length)))
         kind = _contact_kind(pipeline, contact)
         task.status, task.result, task.contact_kind, task.done_at = DONE, comment, kind, session.now_iso
@@ -114,12 +116,13 @@ def postpone(session: Session, task_id: int, due_text: str, reason: str | None, 
         session.require_role_in(pipeline)
         if task.status != OPEN:
             raise RuleRefused(M.text("task_not_open", id=task.id, status=task.status))
-        if not (reason or "").strip():
+        reason = free_text(M.text("label_reason"), reason)
+        if not visible_length(reason):
             raise RuleRefused(M.text("postpone_needs_reason"))
         old, task.due = task.due, _due(session, due_text, allow_past)
         session.store.update_task(task)
         session.record("task.postponed", deal_id=task.deal_id, task_id=task.id,
-                       data={"old": old, "new": task.due, "reason": reason.strip()})
+                       data={"old": old, "new": task.due, "reason": reason})
     return task_row(session, task)
 
 

@@ -213,6 +213,8 @@ class JsonFileStore(Store):
     def list_deals(self, query: DealQuery) -> list[Deal]:
         deals = [d for d in (_row(Deal, raw) for raw in self._state["deals"].values()) if deal_matches(d, query)]
         deals.sort(key=deal_sort_key(query.sort), reverse=query.descending)
+        if query.sort == "budget":  # as in SQL: deals without a budget last, whichever the direction
+            deals = [d for d in deals if d.budget] + [d for d in deals if not d.budget]
         return deals[: query.limit] if query.limit is not None else deals
 
     def count_deals(self, query: DealQuery) -> int:

@@ -7,7 +7,7 @@ import sqlite3
 from contextlib import contextmanager
 
 from flowctl import messages as M
-from flowctl.errors import StoreError
+from flowctl.errors import StoreError, UsageError
 from flowctl.fields import money_minor
 from flowctl.store.base import Contact, Deal, DealQuery, Event, Store, Task, TaskQuery, entered_stage
 
@@ -82,9 +82,10 @@ MIGRATIONS = [
     """,
 ]
 
-_DEAL_SORT = {
-    "id": "id", "budget": "budget_minor IS NULL, budget_minor {dir}, id", "lead_date": "lead_date {dir}, id",
-    "stage_since": "stage_since {dir}, id", "updated": "updated_at {dir}, id",
+_DEAL_SORT = {  # deals without a budget come last either way; ties go by id in the same direction
+    "id": "id {dir}", "budget": "budget_minor IS NULL, budget_minor {dir}, id {dir}",
+    "lead_date": "lead_date {dir}, id {dir}", "stage_since": "stage_since {dir}, id {dir}",
+    "updated": "updated_at {dir}, id {dir}",
 }
 
 
@@ -175,6 +176,8 @@ class SqliteStore(Store):
             return self._db.execute(sql, params)
         except sqlite3.Error as error:
             raise self._error(error) from error
+        except OverflowError:  # an id past SQLite's 64-bit integers: no such row can exist
+            raise UsageError(M.text("number_too_large")) from None
 
     # contacts ---------------------------------------------------------------------------
     _CONTACT_COLUMNS = "id, fields, created_at, external_id"
@@ -267,8 +270,6 @@ class SqliteStore(Store):
     def list_deals(self, query: DealQuery) -> list[Deal]:
         where, params = self._deal_filter(query)
         order = _DEAL_SORT[query.sort].format(dir="DESC" if query.descending else "ASC")
-        if query.sort == "id" and query.descending:
-            order = "id DESC"
         sql = f"SELECT {self._DEAL_COLUMNS} FROM deals{where} ORDER BY {order}"
         if query.limit is not None:
             sql += " LIMIT ?"
