@@ -112,3 +112,18 @@ def test_invalid_pipeline_is_exit_3_for_other_commands(cli, tmp_path):
     path.write_text(BROKEN, "utf-8")
     result = cli("pipeline", "show", path)
     assert result.exit_code == 3 and "p.yaml:10:21" in result.stderr
+
+
+def test_table_columns_align_by_what_a_terminal_shows():
+    from flowctl.render import render
+
+    table = render([{"a": "ГОРЯЧИЕ", "b": "1"}, {"a": "e\u0301", "b": "две\nстроки"}, {"a": "漢字", "b": None}],
+                   "table", [("a", "stage"), ("b", "note")])
+    assert table.splitlines() == [
+        "stage    note",
+        "-------  ------",
+        "ГОРЯЧИЕ  1",
+        "e\u0301        две",
+        "         строки",
+        "漢字",
+    ]

@@ -37,8 +37,7 @@ def agenda(ctx: typer.Context,
         return
     rows = []
     for n, row in enumerate(result["tasks"], start=1):
-        pipeline = session.workspace.pipeline(session.store.get_deal(row["deal_id"]).pipeline)
-        budget = pipeline.deal_field("budget")
+        budget = session.workspace.pipeline(row["pipeline"]).deal_field("budget")
         rows.append({**row, "n": n, "mark": "OVERDUE" if row["overdue"] else "",
                      "due_local": local(session, row["due"]),
                      "budget_shown": typed.display(budget, row["budget"]) if budget else row["budget"]})

@@ -58,6 +58,16 @@ def _cache_dir() -> Path:
     return Path(base) / "flowctl" / "pipelines"
 
 
+def _code_fingerprint() -> str:
+    """Changes whenever the pickled classes do, so a cache never hands back objects of an older shape."""
+    from flowctl.pipeline import model, problems
+
+    digest = hashlib.sha256()
+    for module in (model, problems):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _cached(path: str | Path, kind: str, make):
     """make(path), remembered on disk by the file's content hash (and flowctl's version).
 
@@ -65,10 +75,8 @@ def _cached(path: str | Path, kind: str, make):
     keeps yaml and jsonschema out of their start-up. The cache is only an optimisation: any
     failure to read or write it falls back to `make`.
     """
-    from flowctl import __version__
-
     raw = Path(path).read_bytes()
-    digest = hashlib.sha256(f"{kind}\0{__version__}\0".encode() + raw).hexdigest()
+    digest = hashlib.sha256(f"{kind}\0{_code_fingerprint()}\0".encode() + raw).hexdigest()
     cached = _cache_dir() / f"{digest}.pickle"
     try:
         with open(cached, "rb") as handle:

@@ -45,7 +45,7 @@ def agenda(session, user: str | None, day: date) -> dict:
         task_type = pipeline.task_type(task.type)
         contact = session.store.get_contact(deal.contact_id) if deal.contact_id else None
         keyed.append(((group, -budget if sort == "budget_desc" else 0, task.due, task.id), {
-            "task_id": task.id, "deal_id": deal.id, "contact": display_name(session, contact.fields) if contact else "",
+            "task_id": task.id, "deal_id": deal.id, "pipeline": deal.pipeline, "contact": display_name(session, contact.fields) if contact else "",
             "stage": stage.id, "stage_label": stage.label, "budget": deal.budget, "type": task.type,
             "type_label": task_type.label if task_type else task.type, "text": task.text, "due": task.due,
             "responsible": task.responsible, "overdue": task.due < session.now_iso, "group": group + 1,
