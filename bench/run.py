@@ -31,16 +31,29 @@ from bench.generate import NOW, build, iso  # noqa: E402  (bench is run as a scr
 PY = sys.executable
 
 
+GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
+
+
 def run_once(argv: list[str], cwd: Path, env: dict) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of one fresh process; a failing command stops the benchmark."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise SystemExit(f"benchmark command failed ({code}): {' '.join(map(str, argv))}\n{proc.stderr.read().decode()}")
-    return wall, usage.ru_maxrss / 1024
+    """(wall seconds, peak RSS MiB) of one fresh process; a failing command stops the benchmark.
+
+    The peak comes from GNU time when it is there: a child forked from this (larger) process
+    would report this process's pages as its own peak (ru_maxrss survives exec).
+    """
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r") as peak:
+        wrapped = [GNU_TIME, "-f", "%M", "-o", peak.name, *argv] if GNU_TIME else argv
+        start = time.perf_counter()
+        proc = subprocess.Popen(wrapped, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            raise SystemExit(f"benchmark command failed ({code}): {' '.join(map(str, argv))}\n"
+                             f"{proc.stderr.read().decode()}")
+        kib = int(peak.read().split()[-1]) if GNU_TIME else usage.ru_maxrss
+    return wall, kib / 1024
 
 
 def measure(argvs, cwd: Path, env: dict, prepare=None) -> dict:

@@ -1,13 +1,12 @@
 """Reports a head of sales reads: funnel, forecast of the monthly plan, managers, velocity.
 
-Figures come from the store's aggregates (`deal_counts`, `stage_entries`, `entries_between`,
+Figures come from the store's aggregates (`deal_counts`, `stage_reach`, `stage_stays`, `entries_between`,
 `task_counts`); money is summed in minor units (kopecks) and shown as exact decimals.
 Periods select deals by their lead date (F5); `managers` counts completed tasks by completion time.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -33,35 +32,28 @@ def _forward(pipeline: Pipeline, stage_id: str) -> set[str]:
             if pipeline.stage(t.dest).kind != "lost" and pipeline.stage(t.dest).order > stage.order}
 
 
-def _journeys(session, pipeline: Pipeline, lead_from, lead_to) -> dict[int, list[tuple[str, str]]]:
-    journeys: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for deal_id, stage, at in session.store.stage_entries(pipeline.id, lead_from, lead_to):
-        journeys[deal_id].append((stage, at))
-    return journeys
-
-
 def funnel(session, pipeline: Pipeline, lead_from: str | None, lead_to: str | None) -> dict:
     now_count: dict[str, int] = defaultdict(int)
     now_budget: dict[str, int] = defaultdict(int)
     for stage, _, count, minor in session.store.deal_counts(pipeline.id, lead_from, lead_to):
         now_count[stage] += count
         now_budget[stage] += minor
-    entered: dict[str, int] = defaultdict(int)
-    converted: dict[str, int] = defaultdict(int)
     forward = {s.id: _forward(pipeline, s.id) for s in pipeline.stages}
-    for path in _journeys(session, pipeline, lead_from, lead_to).values():
-        stages = [stage for stage, _ in path]
-        for stage in set(stages):
-            entered[stage] += 1
-            first = stages.index(stage)
-            if forward[stage] & set(stages[first + 1:]):
-                converted[stage] += 1
-    rows = [{
-        "order": s.order, "stage": s.id, "stage_label": s.label, "kind": s.kind,
-        "deals": now_count[s.id], "budget": money(now_budget[s.id]),
-        "entered": entered[s.id], "went_on": converted[s.id] if forward[s.id] else None,
-        "conversion": _percent(converted[s.id], entered[s.id]) if forward[s.id] else None,
-    } for s in pipeline.stages]
+    entered: dict[str, int] = defaultdict(int)
+    went_on: dict[str, int] = defaultdict(int)
+    for path, deals in session.store.stage_paths(pipeline.id, lead_from, lead_to):
+        for index, stage in enumerate(path):
+            if stage in path[:index]:
+                continue  # a reopened deal entering again counts once
+            entered[stage] += deals
+            if forward.get(stage, set()) & set(path[index + 1:]):
+                went_on[stage] += deals
+    rows = []
+    for s in pipeline.stages:
+        rows.append({"order": s.order, "stage": s.id, "stage_label": s.label, "kind": s.kind,
+                     "deals": now_count[s.id], "budget": money(now_budget[s.id]), "entered": entered[s.id],
+                     "went_on": went_on[s.id] if forward[s.id] else None,
+                     "conversion": _percent(went_on[s.id], entered[s.id]) if forward[s.id] else None})
     won = sum(now_count[s.id] for s in pipeline.stages if s.kind == "won")
     lost = sum(now_count[s.id] for s in pipeline.stages if s.kind == "lost")
     return {"pipeline": pipeline.id, "from": lead_from, "to": lead_to, "stages": rows,
@@ -130,36 +122,26 @@ def managers(session, pipeline: Pipeline, lead_from: str | None, lead_to: str | 
     return rows
 
 
-def _percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile of sorted values."""
-    return values[max(0, math.ceil(share * len(values)) - 1)]
-
-
 def velocity(session, pipeline: Pipeline, lead_from: str | None, lead_to: str | None) -> list[dict]:
     """How long deals stay in each stage (median, 90th percentile), and how many sit there over its limit now."""
     from flowctl.queries.hygiene import human_duration
     from flowctl.store.base import DealQuery
-    from flowctl.when import from_iso_utc, to_iso_utc
+    from flowctl.when import to_iso_utc
 
-    stays: dict[str, list[float]] = defaultdict(list)
-    for path in _journeys(session, pipeline, lead_from, lead_to).values():
-        for (stage, entered_at), (_, left_at) in zip(path, path[1:]):
-            stays[stage].append((from_iso_utc(left_at) - from_iso_utc(entered_at)).total_seconds())
+    stays = session.store.stage_stays(pipeline.id, lead_from, lead_to)
     rows = []
     for stage in pipeline.stages:
         if not stage.is_open:
             continue
-        values = sorted(stays[stage.id])
+        count, median, p90 = stays.get(stage.id, (0, None, None))
         over = None
         if stage.max_stay:
             query = DealQuery(pipeline=pipeline.id, stages=(stage.id,), lead_from=lead_from, lead_to=lead_to,
                               entered_before=to_iso_utc(session.now - stage.max_stay))
             over = session.store.count_deals(query)
-        median = _percentile(values, 0.5) if values else None
-        p90 = _percentile(values, 0.9) if values else None
-        rows.append({"stage": stage.id, "stage_label": stage.label, "stays": len(values),
+        rows.append({"stage": stage.id, "stage_label": stage.label, "stays": count,
                      "median_seconds": median, "p90_seconds": p90,
-                     "median": human_duration(timedelta(seconds=median)) if values else "",
-                     "p90": human_duration(timedelta(seconds=p90)) if values else "",
+                     "median": human_duration(timedelta(seconds=median)) if count else "",
+                     "p90": human_duration(timedelta(seconds=p90)) if count else "",
                      "limit": human_duration(stage.max_stay) if stage.max_stay else "", "over_limit_now": over})
     return rows

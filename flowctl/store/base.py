@@ -173,8 +173,11 @@ class Store(ABC):
     def deal_counts(self, pipeline: str, lead_from: str | None, lead_to: str | None) -> list[tuple[str, str, int, int]]:
         """(stage, responsible, deals, budget in minor units) for deals whose lead date is in the period."""
     @abstractmethod
-    def stage_entries(self, pipeline: str, lead_from: str | None, lead_to: str | None) -> list[tuple[int, str, str]]:
-        """(deal id, stage entered, when) for deals whose lead date is in the period, by deal then time."""
+    def stage_paths(self, pipeline: str, lead_from: str | None, lead_to: str | None) -> list[tuple[tuple[str, ...], int]]:
+        """(the stages a deal entered, in order; how many of the period's deals took exactly that path)."""
+    @abstractmethod
+    def stage_stays(self, pipeline: str, lead_from: str | None, lead_to: str | None) -> dict[str, tuple[int, float, float]]:
+        """{stage: (finished stays, median seconds, 90th percentile seconds)}, nearest rank, from the history."""
     @abstractmethod
     def entries_between(self, pipeline: str, stages: tuple[str, ...], at_from: str, at_to: str) -> list[tuple[int, str, int]]:
         """(deal id, responsible, budget in minor units) of deals that entered one of the stages in [from, to)."""
@@ -187,6 +190,26 @@ class Store(ABC):
     def add_event(self, event: Event) -> int: ...
     @abstractmethod
     def events(self, deal_id: int | None = None, contact_id: int | None = None) -> list[Event]: ...
+
+
+def nearest_rank(ordered: list[float], share: float) -> float:
+    """The nearest-rank percentile of sorted values (the value at rank ⌈share·n⌉)."""
+    import math
+
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def stays_of(journeys) -> dict[str, tuple[int, float, float]]:
+    """stage_stays computed in Python from each deal's ordered [(stage, at), …]."""
+    from datetime import datetime
+
+    stays: dict[str, list[float]] = {}
+    for path in journeys:
+        for (stage, entered_at), (_, left_at) in zip(path, path[1:]):
+            seconds = (datetime.fromisoformat(left_at) - datetime.fromisoformat(entered_at)).total_seconds()
+            stays.setdefault(stage, []).append(seconds)
+    return {stage: (len(v), round(nearest_rank(sorted(v), 0.5)), round(nearest_rank(sorted(v), 0.9)))
+            for stage, v in stays.items()}
 
 
 def deal_matches(deal: Deal, query: DealQuery) -> bool:

@@ -24,7 +24,7 @@ from flowctl import messages as M
 from flowctl.errors import StoreError
 from flowctl.fields import money_minor
 from flowctl.store.base import (Contact, Deal, DealQuery, Event, Store, Task, TaskQuery, deal_matches, deal_sort_key,
-                                entered_stage)
+                                entered_stage, stays_of)
 
 FORMAT = "flowctl-store"
 VERSION = 1
@@ -286,9 +286,22 @@ class JsonFileStore(Store):
             if stage:
                 yield raw["deal_id"], stage, raw["at"]
 
-    def stage_entries(self, pipeline, lead_from, lead_to):
+    def _journeys(self, pipeline, lead_from, lead_to) -> list[list[tuple[str, str]]]:
         cohort = self._cohort(pipeline, lead_from, lead_to)
-        return sorted(((d, s, at) for d, s, at in self._entries() if d in cohort), key=lambda e: e[0])
+        journeys: dict[int, list[tuple[str, str]]] = {}
+        for deal_id, stage, at in self._entries():
+            if deal_id in cohort:
+                journeys.setdefault(deal_id, []).append((stage, at))
+        return list(journeys.values())
+
+    def stage_paths(self, pipeline, lead_from, lead_to):
+        from collections import Counter
+
+        return list(Counter(tuple(stage for stage, _ in path)
+                            for path in self._journeys(pipeline, lead_from, lead_to)).items())
+
+    def stage_stays(self, pipeline, lead_from, lead_to):
+        return stays_of(self._journeys(pipeline, lead_from, lead_to))
 
     def entries_between(self, pipeline, stages, at_from, at_to):
         ids = {d for d, s, at in self._entries() if s in stages and at_from <= at < at_to}

@@ -72,7 +72,8 @@ MIGRATIONS = [
         stage_to TEXT,  -- the stage a creation, import or move put the deal in: reports read this
         data TEXT NOT NULL
     );
-    CREATE INDEX events_stage ON events(stage_to, at);
+    CREATE INDEX events_moves ON events(deal_id, id, stage_to, at) WHERE stage_to IS NOT NULL;
+    CREATE INDEX events_stage ON events(stage_to, at, deal_id) WHERE stage_to IS NOT NULL;
     CREATE INDEX events_deal ON events(deal_id, id);
     CREATE INDEX events_contact ON events(contact_id, id);
     CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
@@ -385,11 +386,31 @@ class SqliteStore(Store):
                f" WHERE pipeline = ?{period} GROUP BY stage, responsible")
         return [tuple(r) for r in self._run(sql, [pipeline, *params])]
 
-    def stage_entries(self, pipeline, lead_from, lead_to):
+    def _entries_sql(self, pipeline, lead_from, lead_to) -> tuple[str, list]:
+        """A CTE `entries(deal_id, id, stage, at)`: every stage entry of the period's deals, in deal then time order."""
         period, params = self._lead_period(lead_from, lead_to, "d.lead_date")
-        sql = ("SELECT e.deal_id, e.stage_to, e.at FROM events e JOIN deals d ON d.id = e.deal_id"
-               f" WHERE e.stage_to IS NOT NULL AND d.pipeline = ?{period} ORDER BY e.deal_id, e.id")
-        return [tuple(r) for r in self._run(sql, [pipeline, *params])]
+        return ("entries AS (SELECT e.deal_id, e.id, e.stage_to AS stage, e.at FROM events e INDEXED BY events_moves"
+                f" JOIN deals d ON d.id = e.deal_id WHERE e.stage_to IS NOT NULL AND d.pipeline = ?{period}"
+                " ORDER BY e.deal_id, e.id)", [pipeline, *params])
+
+    def stage_paths(self, pipeline, lead_from, lead_to):
+        entries, params = self._entries_sql(pipeline, lead_from, lead_to)
+        # a few dozen distinct paths, whatever the number of deals: the counting happens here
+        sql = (f"WITH {entries} SELECT path, COUNT(*) FROM"
+               " (SELECT group_concat(stage, ' ') AS path FROM entries GROUP BY deal_id) GROUP BY path")
+        return [(tuple(path.split(" ")), count) for path, count in self._run(sql, params)]
+
+    def stage_stays(self, pipeline, lead_from, lead_to):
+        entries, params = self._entries_sql(pipeline, lead_from, lead_to)
+        sql = (f"WITH {entries},"
+               " stays AS (SELECT stage, (julianday(LEAD(at) OVER (PARTITION BY deal_id ORDER BY id)) - julianday(at))"
+               " * 86400.0 AS seconds FROM entries),"
+               " ranked AS (SELECT stage, seconds, ROW_NUMBER() OVER (PARTITION BY stage ORDER BY seconds) AS rank,"
+               " COUNT(*) OVER (PARTITION BY stage) AS n FROM stays WHERE seconds IS NOT NULL)"
+               # nearest rank: the first value whose rank reaches share·n
+               " SELECT stage, MAX(n), MIN(CASE WHEN rank >= n * 0.5 THEN seconds END),"
+               " MIN(CASE WHEN rank >= n * 0.9 THEN seconds END) FROM ranked GROUP BY stage")
+        return {stage: (n, round(median), round(p90)) for stage, n, median, p90 in self._run(sql, params)}
 
     def entries_between(self, pipeline, stages, at_from, at_to):
         sql = ("SELECT DISTINCT d.id, COALESCE(d.responsible, ''), COALESCE(d.budget_minor, 0)"
