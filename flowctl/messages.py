@@ -44,10 +44,14 @@ TEXTS: dict[str, str] = {
     "lint_agenda_missing": "the agenda does not place open stage «{label}»; its tasks would come last",
     "lint_agenda_duplicate": "stage '{id}' appears twice in the agenda",
     "lint_on_enter_closed": "stage «{label}» is closed; tasks created on entering it would be left open forever",
+    "lint_rename_target": "rename {old} → {new}: '{new}' is not defined{hint}",
+    "lint_rename_source": "rename of '{old}': '{old}' is still defined, so the rename would be ambiguous",
     "lint_mixed_script": "«{word}» mixes Latin and Cyrillic letters (in «{text}»)",
     # validate
     "validate_ok": "{count} file(s) checked, no problems",
     "validate_summary": "{errors} error(s), {warnings} warning(s) in {files} file(s)",
+    "validate_store": "{errors} change(s) would strand data in {store}",
+    "validate_store_ok": "the data in {store} fits",
     "validate_no_files": "no pipeline files found (looked for {where})",
     # pipelines
     "pipeline_unknown": "unknown pipeline '{name}'{hint}",
@@ -141,6 +145,19 @@ TEXTS: dict[str, str] = {
     "check_missing": "«{stage}» requires {fields}, which is empty",
     "check_clean": "nothing breaks the rules",
     "check_summary": "{count} finding(s)",
+    # what a config change does to the data (validate --store) and migrate
+    "plan_pipeline_gone": "pipeline '{subject}' is gone but {count} deals belong to it (e.g. {examples})",
+    "plan_stage_gone": "stage '{subject}' is gone or renamed without a rename, and {count} deals sit in it (e.g. {examples}); declare `renames: stages: {{{subject}: new_id}}` or keep the stage",
+    "plan_field_gone": "field '{subject}' is gone or renamed without a rename, and {count} deals hold a value (e.g. {examples})",
+    "plan_field_type": "field '{subject}' is now of type {type}, and {count} stored values are not (e.g. {examples})",
+    "plan_option_gone": "option '{subject}' is gone but {count} deals use it (e.g. {examples})",
+    "plan_newly_required": "«{stage}» now requires {field}, which {count} open deals there lack (e.g. {examples})",
+    "plan_stage_rename": "{count} deals will move from stage '{subject}' to '{new}' on `flowctl migrate` (e.g. {examples})",
+    "plan_field_rename": "{count} deals will have field '{subject}' renamed to '{new}' on `flowctl migrate` (e.g. {examples})",
+    "plan_clean": "the store's {deals} deals fit the pipelines",
+    "migrate_done": "migrated {deals} deals ({events} history events); nothing else to migrate",
+    "migrate_nothing": "nothing to migrate: no deal holds a renamed stage or field",
+    "migrate_blocked": "migrate would strand data; fix what `flowctl validate --store` reports first: {first}",
     # reports
     "month_format": "'{month}' is not a month; write YYYY-MM, e.g. 2026-11",
     "forecast_won": "won in {month} (money in the cash register)",
@@ -190,6 +207,7 @@ RULE_SUMMARIES: dict[str, str] = {
     "agenda-duplicate-stage": "the agenda names a stage twice",
     "on-enter-closed-stage": "a won or lost stage creates tasks on entering it",
     "mixed-script": "a word mixes Latin and Cyrillic letters (a homoglyph that matches nothing)",
+    "rename-conflict": "a declared rename points at an id that is not defined, or renames one that still is",
 }
 
 

@@ -44,6 +44,7 @@ app.command("check")(day.check)
 app.add_typer(report.app, name="report")
 app.add_typer(data.import_app, name="import")
 app.command("export")(data.export)
+app.command("migrate")(data.migrate)
 
 
 def main() -> None:

@@ -146,3 +146,23 @@ def export(ctx: typer.Context,
         output.write_text(text + "\n", "utf-8")
     else:
         echo(text)
+
+
+def migrate(ctx: typer.Context,
+            dry_run: bool = typer.Option(False, "--dry-run", help="Count what would move; write nothing."),
+            fmt: str = typer.Option("table", "--format", "-f", help="table or json.")):
+    """Apply the stage and field renames the pipelines declare to every deal, in one transaction, with a
+    history event per deal. Refused while `flowctl validate --store` finds data a change would strand."""
+    from flowctl import messages as M
+    from flowctl.render import to_json
+    from flowctl.services.migrate import migrate as run
+
+    check_format(fmt, ("table", "json"))
+    result = run(open_session(ctx), dry_run)
+    if fmt == "json":
+        echo(to_json(result))
+    elif result["deals"]:
+        echo(M.text("migrate_done", deals=result["deals"], events=result["events"]) +
+             (" (dry run: nothing written)" if dry_run else ""))
+    else:
+        echo(M.text("migrate_nothing"))

@@ -36,12 +36,36 @@ def _github_escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def _store_findings(store_location: str, files: list[Path]) -> list[dict]:
+    """What these pipeline files would do to the data in the store (see flowctl/queries/plan.py)."""
+    from pathlib import Path as _Path
+
+    from flowctl.pipeline.compile import compile_file
+    from flowctl.queries.plan import plan
+    from flowctl.store import open_store
+    from flowctl.workspace import find_config, load
+
+    pipelines = {p.id: p for p in (compile_file(f) for f in files)}
+    config = find_config(_Path.cwd())
+    team = frozenset(load(config).team) if config else None
+    store = open_store(store_location)
+    try:
+        return plan(store, pipelines, team)
+    finally:
+        store.close()
+
+
 def validate(
+    ctx: typer.Context,
     paths: List[str] = typer.Argument(None, help="Pipeline files or folders (default: the workspace's pipelines/*.yaml)."),
     fmt: str = typer.Option("text", "--format", "-f", help="text, json or github (workflow annotations)."),
     strict: bool = typer.Option(False, "--strict", help="Fail on warnings too."),
+    store: str = typer.Option(None, "--store", help="Also check that the store's data fits these pipelines: "
+                                                   "no deal stranded in a removed stage, field or option."),
 ):
-    """Check pipeline files: YAML, JSON Schema and semantic lint. Exit 0 clean, 1 problems, 2 usage."""
+    """Check pipeline files: YAML, JSON Schema and semantic lint; with --store, what the change would do to the
+    data. Exit 0 clean, 1 problems, 2 usage."""
+    from flowctl.cli.common import options
     from flowctl.pipeline.compile import check
 
     check_format(fmt, ("text", "json", "github"))
@@ -49,19 +73,31 @@ def validate(
     problems = [p for f in files for p in check(f)[0]]
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
-    failed = errors > 0 or (strict and warnings > 0)
+    store = store or options(ctx).store
+    findings = _store_findings(store, files) if store and not errors else []
+    store_errors = sum(f["severity"] == "error" for f in findings)
+    failed = errors > 0 or store_errors > 0 or (strict and warnings > 0)
     if fmt == "json":
         from flowctl.render import to_json
 
         echo(to_json({"status": "fail" if failed else "ok", "files": [str(f) for f in files],
-                      "errors": errors, "warnings": warnings, "problems": [p.as_dict() for p in problems]}))
+                      "errors": errors, "warnings": warnings, "problems": [p.as_dict() for p in problems],
+                      **({"store": store, "data": findings} if store else {})}))
     elif fmt == "github":
         for p in problems:
             echo(f"::{p.severity} file={p.path},line={p.line},col={p.column},title={p.rule}::{_github_escape(p.message)}")
+        for f in findings:
+            level = "error" if f["severity"] == "error" else "notice"
+            echo(f"::{level} title={f['rule']}::{_github_escape(f['message'])}")
     else:
         for p in problems:
             echo(f"{p.path}:{p.line}:{p.column}: {p.severity}: {p.message} [{p.rule}]")
+        for f in findings:
+            echo(f"{store}: {f['severity']}: {f['message']} [{f['rule']}]")
         summary = (M.text("validate_summary", errors=errors, warnings=warnings, files=len(files)) if problems
                    else M.text("validate_ok", count=len(files)))
+        if store and not errors:
+            summary += "; " + (M.text("validate_store", errors=store_errors, store=store) if store_errors
+                               else M.text("validate_store_ok", store=store))
         typer.echo(summary, err=True)
     raise typer.Exit(1 if failed else 0)

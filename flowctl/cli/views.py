@@ -45,19 +45,23 @@ DEAL_COLUMNS = [("id", "#"), ("stage_label", "stage"), ("contact", "contact"), (
 def history_rows(session, events: list[dict], pipeline) -> list[dict]:
     from flowctl import fields as typed
 
+    def label(stage_id: str) -> str:
+        stage = pipeline._index["stage"].get(pipeline.current_stage_id(stage_id))
+        return stage.label if stage else stage_id  # a stage since removed keeps its id in old events
+
     def what(e: dict) -> str:
         data, kind = e["data"], e["kind"]
         if kind == "deal.stage":
-            return f"stage: «{pipeline.stage(data['from']).label}» → «{pipeline.stage(data['to']).label}»"
+            return f"stage: «{label(data['from'])}» → «{label(data['to'])}»"
         if kind == "deal.field":
-            f = pipeline.deal_field(data["field"])
+            f = pipeline.deal_field(pipeline.current_field_id(data["field"]))
             old = typed.display(f, data["old"]) if f else data["old"]
             new = typed.display(f, data["new"]) if f else data["new"]
             return f"{f.label if f else data['field']}: {old or '—'} → {new or '—'}"
         if kind == "deal.created":
-            return f"created in «{pipeline.stage(data['stage']).label}»"
+            return f"created in «{label(data['stage'])}»"
         if kind == "deal.imported":
-            return f"imported from {data['source']} line {data['line']} into «{pipeline.stage(data['stage']).label}»"
+            return f"imported from {data['source']} line {data['line']} into «{label(data['stage'])}»"
         task = f"task #{e['task_id']}"
         if kind == "task.added":
             return f"{task} {data['text']} due {local(session, data['due'])} for {data['responsible']}"
@@ -66,7 +70,12 @@ def history_rows(session, events: list[dict], pipeline) -> list[dict]:
         if kind == "task.postponed":
             return f"{task} postponed {local(session, data['old'])} → {local(session, data['new'])}: {data['reason']}"
         if kind == "task.cancelled":
-            return f"{task} cancelled on leaving «{pipeline.stage(data['left']).label}»"
+            return f"{task} cancelled on leaving «{label(data['left'])}»"
+        if kind == "deal.migrated":
+            moves = [f"{old} → {new}" for old, new in data.get("fields", {}).items()]
+            if "stage" in data:
+                moves.insert(0, f"stage {data['stage']['from']} → {data['stage']['to']}")
+            return "migrated: " + ", ".join(moves)
         return to_json(data)
 
     return [{"at": local(session, e["at"]), "actor": e["actor"], "what": what(e)} for e in events]

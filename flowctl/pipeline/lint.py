@@ -163,6 +163,19 @@ def _unknown_stages(doc):
                            hint=M.did_you_mean(stage_id, known))
 
 
+@rule("rename-conflict", "error")
+def _renames(doc):
+    """A rename's target must exist and its source must not: else data would land nowhere, or twice."""
+    current = {"stages": _stage_ids(doc), "fields": list(_deal_fields(doc))}
+    for kind, mapping in (doc.data.get("renames") or {}).items():
+        for old, new in mapping.items():
+            if new not in current[kind]:
+                yield _problem(doc, ("renames", kind, old), "rename-conflict", "lint_rename_target", old=old, new=new,
+                               hint=M.did_you_mean(new, current[kind]))
+            if old in current[kind]:
+                yield _problem(doc, ("renames", kind, old), "rename-conflict", "lint_rename_source", old=old)
+
+
 @rule("unknown-role", "error")
 def _unknown_roles(doc):
     known = [r["id"] for r in doc.data["roles"]]

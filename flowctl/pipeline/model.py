@@ -151,6 +151,8 @@ class Pipeline:
     agenda: tuple[AgendaGroup, ...]
     contact_display: str | None = None
     plan_stages: tuple[str, ...] = ()
+    stage_renames: tuple[tuple[str, str], ...] = ()  # (old id, new id)
+    field_renames: tuple[tuple[str, str], ...] = ()
     source: str = ""
     _index: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -192,6 +194,13 @@ class Pipeline:
 
     def task_type(self, type_id: str) -> TaskType | None:
         return self._index["task_type"].get(type_id)
+
+    def current_stage_id(self, stage_id: str) -> str:
+        """A stage id as stored, read through the declared renames."""
+        return dict(self.stage_renames).get(stage_id, stage_id)
+
+    def current_field_id(self, field_id: str) -> str:
+        return dict(self.field_renames).get(field_id, field_id)
 
     def transitions_from(self, stage_id: str) -> list[Transition]:
         return [t for t in self.transitions if t.source == stage_id]
@@ -264,5 +273,7 @@ def build(data: dict, source: str = "") -> Pipeline:
         agenda=tuple(AgendaGroup(tuple(g["stages"]), g.get("sort", "due")) for g in data.get("agenda", ())),
         contact_display=data.get("contact_display"),
         plan_stages=tuple(data.get("plan_stages", ())),
+        stage_renames=tuple(data.get("renames", {}).get("stages", {}).items()),
+        field_renames=tuple(data.get("renames", {}).get("fields", {}).items()),
         source=source,
     )

@@ -36,12 +36,13 @@ def funnel(session, pipeline: Pipeline, lead_from: str | None, lead_to: str | No
     now_count: dict[str, int] = defaultdict(int)
     now_budget: dict[str, int] = defaultdict(int)
     for stage, _, count, minor in session.store.deal_counts(pipeline.id, lead_from, lead_to):
-        now_count[stage] += count
-        now_budget[stage] += minor
+        now_count[pipeline.current_stage_id(stage)] += count
+        now_budget[pipeline.current_stage_id(stage)] += minor
     forward = {s.id: _forward(pipeline, s.id) for s in pipeline.stages}
     entered: dict[str, int] = defaultdict(int)
     went_on: dict[str, int] = defaultdict(int)
-    for path, deals in session.store.stage_paths(pipeline.id, lead_from, lead_to):
+    for stored, deals in session.store.stage_paths(pipeline.id, lead_from, lead_to):
+        path = tuple(pipeline.current_stage_id(s) for s in stored)  # old history read through the renames
         for index, stage in enumerate(path):
             if stage in path[:index]:
                 continue  # a reopened deal entering again counts once
@@ -128,7 +129,11 @@ def velocity(session, pipeline: Pipeline, lead_from: str | None, lead_to: str | 
     from flowctl.store.base import DealQuery
     from flowctl.when import to_iso_utc
 
-    stays = session.store.stage_stays(pipeline.id, lead_from, lead_to)
+    stays = {}
+    for stage_id, figures in session.store.stage_stays(pipeline.id, lead_from, lead_to).items():
+        current = pipeline.current_stage_id(stage_id)
+        if figures[0] > stays.get(current, (0,))[0]:  # a stage and its old name: the one with more history speaks
+            stays[current] = figures
     rows = []
     for stage in pipeline.stages:
         if not stage.is_open:

@@ -10,6 +10,7 @@ the contract has no way to edit or delete an event.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
@@ -146,6 +147,11 @@ class Store(ABC):
     def list_deals(self, query: DealQuery) -> list[Deal]: ...
     @abstractmethod
     def count_deals(self, query: DealQuery) -> int: ...
+    @abstractmethod
+    def iter_deals(self) -> Iterator[Deal]:
+        """Every deal, one at a time (checks that must read every card without holding them all)."""
+    @abstractmethod
+    def pipelines_in_use(self) -> list[str]: ...
 
     # tasks
     @abstractmethod

@@ -217,6 +217,12 @@ class JsonFileStore(Store):
             deals = [d for d in deals if d.budget] + [d for d in deals if not d.budget]
         return deals[: query.limit] if query.limit is not None else deals
 
+    def iter_deals(self):
+        return iter(sorted(self._deals(), key=lambda d: d.id))
+
+    def pipelines_in_use(self) -> list[str]:
+        return sorted({d.pipeline for d in self._deals()})
+
     def count_deals(self, query: DealQuery) -> int:
         return len(self.list_deals(query))
 

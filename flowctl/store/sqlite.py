@@ -277,6 +277,13 @@ class SqliteStore(Store):
             params.append(query.limit)
         return [self._deal(r) for r in self._run(sql, params)]
 
+    def iter_deals(self):
+        for row in self._run(f"SELECT {self._DEAL_COLUMNS} FROM deals ORDER BY id"):
+            yield self._deal(row)
+
+    def pipelines_in_use(self) -> list[str]:
+        return [r[0] for r in self._run("SELECT DISTINCT pipeline FROM deals ORDER BY pipeline")]
+
     def count_deals(self, query: DealQuery) -> int:
         where, params = self._deal_filter(query)
         return self._run(f"SELECT COUNT(*) FROM deals{where}", params).fetchone()[0]
