@@ -25,7 +25,8 @@ SHOWN_RAW_LENGTH = 40
 
 _SPACES = re.compile(r"[\u00a0\u202f]")  # no-break and narrow no-break spaces, as pasted from Word or Excel
 _MINUS = ("-", "\u2212")  # hyphen-minus and the minus sign
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, DEL, C1 and Unicode line breaks
+# C0, DEL, C1, Unicode line breaks, and the bidi controls that reorder what a reader sees (Trojan Source)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _CURRENCY = re.compile(r"\s*(?:₽|руб\.?|р\.?)$", re.IGNORECASE)
 _CANONICAL_MONEY = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]{2}")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")

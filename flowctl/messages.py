@@ -46,6 +46,7 @@ TEXTS: dict[str, str] = {
     "lint_on_enter_closed": "stage «{label}» is closed; tasks created on entering it would be left open forever",
     "lint_rename_target": "rename {old} → {new}: '{new}' is not defined{hint}",
     "lint_rename_source": "rename of '{old}': '{old}' is still defined, so the rename would be ambiguous",
+    "lint_hidden": "invisible character {code} in «{text}»: it looks like another label and matches nothing typed",
     "lint_mixed_script": "«{word}» mixes Latin and Cyrillic letters (in «{text}»)",
     # validate
     "validate_ok": "{count} file(s) checked, no problems",
@@ -107,7 +108,7 @@ TEXTS: dict[str, str] = {
     "task_not_open": "task #{id} is {status}, not open",
     "postpone_needs_reason": "postponing a task needs --reason \"…\" (it is kept in the history)",
     # typed field values (flowctl/fields.py): the field's label comes first
-    "field_text_control": "{label}: control characters (line breaks, tabs) are not allowed",
+    "field_text_control": "{label}: control characters (line breaks, tabs, direction marks) are not allowed",
     "field_text_too_long": "{label}: the text is {length} characters long; at most {limit} are allowed",
     "field_integer": "{label}: '{raw}' is not a whole number (e.g. 12 or 1 000)",
     "field_too_many_digits": "{label}: '{raw}' is too large; at most {limit} digits before the decimal point",
@@ -207,6 +208,7 @@ RULE_SUMMARIES: dict[str, str] = {
     "agenda-duplicate-stage": "the agenda names a stage twice",
     "on-enter-closed-stage": "a won or lost stage creates tasks on entering it",
     "mixed-script": "a word mixes Latin and Cyrillic letters (a homoglyph that matches nothing)",
+    "hidden-character": "a label holds a zero-width or text-direction character",
     "rename-conflict": "a declared rename points at an id that is not defined, or renames one that still is",
 }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -72,7 +73,7 @@ class Workspace:
     team: dict[str, Member]
     _pipelines: dict = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property
     def tz(self):
         from zoneinfo import ZoneInfo
 

@@ -396,7 +396,7 @@ def test_usage_errors_exit_2_and_write_nothing(ws, tmp_path):
                  ["--stage-map", "Квал=нет такой стадии"], ["--format", "xml"]):
         result = ws.run("import", "deals", path, *args, user="olga")
         assert result.exit_code == 2, (args, result.stdout, result.stderr)
-    assert ws.run("import", "deals", tmp_path / "missing.csv").exit_code == 2
+    assert ws.run("import", "deals", tmp_path / "missing.csv", user="olga").exit_code == 2
     assert ws.snapshot() == before
 
 

@@ -350,6 +350,19 @@ def _texts(doc) -> Iterator[tuple[tuple, str]]:
                 yield ("stages", si, "on_enter", ti, "text"), task["text"]
 
 
+_HIDDEN = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+@rule("hidden-character", "error")
+def _hidden(doc):
+    """Zero-width and direction characters make a label look like another and match nothing typed."""
+    for path, text in _texts(doc):
+        found = _HIDDEN.search(text)
+        if found:
+            yield _problem(doc, path, "hidden-character", "lint_hidden", code=f"U+{ord(found.group()):04X}",
+                           text=text.encode("unicode_escape").decode("ascii"))
+
+
 @rule("mixed-script", "warning")
 def _mixed_script(doc):
     for path, text in _texts(doc):

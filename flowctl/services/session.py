@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime
 
 from flowctl import messages as M
@@ -19,18 +20,18 @@ class Session:
     actor: Member
     now: datetime  # aware, UTC
 
-    @property
+    @cached_property  # a session's moment is fixed: these are read once per value typed, thousands per import
     def now_iso(self) -> str:
         from flowctl.when import to_iso_utc
 
         return to_iso_utc(self.now)
 
-    @property
+    @cached_property
     def today(self) -> date:
         """Today in the workspace's time zone, not the machine's."""
         return self.now.astimezone(self.workspace.tz).date()
 
-    @property
+    @cached_property
     def team_logins(self) -> frozenset[str]:
         return frozenset(self.workspace.team)
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+from functools import cache
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
@@ -20,6 +22,7 @@ from flowctl.errors import FlowError, NotFound, RuleRefused, StoreError, UsageEr
 from flowctl.pipeline.model import Field, Pipeline, fold
 from flowctl.services.session import Session
 from flowctl.store.base import Contact, Deal, DealQuery, Event, Task, TaskQuery
+from flowctl.when import from_iso_utc
 
 EXPORT_FORMAT = "flowctl-export"
 SPECIAL_DEAL_TARGETS = ("external_id", "stage", "contact", "created_at")
@@ -30,7 +33,7 @@ class _Rollback(Exception):
     """Ends a dry run's transaction without writing."""
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of a file that may have a hundred thousand
 class RowOutcome:
     line: int
     action: str  # create | update | unchanged | refused
@@ -41,24 +44,32 @@ class RowOutcome:
 
 @dataclass
 class ImportResult:
+    """What happened to each row, and the count of each action."""
+
     source: str
     dry_run: bool
     rows: list[RowOutcome] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    counts: dict = field(default_factory=lambda: dict.fromkeys(("create", "update", "unchanged", "refused"), 0))
+
+    def add(self, outcome: RowOutcome) -> None:
+        self.counts[outcome.action] += 1
+        self.rows.append(outcome)
 
     def count(self, action: str) -> int:
-        return sum(r.action == action for r in self.rows)
+        return self.counts[action]
 
     def as_dict(self) -> dict:
         return {"source": self.source, "dry_run": self.dry_run, "ignored_columns": self.ignored_columns,
-                **{a: self.count(a) for a in ("create", "update", "unchanged", "refused")},
-                "rows": [asdict(r) for r in self.rows]}
+                **self.counts, "rows": [{"line": r.line, "action": r.action, "key": r.key, "id": r.id,
+                                         "reason": r.reason} for r in self.rows]}
 
 
 # -- reading CSV --------------------------------------------------------------------------------
 
-def read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header and (line number, cells) rows, whatever the dialect: , or ; or tab; UTF-8 with or without BOM, or cp1251."""
+def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """Header and (line number, cells) rows, read as they are needed, whatever the dialect: , or ; or tab;
+    UTF-8 with or without BOM, or cp1251."""
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -73,20 +84,20 @@ def read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    rows = []
-    header: list[str] | None = None
-    while True:
-        first_line = reader.line_num + 1  # a quoted cell may span lines: a row is named by its first
-        cells = next(reader, None)
-        if cells is None:
-            break
-        if header is None:
-            header = [c.strip() for c in cells]
-        elif any(c.strip() for c in cells):
-            rows.append((first_line, cells))
+    header = [c.strip() for c in next(reader, [])]
     if not header:
         raise UsageError(M.text("import_empty", path=path))
-    return header, rows
+
+    def rows():
+        while True:
+            first_line = reader.line_num + 1  # a quoted cell may span lines: a row is named by its first
+            cells = next(reader, None)
+            if cells is None:
+                return
+            if any(c.strip() for c in cells):
+                yield first_line, cells
+
+    return header, rows()
 
 
 def parse_mapping(pairs: list[str]) -> dict[str, str]:
@@ -143,17 +154,21 @@ def _columns(header: list[str], fields: tuple[Field, ...], mapping: dict[str, st
     return targets, ignored
 
 
-def _values(session: Session, fields: tuple[Field, ...], targets: dict[int, str], cells: list[str]) -> dict:
-    from flowctl import fields as typed
-
+def _readers(fields: tuple[Field, ...], targets: dict[int, str]) -> list[tuple[int, str, Field | None]]:
+    """(column, target, its field or None for a special target), worked out once per file."""
     by_id = {f.id: f for f in fields}
+    return [(index, target, by_id.get(target)) for index, target in targets.items()]
+
+
+def _values(session: Session, readers, cells: list[str]) -> dict:
+    from flowctl.fields import parse
+
     values = {}
-    for index, target in targets.items():
+    for index, target, field_spec in readers:
         raw = cells[index].strip() if index < len(cells) else ""
-        if not raw:
-            continue
-        values[target] = raw if target not in by_id else typed.parse(by_id[target], raw, team_logins=session.team_logins,
-                                                                     today=session.today)
+        if raw:
+            values[target] = parse(field_spec, raw, team_logins=session.team_logins,
+                                   today=session.today) if field_spec else raw
     return values
 
 
@@ -162,11 +177,11 @@ def _run(session: Session, result: ImportResult, rows, handle, skip_invalid: boo
         with session.store.transaction():
             for number, (line, cells) in enumerate(rows, start=1):
                 try:
-                    result.rows.append(handle(line, cells))
+                    result.add(handle(line, cells))
                 except StoreError:
                     raise  # the store itself failed: the whole import stops and rolls back
                 except FlowError as error:  # rows are checked before they write, so a refused row wrote nothing
-                    result.rows.append(RowOutcome(line, "refused", reason=error.message))
+                    result.add(RowOutcome(line, "refused", reason=error.message))
                 if progress:
                     progress(number)
             if result.dry_run or (result.count("refused") and not skip_invalid):
@@ -186,15 +201,19 @@ def import_deals(session: Session, path: Path, pipeline_id: str | None, mapping:
     session.require_reopen_role([pipeline])
     header, rows = read_csv(path)
     targets, ignored = _columns(header, pipeline.deal_fields, mapping, id_column, SPECIAL_DEAL_TARGETS)
-    stages = {fold(source): _stage(pipeline, target) for source, target in stage_map.items()}
+    readers = _readers(pipeline.deal_fields, targets)
+    mapped = {fold(source): _stage(pipeline, target) for source, target in stage_map.items()}
     result = ImportResult(path.name, dry_run, ignored_columns=ignored)
 
+    @cache
+    def stage_of(text: str):  # a file names a handful of stages, a hundred thousand times
+        return mapped.get(fold(text)) or _stage(pipeline, text)
+
     def handle(line: int, cells: list[str]) -> RowOutcome:
-        values = _values(session, pipeline.deal_fields, targets, cells)
+        values = _values(session, readers, cells)
         key = values.pop("external_id", None)
         stage_text = values.pop("stage", None)
-        stage = stages.get(fold(stage_text)) if stage_text and fold(stage_text) in stages else (
-            _stage(pipeline, stage_text) if stage_text else None)
+        stage = stage_of(stage_text) if stage_text else None
         contact_id = _contact_ref(session, values.pop("contact", None))
         created_at = _moment(values.pop("created_at", None), session)
         existing = session.store.deal_by_external_id(pipeline.id, key) if key else None
@@ -244,8 +263,6 @@ def _require(pipeline: Pipeline, stage, fields: dict) -> None:
 
 
 def _create_deal(session, pipeline, key, values, stage, contact_id, created_at, line, source) -> RowOutcome:
-    from flowctl.when import from_iso_utc
-
     at = created_at or session.now_iso
     defaults = {"responsible": session.actor.login, "product": pipeline.product,
                 "lead_date": from_iso_utc(at).astimezone(session.workspace.tz).date().isoformat()}
@@ -293,11 +310,12 @@ def import_contacts(session: Session, path: Path, mapping: dict[str, str], id_co
     fields = contact_fields(session)
     header, rows = read_csv(path)
     targets, ignored = _columns(header, fields, mapping, id_column, ("external_id",))
+    readers = _readers(fields, targets)
     result = ImportResult(path.name, dry_run, ignored_columns=ignored)
     required = [f for f in fields if f.required]
 
     def handle(line: int, cells: list[str]) -> RowOutcome:
-        values = _values(session, fields, targets, cells)
+        values = _values(session, readers, cells)
         key = values.pop("external_id", None)
         existing = session.store.contact_by_external_id(key) if key else None
         if existing is None and values.get("phone"):
