@@ -172,9 +172,12 @@ def _values(session: Session, readers, cells: list[str]) -> dict:
     return values
 
 
-def _run(session: Session, result: ImportResult, rows, handle, skip_invalid: bool, progress) -> ImportResult:
+def _run(session: Session, result: ImportResult, rows, handle, skip_invalid: bool, progress,
+         before=None) -> ImportResult:
     try:
         with session.store.transaction():
+            if before:
+                before()
             for number, (line, cells) in enumerate(rows, start=1):
                 try:
                     result.add(handle(line, cells))
@@ -209,6 +212,8 @@ def import_deals(session: Session, path: Path, pipeline_id: str | None, mapping:
     def stage_of(text: str):  # a file names a handful of stages, a hundred thousand times
         return mapped.get(fold(text)) or _stage(pipeline, text)
 
+    known: dict[str, int] = {}
+
     def handle(line: int, cells: list[str]) -> RowOutcome:
         values = _values(session, readers, cells)
         key = values.pop("external_id", None)
@@ -216,13 +221,19 @@ def import_deals(session: Session, path: Path, pipeline_id: str | None, mapping:
         stage = stage_of(stage_text) if stage_text else None
         contact_id = _contact_ref(session, values.pop("contact", None))
         created_at = _moment(values.pop("created_at", None), session)
-        existing = session.store.deal_by_external_id(pipeline.id, key) if key else None
-        if existing:
-            return _update_deal(session, pipeline, existing, values, stage, contact_id, line, path.name)
-        return _create_deal(session, pipeline, key, values, stage or pipeline.initial, contact_id, created_at, line,
-                            path.name)
+        if key in known:
+            deal = session.store.get_deal(known[key])
+            return _update_deal(session, pipeline, deal, values, stage, contact_id, line, path.name)
+        outcome = _create_deal(session, pipeline, key, values, stage or pipeline.initial, contact_id, created_at,
+                               line, path.name)
+        if key:
+            known[key] = outcome.id  # a later row of the same file updates it
+        return outcome
 
-    return _run(session, result, rows, handle, skip_invalid, progress)
+    def load_known():
+        known.update(session.store.external_ids(pipeline.id))  # inside the import's transaction
+
+    return _run(session, result, rows, handle, skip_invalid, progress, before=load_known)
 
 
 def _stage(pipeline: Pipeline, typed: str):

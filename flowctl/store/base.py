@@ -172,7 +172,8 @@ class Store(ABC):
         """Deals in the given {pipeline: stages} with no open task, each with when it last had one (or entered)."""
 
     @abstractmethod
-    def deal_by_external_id(self, pipeline: str, external_id: str) -> Deal | None: ...
+    def external_ids(self, pipeline: str) -> dict[str, int]:
+        """{external id: deal id} of the pipeline's imported deals: one read instead of one per imported row."""
 
     # aggregates for reports: computed by the backend, never by loading every deal into a service
     @abstractmethod

@@ -266,8 +266,8 @@ class JsonFileStore(Store):
                     found.append((deal, max(deal.stage_since, last.get(deal.id, ""))))
         return sorted(found, key=lambda pair: pair[0].id)
 
-    def deal_by_external_id(self, pipeline: str, external_id: str) -> Deal | None:
-        return next((d for d in self._deals() if d.pipeline == pipeline and d.external_id == external_id), None)
+    def external_ids(self, pipeline: str) -> dict[str, int]:
+        return {d.external_id: d.id for d in self._deals() if d.pipeline == pipeline and d.external_id}
 
     # report aggregates ----------------------------------------------------------------------
     def _deals(self) -> list[Deal]:

@@ -233,10 +233,9 @@ class SqliteStore(Store):
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (deal.id, *self._deal_values(deal)))
         return cur.lastrowid
 
-    def deal_by_external_id(self, pipeline: str, external_id: str) -> Deal | None:
-        row = self._run(f"SELECT {self._DEAL_COLUMNS} FROM deals WHERE pipeline = ? AND external_id = ?",
-                        (pipeline, external_id)).fetchone()
-        return self._deal(row) if row else None
+    def external_ids(self, pipeline: str) -> dict[str, int]:
+        return dict(self._run("SELECT external_id, id FROM deals WHERE pipeline = ? AND external_id IS NOT NULL",
+                              (pipeline,)).fetchall())
 
     def get_deal(self, deal_id: int) -> Deal | None:
         row = self._run(f"SELECT {self._DEAL_COLUMNS} FROM deals WHERE id = ?", (deal_id,)).fetchone()
