@@ -1,0 +1,105 @@
+"""Every mutating command as every role of the shipped pipeline and as an outsider (M1, M2, reopen).
+
+Exactly what the YAML allows succeeds; every refusal is exit code 5 and writes nothing; the history
+names the real actor.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import KROVLYA
+
+from flowctl.pipeline.compile import compile_file
+from flowctl.store import open_store
+from flowctl.store.base import Deal, Event, Task
+
+T0 = "2026-11-30T05:00:00Z"  # an hour before the pinned now
+USERS = {"ivan": {"manager"}, "tural": {"engineer"}, "hana": {"head"}, "mallory": set()}  # mallory: not in the team
+FULL = {"responsible": "ivan", "product": "КРОВЛЯ", "lead_date": "2026-11-30", "client_type": "builder",
+        "site": "Званка", "construction_stage": "коробка", "buys_when": "2026-12-14", "houses": 4,
+        "roof_plan": "plan", "coating": "металлочерепица", "thickness": "0,5", "budget": "100000.00",
+        "lost_reason": "other"}
+TRANSITIONS = [(t.source, t.dest, t.roles) for t in compile_file(KROVLYA).transitions]
+
+
+@pytest.fixture
+def team(ws):
+    with open(ws.root / "flowctl.yaml", "a", encoding="utf-8") as config:
+        config.write("  - {login: hana, name: Хана, roles: [head]}\n")
+    return ws
+
+
+def seed_deal(ws, stage: str) -> tuple[int, int]:
+    """A deal sitting in `stage` with every field filled and a completed call: only the role can stop a move."""
+    store = open_store(str(ws.store_path))
+    try:
+        with store.transaction():
+            deal = Deal(None, "krovlya", stage, dict(FULL), None, T0, T0, T0)
+            deal.id = store.add_deal(deal)
+            store.add_event(Event(None, T0, "ivan", "deal.created", deal_id=deal.id,
+                                  data={"pipeline": "krovlya", "stage": stage, "fields": FULL}))
+            task_id = store.add_task(Task(None, deal.id, "call", T0, "ivan", "Позвонить", "done", T0, "ivan",
+                                          result="Поговорили", contact_kind="call", done_at=T0))
+        return deal.id, task_id
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("user", USERS)
+@pytest.mark.parametrize("source, dest, roles", TRANSITIONS, ids=[f"{s}->{d}" for s, d, _ in TRANSITIONS])
+def test_every_move_by_every_role(team, user, source, dest, roles):
+    deal_id, _ = seed_deal(team, source)
+    before = team.snapshot()
+    result = team.run("deal", "advance", deal_id, dest, user=user)
+    if USERS[user] & set(roles):
+        assert result.exit_code == 0, result.stderr
+        moves = [e for e in team.json("deal", "history", deal_id, user="ivan") if e["kind"] == "deal.stage"]
+        assert moves[-1]["actor"] == user and moves[-1]["data"] == {"from": source, "to": dest}
+    else:
+        assert result.exit_code == 5, (result.exit_code, result.stderr)
+        assert team.snapshot() == before
+
+
+def test_m1_only_the_engineer_leaves_volumes_forward():
+    forward = [(s, d, r) for s, d, r in TRANSITIONS if s == "volumes" and d != "lost"]
+    assert forward and all(r == ("engineer",) for _, _, r in forward)
+
+
+COMMANDS = {  # command → the roles allowed to run it; "any" is any role of the pipeline
+    "contact add": "any", "contact set": "any", "deal create": "any", "deal set": "any", "task add": "any",
+    "task done": "any", "task postpone": "any", "import deals": {"head"}, "migrate": {"head"},
+}
+
+
+def _argv(command: str, deal_id: int, task_id: int, tmp_path) -> list[str]:
+    csv = tmp_path / "deals.csv"
+    csv.write_text("ID,Бюджет\nP-1,100\n", "utf-8")
+    return {
+        "contact add": ["contact", "add", "name=Пётр"], "contact set": ["contact", "set", "1", "name=Павел"],
+        "deal create": ["deal", "create"], "deal set": ["deal", "set", str(deal_id), "site=Мурино"],
+        "task add": ["task", "add", str(deal_id), "--type", "call", "--due", "+1h"],
+        "task done": ["task", "done", str(task_id), "--result", "Дозвонился", "--contact", "call"],
+        "task postpone": ["task", "postpone", str(task_id), "--due", "+1d", "--reason", "перенёс клиент"],
+        "import deals": ["import", "deals", str(csv), "--id-column", "ID"], "migrate": ["migrate"],
+    }[command]
+
+
+@pytest.mark.parametrize("user", USERS)
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_mutating_command_by_every_role(team, tmp_path, user, command):
+    team.ok("contact", "add", "name=Алмаз", user="ivan")
+    deal_id, _ = seed_deal(team, "in_work")
+    task_id = team.json("task", "add", deal_id, "--type", "call", "--due", "+2h", user="ivan")["id"]
+    allowed = COMMANDS[command]
+    may = bool(USERS[user]) if allowed == "any" else bool(USERS[user] & allowed)
+    before = team.snapshot()
+    result = team.run(*_argv(command, deal_id, task_id, tmp_path), user=user)
+    if may:
+        assert result.exit_code == 0, result.stderr
+        assert team.snapshot() != before or command == "migrate"  # migrate has nothing to do here
+        history = team.json("export", "history", "--format", "json", user="ivan")
+        new_events = history[-1:] if command != "migrate" else []
+        assert all(e["actor"] == user for e in new_events)
+    else:
+        assert result.exit_code == 5, (result.exit_code, result.stderr)
+        assert team.snapshot() == before
