@@ -169,6 +169,25 @@ def cases(ws: Path, deals: int) -> list[dict]:
     ]
 
 
+def json_store_cases(folder: Path, sizes: list[int], env: dict) -> list[dict]:
+    """A mutating command on JSON stores of several sizes: each is a restore of a generated SQLite store."""
+    out = []
+    for size in sizes:
+        ws = folder / f"json-{size}"
+        build(ws, size, seed=11)
+        dump = folder / f"json-{size}.json"
+        subprocess.run(flowctl() + ["export", "all", "-o", str(dump)], cwd=ws, env=env, check=True)
+        config = ws / "flowctl.yaml"
+        config.write_text(config.read_text("utf-8").replace("store: flowctl.db", "store: store.json"), "utf-8")
+        subprocess.run(flowctl() + ["--as", "olga", "import", "all", str(dump)], cwd=ws, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        target = 200 if size <= 2000 else None
+        out.append(dict(name=f"JSON store, {size:,} deals: flowctl deal set", cwd=ws, target=target,
+                        argv=lambda i, s=size: flowctl() + ["deal", "set", str(s // 2), f"site=Дом {i}"],
+                        floor="python -c pass"))
+    return out
+
+
 def table(results: list[tuple[dict, dict]]) -> str:
     by_name = {case["name"]: r for case, r in results}
     lines = ["| command | median ms | min–max ms | peak MiB | floor | floor ms | × floor | target | met |",
@@ -211,6 +230,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--dir", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--out", type=Path, default=None, help="the Markdown table (default: DIR/results.md)")
+    parser.add_argument("--json-sizes", default="2000,10000,30000",
+                        help="deal counts of the JSON stores to time a mutation on (comma-separated)")
     args = parser.parse_args()
     RUNS = args.runs
     ws = args.dir / "ws"
@@ -221,7 +242,8 @@ def main() -> None:
            "XDG_CACHE_HOME": str(args.dir / "cache"), "PYTHONDONTWRITEBYTECODE": "", "NO_COLOR": "1"}
     env.pop("FLOWCTL_STORE", None)
     results = []
-    for case in cases(ws, args.deals):
+    json_sizes = [int(n) for n in args.json_sizes.split(",") if n.strip()]
+    for case in cases(ws, args.deals) + json_store_cases(args.dir, json_sizes, env):
         results.append((case, measure(case["argv"], case.get("cwd", ws), env, case.get("prepare"))))
         print(f"  {case['name']}: {results[-1][1]['median']:.0f} ms", file=sys.stderr)
     report = (f"Machine: {machine()}. Store: {sizes['deals']:,} deals, {sizes['tasks']:,} tasks, "
