@@ -6,6 +6,7 @@ from typing import List
 
 import typer
 
+from flowctl import messages as M
 from flowctl.cli.common import FormatOption, check_format, echo, new_app
 from flowctl.cli.session import open_session
 
@@ -22,7 +23,8 @@ def add(ctx: typer.Context, assignments: List[str] = Assignments, fmt: str = For
 
     check_format(fmt)
     contact = contacts.add(open_session(ctx), assignments)
-    echo(to_json(contact) if fmt == "json" else f"created contact #{contact['id']} {contact['display_name']}")
+    echo(to_json(contact) if fmt == "json" else M.text("contact_created", id=contact["id"],
+                                                         name=contact["display_name"]))
 
 
 @app.command("set")
@@ -34,7 +36,8 @@ def set_(ctx: typer.Context, contact_id: int = typer.Argument(..., metavar="ID")
 
     check_format(fmt)
     contact = contacts.set_fields(open_session(ctx), contact_id, assignments)
-    echo(to_json(contact) if fmt == "json" else f"contact #{contact['id']} {contact['display_name']} updated")
+    echo(to_json(contact) if fmt == "json" else M.text("contact_updated", id=contact["id"],
+                                                         name=contact["display_name"]))
 
 
 @app.command("list")
@@ -62,15 +65,16 @@ def show(ctx: typer.Context, contact_id: int = typer.Argument(..., metavar="ID")
     if fmt == "json":
         echo(to_json(card))
         return
-    lines = [f"Contact #{card['id']} {card['display_name']}", "",
+    lines = [M.text("card_contact", id=card["id"], name=card["display_name"]), "",
              render(field_label_value_rows(contacts.contact_fields(session), card["fields"]), "table",
-                    [("field", "field"), ("value", "value")]), "", f"Deals: {len(card['deals'])}"]
+                    [("field", "field"), ("value", "value")]), "", M.text("card_deals", count=len(card["deals"]))]
     for deal in card["deals"]:
         pipeline = session.workspace.pipeline(deal["pipeline"])
-        lines.append(f"  #{deal['id']} «{deal['stage_label']}» ({pipeline.name}), responsible {deal['responsible']}")
+        lines.append(M.text("card_deal", id=deal["id"], stage=deal["stage_label"], pipeline=pipeline.name,
+                            who=deal["responsible"]))
         for task in deal["tasks"]:
             task_type = pipeline.task_type(task["type"])
             status = task["status"] + (f" ({task['contact_kind']}): {task['result']}" if task["result"] else "")
-            lines.append(f"    task #{task['id']} {task_type.label if task_type else task['type']}"
-                         f" · due {local(session, task['due'])} · {status}")
+            lines.append(M.text("card_task", id=task["id"], type=task_type.label if task_type else task["type"],
+                                due=local(session, task["due"]), status=status))
     echo("\n".join(lines))

@@ -171,6 +171,6 @@ def migrate(ctx: typer.Context,
         echo(to_json(result))
     elif result["deals"]:
         echo(M.text("migrate_done", deals=result["deals"], events=result["events"]) +
-             (" (dry run: nothing written)" if dry_run else ""))
+             (M.text("dry_run_suffix") if dry_run else ""))
     else:
         echo(M.text("migrate_nothing"))

@@ -19,6 +19,7 @@ def agenda(ctx: typer.Context,
            fmt: str = FormatOption):
     """Today's and overdue tasks in the work order (W4 new leads, W1 КП/смета by budget, W2, W3), with the time it takes (L4)."""
     from flowctl import fields as typed
+    from flowctl import messages as M
     from flowctl.cli.views import local
     from flowctl.queries.agenda import agenda as build
     from flowctl.render import render, to_json
@@ -45,7 +46,7 @@ def agenda(ctx: typer.Context,
         echo(render(rows, "csv", AGENDA_COLUMNS))
         return
     name = session.workspace.team[login].name
-    echo(f"Agenda of {name} ({login}) for {the_day.isoformat()}\n")
+    echo(M.text("agenda_title", name=name, login=login, day=the_day.isoformat()) + "\n")
     echo(render(rows, "table", AGENDA_COLUMNS) if rows else "")
     echo(f"\n{result['estimate']}")
 

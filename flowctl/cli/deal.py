@@ -6,6 +6,7 @@ from typing import List
 
 import typer
 
+from flowctl import messages as M
 from flowctl.cli.common import FormatOption, check_format, echo, new_app
 from flowctl.cli.session import open_session
 
@@ -35,7 +36,7 @@ def create(ctx: typer.Context,
     check_format(fmt)
     session = open_session(ctx)
     deal = deals.create(session, pipeline, contact, field or [])
-    _print_deal(session, deal, fmt, f"created deal #{deal['id']} in «{deal['stage_label']}»")
+    _print_deal(session, deal, fmt, M.text("deal_created", id=deal["id"], stage=deal["stage_label"]))
 
 
 @app.command("show")
@@ -86,7 +87,7 @@ def set_(ctx: typer.Context, deal_id: int = typer.Argument(..., metavar="ID"),
     check_format(fmt)
     session = open_session(ctx)
     deal = deals.set_fields(session, deal_id, assignments)
-    _print_deal(session, deal, fmt, f"deal #{deal['id']} updated")
+    _print_deal(session, deal, fmt, M.text("deal_updated", id=deal["id"]))
 
 
 @app.command("advance")
@@ -99,7 +100,7 @@ def advance(ctx: typer.Context, deal_id: int = typer.Argument(..., metavar="ID")
     check_format(fmt)
     session = open_session(ctx)
     deal = deals.advance(session, deal_id, stage, field or [])
-    _print_deal(session, deal, fmt, f"deal #{deal['id']} → «{deal['stage_label']}»")
+    _print_deal(session, deal, fmt, M.text("deal_moved", id=deal["id"], stage=deal["stage_label"]))
 
 
 @app.command("history")

@@ -88,6 +88,7 @@ def _demo_environment(folder: Path):
 def _play(folder: Path) -> int:
     import shutil
 
+    from flowctl import messages as M
     from flowctl import clock
     from flowctl.cli.app import app
     from flowctl.store import open_store
@@ -101,7 +102,7 @@ def _play(folder: Path) -> int:
     buys_when = (clock.now() + timedelta(days=14)).strftime("%d.%m.%Y")
     failures = 0
     with _demo_environment(folder):
-        echo("flowctl demo: the worked example of the «Кровля» regulation (E1–E4), acting as anna (manager).\n")
+        echo(M.text("demo_intro") + "\n")
         for title, args, expected in _steps(buys_when):
             if title:
                 echo(f"# {title}")
@@ -109,27 +110,27 @@ def _play(folder: Path) -> int:
             code = app(args=args, prog_name="flowctl", standalone_mode=False) or 0
             if code != expected:
                 failures += 1
-                echo(f"!! expected exit code {expected}, got {code}")
+                echo(M.text("demo_unexpected", expected=expected, code=code))
             elif code:
-                echo(f"(refused as the regulation demands: exit code {code})")
+                echo(M.text("demo_refused", code=code))
             echo("")
     return failures
 
 
 def demo(keep: Path = typer.Option(None, "--keep", help="Keep the demo workspace in this folder to explore it.")):
     """Play the regulation's worked example (E1–E4) on an embedded store; your own store is not touched."""
+    from flowctl import messages as M
     from flowctl.errors import RuleRefused
 
     if keep:
-        from flowctl import messages as M
         from flowctl.workspace import CONFIG_NAME
 
         if keep.exists() and any(keep.iterdir()):
             raise RuleRefused(M.text("demo_keep_not_empty", path=keep, name=CONFIG_NAME))
         failures = _play(keep)
-        echo(f"The demo workspace is in {keep}: cd there and try `FLOWCTL_USER=anna flowctl agenda`.")
+        echo(M.text("demo_kept", path=keep))
     else:
         with tempfile.TemporaryDirectory(prefix="flowctl-demo-") as folder:
             failures = _play(Path(folder))
     if failures:
-        raise RuleRefused(f"the demo did not go as the regulation says ({failures} step(s)); please report it")
+        raise RuleRefused(M.text("demo_failed", failures=failures))

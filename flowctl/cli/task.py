@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from flowctl import messages as M
 from flowctl.cli.common import FormatOption, check_format, echo, new_app
 from flowctl.cli.session import open_session
 
@@ -32,7 +33,8 @@ def add(ctx: typer.Context, deal_id: int = typer.Argument(..., metavar="DEAL"),
     check_format(fmt)
     session = open_session(ctx)
     task = tasks.add(session, deal_id, task_type, due, text, to, past)
-    _print_task(session, task, fmt, f"task #{task['id']} on deal #{deal_id}: {task['text']}, due {task['due_local']}")
+    _print_task(session, task, fmt, M.text("task_added", id=task["id"], deal=deal_id, text=task["text"],
+                                           due=task["due_local"]))
 
 
 @app.command("done")
@@ -46,7 +48,7 @@ def done(ctx: typer.Context, task_id: int = typer.Argument(..., metavar="TASK"),
     check_format(fmt)
     session = open_session(ctx)
     task = tasks.done(session, task_id, result, contact)
-    _print_task(session, task, fmt, f"task #{task['id']} done")
+    _print_task(session, task, fmt, M.text("task_done", id=task["id"]))
 
 
 @app.command("postpone")
@@ -61,7 +63,7 @@ def postpone(ctx: typer.Context, task_id: int = typer.Argument(..., metavar="TAS
     check_format(fmt)
     session = open_session(ctx)
     task = tasks.postpone(session, task_id, due, reason, past)
-    _print_task(session, task, fmt, f"task #{task['id']} now due {task['due_local']}")
+    _print_task(session, task, fmt, M.text("task_postponed", id=task["id"], due=task["due_local"]))
 
 
 @app.command("list")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flowctl import messages as M
 from flowctl.render import render, to_json
 
 
@@ -20,8 +21,10 @@ def local(session, iso_utc: str | None) -> str:
 
 def deal_card(session, deal: dict) -> str:
     pipeline = session.workspace.pipeline(deal["pipeline"])
-    head = (f"Deal #{deal['id']} · {pipeline.name} · «{deal['stage_label']}» since {local(session, deal['stage_since'])}"
-            + (f"\nContact: #{deal['contact_id']} {deal['contact']}" if deal["contact_id"] else ""))
+    head = M.text("deal_card_title", id=deal["id"], pipeline=pipeline.name, stage=deal["stage_label"],
+                  since=local(session, deal["stage_since"]))
+    if deal["contact_id"]:
+        head += "\n" + M.text("deal_card_contact", id=deal["contact_id"], name=deal["contact"])
     return head + "\n\n" + render(field_label_value_rows(pipeline.deal_fields, deal["fields"]), "table",
                                   [("field", "field"), ("value", "value")])
 
@@ -52,30 +55,32 @@ def history_rows(session, events: list[dict], pipeline) -> list[dict]:
     def what(e: dict) -> str:
         data, kind = e["data"], e["kind"]
         if kind == "deal.stage":
-            return f"stage: «{label(data['from'])}» → «{label(data['to'])}»"
+            return M.text("h_stage", source=label(data["from"]), dest=label(data["to"]))
         if kind == "deal.field":
             f = pipeline.deal_field(pipeline.current_field_id(data["field"]))
             old = typed.display(f, data["old"]) if f else data["old"]
             new = typed.display(f, data["new"]) if f else data["new"]
-            return f"{f.label if f else data['field']}: {old or '—'} → {new or '—'}"
+            return M.text("h_field", field=f.label if f else data["field"], old=old or "—", new=new or "—")
         if kind == "deal.created":
-            return f"created in «{label(data['stage'])}»"
+            return M.text("h_created", stage=label(data["stage"]))
         if kind == "deal.imported":
-            return f"imported from {data['source']} line {data['line']} into «{label(data['stage'])}»"
-        task = f"task #{e['task_id']}"
+            return M.text("h_imported", source=data["source"], line=data["line"], stage=label(data["stage"]))
+        task = e["task_id"]
         if kind == "task.added":
-            return f"{task} {data['text']} due {local(session, data['due'])} for {data['responsible']}"
+            return M.text("h_task_added", task=task, text=data["text"], due=local(session, data["due"]),
+                          who=data["responsible"])
         if kind == "task.done":
-            return f"{task} done ({data['contact']}): {data['result']}"
+            return M.text("h_task_done", task=task, contact=data["contact"], result=data["result"])
         if kind == "task.postponed":
-            return f"{task} postponed {local(session, data['old'])} → {local(session, data['new'])}: {data['reason']}"
+            return M.text("h_task_postponed", task=task, old=local(session, data["old"]),
+                          new=local(session, data["new"]), reason=data["reason"])
         if kind == "task.cancelled":
-            return f"{task} cancelled on leaving «{label(data['left'])}»"
+            return M.text("h_task_cancelled", task=task, stage=label(data["left"]))
         if kind == "deal.migrated":
             moves = [f"{old} → {new}" for old, new in data.get("fields", {}).items()]
             if "stage" in data:
-                moves.insert(0, f"stage {data['stage']['from']} → {data['stage']['to']}")
-            return "migrated: " + ", ".join(moves)
+                moves.insert(0, f"{data['stage']['from']} → {data['stage']['to']}")
+            return M.text("h_migrated", moves=", ".join(moves))
         return to_json(data)
 
     return [{"at": local(session, e["at"]), "actor": e["actor"], "what": what(e)} for e in events]
