@@ -27,6 +27,16 @@ def _get(session: Session, task_id: int) -> Task:
     return task
 
 
+def _open_task(session: Session, task_id: int) -> tuple[Task, Pipeline]:
+    """A task that may still be worked, by someone holding a role of its deal's pipeline."""
+    task = _get(session, task_id)
+    _, pipeline = _pipeline_of(session, task.deal_id)
+    session.require_role_in(pipeline)
+    if task.status != OPEN:
+        raise RuleRefused(M.text("task_not_open", id=task.id, status=task.status))
+    return task, pipeline
+
+
 def _pipeline_of(session: Session, deal_id: int) -> tuple[Deal, Pipeline]:
     from flowctl.services.deals import get
 
@@ -93,29 +103,21 @@ def add(session: Session, deal_id: int, type_typed: str, due_text: str, text: st
 def done(session: Session, task_id: int, result: str | None, contact: str | None) -> dict:
     """Complete a task: L3 a result comment, L2 a contact with the client; both stored and in history."""
     with session.store.transaction():
-        task = _get(session, task_id)
-        deal, pipeline = _pipeline_of(session, task.deal_id)
-        session.require_role_in(pipeline)
-        if task.status != OPEN:
-            raise RuleRefused(M.text("task_not_open", id=task.id, status=task.status))
+        task, pipeline = _open_task(session, task_id)
         comment = free_text(M.text("label_result"), result)
         if visible_length(comment) < max(1, pipeline.tasks.result_min_length):
             raise RuleRefused(M.text("task_needs_result", minimum=max(1, pipeline.tasks.result_min_length)))
         kind = _contact_kind(pipeline, contact)
         task.status, task.result, task.contact_kind, task.done_at = DONE, comment, kind, session.now_iso
         session.store.update_task(task)
-        session.record("task.done", deal_id=deal.id, task_id=task.id,
+        session.record("task.done", deal_id=task.deal_id, task_id=task.id,
                        data={"type": task.type, "result": comment, "contact": kind})
     return task_row(session, task)
 
 
 def postpone(session: Session, task_id: int, due_text: str, reason: str | None, allow_past: bool = False) -> dict:
     with session.store.transaction():
-        task = _get(session, task_id)
-        _, pipeline = _pipeline_of(session, task.deal_id)
-        session.require_role_in(pipeline)
-        if task.status != OPEN:
-            raise RuleRefused(M.text("task_not_open", id=task.id, status=task.status))
+        task, _ = _open_task(session, task_id)
         reason = free_text(M.text("label_reason"), reason)
         if not visible_length(reason):
             raise RuleRefused(M.text("postpone_needs_reason"))
