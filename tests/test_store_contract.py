@@ -149,3 +149,30 @@ def test_store_kind_from_path_or_url(tmp_path):
     with pytest.raises(StoreError):
         open_store(str(tmp_path / "typo.db"))  # not created by a read
     assert not (tmp_path / "typo.db").exists()
+
+
+def test_a_held_store_is_busy_after_a_bounded_wait(ws, monkeypatch):
+    """Exit 6 with a clear message once FLOWCTL_BUSY_TIMEOUT has passed; nothing written."""
+    import fcntl
+    import time
+
+    monkeypatch.setenv("FLOWCTL_BUSY_TIMEOUT", "0.3")
+    before = ws.snapshot()
+    if ws.store_name.endswith(".db"):
+        holder = sqlite3.connect(ws.store_path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        release = holder.close
+    else:
+        lock = open(ws.store_path.with_name(ws.store_path.name + ".lock"), "a")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        release = lock.close
+    try:
+        started = time.monotonic()
+        result = ws.run("deal", "create")
+        waited = time.monotonic() - started
+    finally:
+        release()
+    assert result.exit_code == 6 and "busy" in result.stderr
+    assert 0.3 <= waited < 3
+    assert ws.snapshot() == before
+    assert ws.run("deal", "create").exit_code == 0  # released: the next command goes through

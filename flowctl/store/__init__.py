@@ -10,6 +10,17 @@ from flowctl.errors import StoreError, UsageError
 from flowctl.store.base import Store
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+DEFAULT_BUSY_SECONDS = 5.0
+
+
+def busy_timeout() -> float:
+    """How long a command waits for another one holding the store: FLOWCTL_BUSY_TIMEOUT seconds, default 5."""
+    import os
+
+    try:
+        return max(0.0, float(os.environ.get("FLOWCTL_BUSY_TIMEOUT", DEFAULT_BUSY_SECONDS)))
+    except ValueError:
+        return DEFAULT_BUSY_SECONDS
 
 
 def open_store(location: str, create: bool = False) -> Store:
@@ -33,4 +44,4 @@ def open_store(location: str, create: bool = False) -> Store:
         raise UsageError(M.text("store_unknown_kind", store=location))
     if not create and not Path(path).exists():
         raise StoreError(M.text("store_missing", store=path))
-    return backend(path)
+    return backend(path, busy_timeout())

@@ -28,7 +28,6 @@ from flowctl.store.base import (Contact, Deal, DealQuery, Event, Store, Task, Ta
 
 FORMAT = "flowctl-store"
 VERSION = 1
-LOCK_TIMEOUT_S = 5.0
 TABLES = ("contacts", "deals", "tasks")
 
 
@@ -43,8 +42,9 @@ def _row(cls, data: dict):
 
 
 class JsonFileStore(Store):
-    def __init__(self, path: str):
+    def __init__(self, path: str, busy_seconds: float = 5.0):
         self.location = path
+        self._busy_seconds = busy_seconds
         self._path = Path(path).resolve()  # write through a symlink, not over it
         self._data: dict | None = None
         self._in_transaction = False
@@ -108,6 +108,12 @@ class JsonFileStore(Store):
         finally:
             os.close(dir_fd)
 
+    def _remove_stale_temp_files(self) -> None:
+        """A writer killed between writing its temp file and renaming it leaves the file behind; under the
+        lock no other writer is mid-write, so any such file is debris."""
+        for stale in self._path.parent.glob(f".{self._path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+
     def _mode(self) -> int:
         try:
             return stat.S_IMODE(self._path.stat().st_mode)
@@ -124,7 +130,7 @@ class JsonFileStore(Store):
         except OSError as error:
             raise self._io_error(error) from error
         with lock:
-            deadline = time.monotonic() + LOCK_TIMEOUT_S
+            deadline = time.monotonic() + self._busy_seconds
             while True:
                 try:
                     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -144,6 +150,7 @@ class JsonFileStore(Store):
             yield
             return
         with self._lock():
+            self._remove_stale_temp_files()
             before = self._load()
             self._data = copy.deepcopy(before)
             self._in_transaction = True

@@ -11,7 +11,6 @@ from flowctl.errors import StoreError, UsageError
 from flowctl.fields import money_minor
 from flowctl.store.base import Contact, Deal, DealQuery, Event, Store, Task, TaskQuery, entered_stage
 
-BUSY_TIMEOUT_MS = 5000
 
 # Each entry takes the schema from version i to i + 1; never edit a shipped one, append.
 MIGRATIONS = [
@@ -109,12 +108,12 @@ def _minor(money: str | None) -> int | None:
 
 
 class SqliteStore(Store):
-    def __init__(self, path: str):
+    def __init__(self, path: str, busy_seconds: float = 5.0):
         self.location = path
         self._depth = 0
         try:
-            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._db = sqlite3.connect(path, timeout=busy_seconds, isolation_level=None)
+            self._db.execute(f"PRAGMA busy_timeout = {int(busy_seconds * 1000)}")
             self._db.execute("PRAGMA foreign_keys = ON")
             if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 self._db.execute("PRAGMA journal_mode = WAL")
