@@ -7,6 +7,7 @@ for the roofing customer); the sentences around them live here.
 from __future__ import annotations
 
 import difflib
+import re
 
 TEXTS: dict[str, str] = {
     # loading YAML
@@ -246,8 +247,18 @@ RULE_SUMMARIES: dict[str, str] = {
 }
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(value):
+    """Text from a file or a command line goes into a one-line message: its control characters are shown escaped."""
+    if isinstance(value, str) and _CONTROL.search(value):
+        return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), value)
+    return value
+
+
 def text(message_id: str, /, **kwargs) -> str:
-    return TEXTS[message_id].format(**kwargs)
+    return TEXTS[message_id].format(**{k: _visible(v) for k, v in kwargs.items()})
 
 
 def rule_summary(rule_id: str) -> str:

@@ -61,8 +61,8 @@ def near_valid_pipelines(draw):
                 parent.pop(path[-1], None)
             else:
                 parent.pop(path[-1])
-        except (KeyError, IndexError, TypeError):
-            continue  # an earlier change removed this node's parent
+        except (KeyError, IndexError, TypeError, AttributeError):
+            continue  # an earlier change replaced or removed this node's parent
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
