@@ -20,7 +20,7 @@ import stat
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, fields as dataclass_fields
+from dataclasses import asdict, dataclass, field, fields as dataclass_fields
 from pathlib import Path
 
 from flowctl import messages as M
@@ -43,10 +43,70 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # the C encoder
 _TOP_LINE = re.compile(r' "([a-z_]+)": (.*?),?$')
 
 
-def serialize(data: dict) -> str:
-    """Sorted keys and one row per line: a change to one deal is a one-line diff in git.
+_TABLE_ROW = re.compile(r'^  "(\d+)": (.*?),?$', re.MULTILINE)
+_EVENT_ROW = re.compile(r"^  (.*?),?$", re.MULTILINE)
 
-    Rows still held as their line's text are written back unchanged; parsed ones are encoded.
+
+@dataclass
+class Section:
+    """A table or the event list still as the text the file holds: parsed only when a command reads it.
+
+    `added` holds events appended meanwhile (the history is append-only, so its old text never changes).
+    """
+
+    text: str  # "{...}" or "[...]", as in the file
+    added: list = field(default_factory=list)  # events appended
+    changed: dict = field(default_factory=dict)  # table rows written (new or replaced), by id
+
+    def rows(self) -> dict:
+        return {**{key: row for key, row in _TABLE_ROW.findall(self.text)}, **self.changed}
+
+    def with_changes(self) -> str:
+        """The section's text with its changed rows spliced in: a few rows changed, the rest copied as is."""
+        text = self.text
+        for key in sorted(self.changed, key=int):
+            line = f'  "{key}": {_ENCODER.encode(self.changed[key])}'
+            found = text.find(f'\n  "{key}": ')
+            if found >= 0:
+                end = text.find("\n", found + 1)
+                comma = "," if text[end - 1] == "," else ""
+                text = text[:found + 1] + line + comma + text[end:]
+            elif text == "{}":
+                text = "{\n" + line + "\n }"
+            else:  # ids only grow: a new row goes last
+                text = text[:-3] + ",\n" + line + "\n }"
+        return text
+
+    def events(self) -> list:
+        body = self.text[1:-1].strip("\n")
+        return [row for row in _EVENT_ROW.findall(body) if row] + self.added
+
+    def row(self, key: str):
+        """One row (its text, or the row written meanwhile), found without splitting the section."""
+        if key in self.changed:
+            return self.changed[key]
+        found = self.text.find(f'\n  "{key}": ')
+        if found < 0:
+            return None
+        start = found + len(key) + 7
+        end = self.text.find("\n", start)
+        return self.text[start:end].removesuffix(",")
+
+    def last_key(self) -> int:
+        found = self.text.rfind('\n  "')
+        return int(self.text[found + 4: self.text.index('"', found + 4)]) if found >= 0 else 0
+
+
+def serialize(data: dict) -> str:
+    """Sorted keys and one row per line: a change to one deal is a one-line diff in git."""
+    return "".join(serialized_parts(data))
+
+
+def serialized_parts(data: dict):
+    """serialize() in pieces, to be written without joining megabytes first.
+
+    Sections nobody read are written back as they were; rows still held as text likewise; parsed rows
+    are encoded.
     """
 
     def dumps(value) -> str:
@@ -57,59 +117,60 @@ def serialize(data: dict) -> str:
             return opening + closing
         return opening + "\n" + ",\n".join(lines) + "\n " + closing
 
-    parts = []
-    for key in sorted(data):
+    keys = sorted(data)
+    yield "{\n"
+    for position, key in enumerate(keys):
         value = data[key]
-        if key in TABLES:
+        yield f" {_ENCODER.encode(key)}: "
+        if isinstance(value, Section) and key == "events" and value.added:
+            added = ",\n".join(f"  {dumps(e)}" for e in value.added)
+            if value.text == "[]":
+                yield "[\n" + added + "\n ]"
+            else:
+                yield value.text[:-3]  # the old events stay as they are: the history only grows
+                yield ",\n" + added + "\n ]"
+            text = ""
+        elif isinstance(value, Section):
+            text = value.with_changes() if value.changed else value.text
+        elif key in TABLES:
             rows = sorted(value.items(), key=lambda item: int(item[0]))
             text = block("{", "}", [f"  {_ENCODER.encode(k)}: {dumps(v)}" for k, v in rows])
         elif key == "events":
             text = block("[", "]", [f"  {dumps(e)}" for e in value])
         else:
             text = _ENCODER.encode(value)
-        parts.append(f" {_ENCODER.encode(key)}: {text}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+        yield text + (",\n" if position < len(keys) - 1 else "\n")
+    yield "}\n"
 
 
-def split_lines(text: str) -> dict | None:
-    """The file as written by serialize(): rows kept as their text. None for any other layout (a hand edit
-    may pretty-print the file: it is then read whole, and written back in this layout)."""
-    lines = text.split("\n")
-    if not lines or lines[0] != "{":
+def split_sections(text: str) -> dict | None:
+    """The file as serialize() writes it, its tables and events kept as text. None for any other layout (a hand
+    edit may pretty-print the file: it is then read whole, and written back in this layout)."""
+    if not text.startswith("{\n") or not text.endswith("}\n"):
+        return None
+    # the keys are few and known, in sorted order: str.find skips megabytes of rows a regex would walk
+    marks = []
+    for key in sorted(_empty()):
+        found = text.find(f'\n "{key}": ')
+        if found < 0:
+            return None
+        marks.append((found, key))
+    if [m[0] for m in marks] != sorted(m[0] for m in marks):
         return None
     data: dict = {}
-    index = 1
-    while index < len(lines):
-        line = lines[index]
-        if line == "}":
-            return data if not "".join(lines[index + 1:]).strip() else None
-        top = _TOP_LINE.match(line)
-        if not top:
-            return None
-        key, rest = top.groups()
-        if rest not in ("{", "["):
-            data[key] = json.loads(rest)
-            index += 1
-            continue
-        closing, rows = (" }", {}) if rest == "{" else (" ]", [])
-        index += 1
-        while index < len(lines) and lines[index].rstrip(",") != closing:
-            row = lines[index].removesuffix(",")
-            if isinstance(rows, dict):
-                if not row.startswith('  "') or '": ' not in row:
-                    return None
-                end = row.index('": ')
-                rows[row[3:end]] = row[end + 3:]
-            elif row.startswith("  "):
-                rows.append(row[2:])
-            else:
+    end_of_last = text.rfind("\n}")
+    for (start, key), following in zip(marks, marks[1:] + [(end_of_last, None)]):
+        body = text[start + len(key) + 6: following[0]].rstrip().removesuffix(",")
+        if key in TABLES + ("events",):
+            first_row = body.split("\n", 2)[1] if "\n" in body else ""
+            if not (body.startswith(("{", "[")) and body.endswith(("}", "]"))):
                 return None
-            index += 1
-        if index == len(lines):
-            return None
-        data[key] = rows
-        index += 1
-    return None
+            if first_row and not first_row.rstrip(",").endswith("}"):  # rows spread over lines: not our layout
+                return None
+            data[key] = Section(body)
+        else:
+            data[key] = json.loads(body)
+    return data
 
 
 def _row(cls, data: dict):
@@ -146,7 +207,7 @@ class JsonFileStore(Store):
             return self._data  # already read this very version (open, then a transaction)
         try:
             text = self._path.read_text("utf-8") if stamp else None
-            data = (split_lines(text) or json.loads(text)) if text is not None else _empty()
+            data = (split_sections(text) or json.loads(text)) if text is not None else _empty()
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise StoreError(M.text("store_damaged", store=self.location, reason=str(error))) from error
         if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -156,15 +217,20 @@ class JsonFileStore(Store):
             raise StoreError(M.text("store_damaged", store=self.location, reason="no format version"))
         if version > VERSION:
             raise StoreError(M.text("store_too_new", store=self.location, version=version))
-        shapes = {"contacts": dict, "deals": dict, "tasks": dict, "events": list, "next_id": dict}
+        shapes = {"contacts": (dict, Section), "deals": (dict, Section), "tasks": (dict, Section),
+                  "events": (list, Section), "next_id": dict}
         broken = [key for key, kind in shapes.items() if not isinstance(data.get(key), kind)]
         if broken:
             raise StoreError(M.text("store_damaged", store=self.location, reason=f"bad or missing {', '.join(broken)}"))
         try:
             for table in TABLES:  # a merge or a hand edit may leave next_id behind the rows: never reuse an id
-                taken = max((int(k) for k in data[table]), default=0)
+                rows = data[table]
+                taken = rows.last_key() if isinstance(rows, Section) else max((int(k) for k in rows), default=0)
                 data["next_id"][table] = max(int(data["next_id"].get(table, 1)), taken + 1)
-            last_event = self._decode(data["events"][-1]) if data["events"] else {}  # events are in id order
+            events = data["events"]
+            tail = events.text[events.text.rfind("\n  ") + 3:].rstrip("\n ]") if isinstance(events, Section) else (
+                events[-1] if events else "")
+            last_event = self._decode(tail) if tail else {}  # events are in id order
             data["next_id"]["events"] = max(int(data["next_id"].get("events", 1)), last_event.get("id", 0) + 1)
         except (ValueError, TypeError, AttributeError) as error:
             raise StoreError(M.text("store_damaged", store=self.location, reason=str(error))) from error
@@ -181,13 +247,12 @@ class JsonFileStore(Store):
             raise self._io_error(error) from error
 
     def _replace_file(self, data: dict) -> None:
-        text = serialize(data)
         folder = self._path.parent
         fd, tmp = tempfile.mkstemp(prefix=f".{self._path.name}.", suffix=".tmp", dir=folder)
         try:
             os.fchmod(fd, self._mode())  # mkstemp makes 0600; keep the file readable as it was
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
+                out.writelines(serialized_parts(data))
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, self._path)
@@ -273,9 +338,16 @@ class JsonFileStore(Store):
             raise StoreError(M.text("store_damaged", store=self.location, reason="a row is not an object"))
         return row
 
+    def _rows(self, table: str) -> dict:
+        """The table as {id: row text or parsed row}, its section split into rows on first use."""
+        rows = self._state[table]
+        if isinstance(rows, Section):
+            rows = self._state[table] = rows.rows()
+        return rows
+
     def _table(self, table: str, needle: str | None = None) -> list[dict]:
         """Every row of a table, parsed (and kept parsed); with `needle`, only rows whose text holds it."""
-        rows = self._state[table]
+        rows = self._rows(table)
         out = []
         for key, value in rows.items():
             if isinstance(value, str):
@@ -287,6 +359,8 @@ class JsonFileStore(Store):
 
     def _events(self, needles: tuple[str, ...] = ()) -> list[dict]:
         events = self._state["events"]
+        if isinstance(events, Section):
+            events = self._state["events"] = events.events()
         out = []
         for index, value in enumerate(events):
             if isinstance(value, str):
@@ -302,20 +376,25 @@ class JsonFileStore(Store):
             row.id = state["next_id"][table]
         state["next_id"][table] = max(state["next_id"][table], row.id + 1)
         if table == "events":
-            state["events"].append(asdict(row))
+            events = state["events"]
+            (events.added if isinstance(events, Section) else events).append(asdict(row))  # no need to read the old
         else:
-            state[table][str(row.id)] = asdict(row)
+            self._replace(table, row)
         return row.id
 
     def _get(self, table: str, cls, row_id: int):
         rows = self._state[table]
+        if isinstance(rows, Section):  # one row wanted: read its line, leave the rest of the section as text
+            data = self._decode(rows.row(str(row_id))) if rows.row(str(row_id)) is not None else None
+            return _row(cls, data) if data else None
         data = rows.get(str(row_id))
         if isinstance(data, str):
             rows[str(row_id)] = data = self._decode(data)
         return _row(cls, data) if data else None
 
     def _replace(self, table: str, row) -> None:
-        self._state[table][str(row.id)] = asdict(row)
+        rows = self._state[table]
+        (rows.changed if isinstance(rows, Section) else rows)[str(row.id)] = asdict(row)
 
     # contacts ---------------------------------------------------------------------------
     def add_contact(self, contact: Contact) -> int:
