@@ -57,7 +57,6 @@ TEXTS: dict[str, str] = {
     "validate_no_files": "no pipeline files found (looked for {where})",
     # pipelines
     "pipeline_unknown": "unknown pipeline '{name}'{hint}",
-    "pipeline_invalid": "pipeline {path} is invalid ({count} problem(s)); run `flowctl validate {path}`",
     "stage_unknown": "unknown stage '{name}'{hint}",
     "move_not_allowed": "cannot move from «{source}» to «{dest}»; from «{source}» you can go to: {targets}",
     "move_no_targets": "cannot move from «{source}»: it is a closed stage with no way out",
@@ -140,7 +139,6 @@ TEXTS: dict[str, str] = {
     # agenda and hygiene
     "agenda_estimate": "{count} tasks × {each} min = {hours} h {minutes} min",
     "agenda_estimate_mixed": "{count} tasks = {hours} h {minutes} min",
-    "agenda_empty": "no tasks due on {day}",
     "check_no_task": "open deal without an open task: set the next task (T1)",
     "check_overdue": "task #{task} «{type}» is overdue (L1)",
     "check_stage_limit": "in «{stage}» longer than {limit}",
@@ -156,7 +154,6 @@ TEXTS: dict[str, str] = {
     "plan_newly_required": "«{stage}» now requires {field}, which {count} open deals there lack (e.g. {examples})",
     "plan_stage_rename": "{count} deals will move from stage '{subject}' to '{new}' on `flowctl migrate` (e.g. {examples})",
     "plan_field_rename": "{count} deals will have field '{subject}' renamed to '{new}' on `flowctl migrate` (e.g. {examples})",
-    "plan_clean": "the store's {deals} deals fit the pipelines",
     "migrate_done": "migrated {deals} deals ({events} history events); nothing else to migrate",
     "migrate_nothing": "nothing to migrate: no deal holds a renamed stage or field",
     "migrate_blocked": "migrate would strand data; fix what `flowctl validate --store` reports first: {first}",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 
 import typer
@@ -73,6 +72,3 @@ def check_format(fmt: str, allowed=("table", "json", "csv")) -> str:
 def echo(text: str) -> None:
     typer.echo(text)
 
-
-def is_terminal() -> bool:
-    return sys.stdout.isatty()
