@@ -98,6 +98,20 @@ class Workspace:
                                              role=unknown[0], hint=M.did_you_mean(unknown[0], known)))
         return self._pipelines
 
+    @cached_property
+    def contact_fields(self) -> tuple:
+        """Contact fields are shared by every pipeline of the workspace; the first definition of an id wins."""
+        seen: dict = {}
+        for pipeline in self.pipelines().values():
+            for f in pipeline.contact_fields:
+                seen.setdefault(f.id, f)
+        return tuple(seen.values())
+
+    @cached_property
+    def contact_template(self) -> str:
+        """F8: how a contact is named, from the first pipeline that says."""
+        return next((p.contact_display for p in self.pipelines().values() if p.contact_display), "{name}")
+
     def pipeline(self, pipeline_id: str):
         pipelines = self.pipelines()
         if pipeline_id not in pipelines:

@@ -152,7 +152,7 @@ def _deal_in(ws, stage: str, budget: str | None = None) -> int:
 
 
 def test_w1_w2_w3_w4_agenda_follows_the_work_order(ws):
-    """New leads first (W4), then S5/S5b biggest budget first (W1), then S3 (W2), then S2 (W3), then the rest."""
+    """New leads first (W4), then S5/S5b biggest budget first (W1, L5), then S3 (W2), then S2 (W3), then the rest."""
     in_work = _deal_in(ws, "in_work")
     hot = _deal_in(ws, "hot")
     small_kp = _deal_in(ws, "proposal_ready", "120 000")
@@ -246,6 +246,8 @@ def test_f11_contact_card_lists_every_task(ws):
 # -- the hygiene check ------------------------------------------------------------------------
 
 def test_check_finds_every_kind_of_problem(ws):
+    """L8 information hygiene: no-task (T1), overdue (L1), too long in S1 (W4) and S3 (Q2; M3, L7: deals must
+    move on), and a field the current stage requires."""
     no_task = new_deal(ws)
     call_done(ws, no_task)
     ws.ok("deal", "advance", no_task, "ОП ВЗЯЛ В РАБОТУ")  # S2 with no next task

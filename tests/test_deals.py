@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 ALMAZ = ["name=Алмаз", "phone=8 912 345-67-89", "Строитель/Частник=Строитель"]
 QUALIFIED = ["-F", "site=Званка", "-F", "houses=4", "-F", "Этап СТРОЙКИ=фундамент", "-F", "buys_when=14.12.2026"]
@@ -31,6 +30,7 @@ def walk_to(ws, deal_id: int, stage: str) -> None:
 
 
 def test_deal_walks_s1_to_s6_by_the_right_people(ws):
+    """M1, M2, and a new deal's defaults: F1 the acting user, F3 and P1 the pipeline's product, F5 today."""
     deal_id = new_deal(ws)
     deal = ws.json("deal", "show", deal_id)
     assert deal["stage"] == "new_lead"
@@ -193,7 +193,7 @@ def test_missing_deal_is_not_found(ws):
     assert ws.run("deal", "show", 99).exit_code == 4
 
 
-def test_contact_phone_forms_are_one_number(ws):
+def test_f9_contact_phone_forms_are_one_number(ws):
     first = ws.json("contact", "add", "name=Алмаз", "phone=8 912 345-67-89")
     assert first["fields"]["phone"] == "+79123456789"
     for same in ("+7 (912) 345 67 89", "89123456789"):

@@ -45,7 +45,7 @@ def test_mermaid_accepts_the_diagram(cli, krovlya, tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert parsed.returncode == 0, parsed.stderr
     understood = json.loads(parsed.stdout)
-    assert {sid: s["labels"][0] for sid, s in understood["states"].items() if sid in krovlya._index["stage"]} == {
+    assert {sid: s["labels"][0] for sid, s in understood["states"].items() if krovlya.stage_or_none(sid)} == {
         s.id: s.label + {"won": " ✔", "lost": " ✘"}.get(s.kind, "") for s in krovlya.stages}
     assert understood["states"]["won"]["classes"] == ["s_won"]
     moves = {(a, b) for a, b in understood["relations"]}

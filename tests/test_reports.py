@@ -384,6 +384,7 @@ MIN, HOUR, DAY = 60, 3600, 86400
 
 
 def test_velocity_whole_period(store):
+    """M3, L7: how fast deals move on, per stage, and which sit over the stage's limit now."""
     rows = store.json("report", "velocity", now=FINAL_NOW)
     assert [(r["stage"], r["stays"], r["median_seconds"], r["p90_seconds"], r["over_limit_now"]) for r in rows] == [
         ("new_lead",       26, 10 * MIN, 40 * MIN, 2),

@@ -66,7 +66,7 @@ def show(ctx: typer.Context, contact_id: int = typer.Argument(..., metavar="ID")
         echo(to_json(card))
         return
     lines = [M.text("card_contact", id=card["id"], name=card["display_name"]), "",
-             render(field_label_value_rows(contacts.contact_fields(session), card["fields"]), "table",
+             render(field_label_value_rows(session.workspace.contact_fields, card["fields"]), "table",
                     [("field", "field"), ("value", "value")]), "", M.text("card_deals", count=len(card["deals"]))]
     for deal in card["deals"]:
         pipeline = session.workspace.pipeline(deal["pipeline"])

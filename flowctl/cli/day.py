@@ -18,9 +18,8 @@ def agenda(ctx: typer.Context,
            day: str = typer.Option(None, "--date", "-d", help="Which day (default: today): 2026-12-01, tomorrow, …"),
            fmt: str = FormatOption):
     """Today's and overdue tasks in the work order (W4 new leads, W1 КП/смета by budget, W2, W3), with the time it takes (L4)."""
-    from flowctl import fields as typed
     from flowctl import messages as M
-    from flowctl.cli.views import local
+    from flowctl.cli.views import local, money_text
     from flowctl.queries.agenda import agenda as build
     from flowctl.render import render, to_json
 
@@ -38,10 +37,9 @@ def agenda(ctx: typer.Context,
         return
     rows = []
     for n, row in enumerate(result["tasks"], start=1):
-        budget = session.workspace.pipeline(row["pipeline"]).deal_field("budget")
         rows.append({**row, "n": n, "mark": "OVERDUE" if row["overdue"] else "",
                      "due_local": local(session, row["due"]),
-                     "budget_shown": typed.display(budget, row["budget"]) if budget else row["budget"]})
+                     "budget_shown": money_text(session.workspace.pipeline(row["pipeline"]), row["budget"])})
     if fmt == "csv":
         echo(render(rows, "csv", AGENDA_COLUMNS))
         return

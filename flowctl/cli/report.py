@@ -33,13 +33,6 @@ def _bars_wanted() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _money(session, pipeline, amount: str) -> str:
-    from flowctl import fields as typed
-
-    budget = pipeline.deal_field("budget")
-    return typed.display(budget, amount) if budget else amount
-
-
 def _pct(value) -> str:
     return "" if value is None else f"{value:.1f}%"
 
@@ -49,6 +42,7 @@ def funnel(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = From
            fmt: str = FormatOption):
     """Deals and budget per stage now; conversion to the next stage from the history of moves; win rate."""
     from flowctl.queries.reports import funnel as build
+    from flowctl.cli.views import money_text
     from flowctl.render import render, to_json
 
     check_format(fmt)
@@ -58,7 +52,7 @@ def funnel(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = From
     if fmt == "json":
         echo(to_json(result))
         return
-    rows = [{**r, "budget_shown": _money(session, p, r["budget"]), "conversion_shown": _pct(r["conversion"])}
+    rows = [{**r, "budget_shown": money_text(p, r["budget"]), "conversion_shown": _pct(r["conversion"])}
             for r in result["stages"]]
     columns = [("order", "#"), ("stage_label", "stage"), ("deals", "deals now"), ("budget_shown", "budget now"),
                ("entered", "entered"), ("went_on", "went on"), ("conversion_shown", "conversion")]
@@ -82,6 +76,7 @@ def forecast(ctx: typer.Context, pipeline: str = PipelineOption,
     from flowctl import messages as M
     from flowctl.errors import UsageError
     from flowctl.queries.reports import forecast as build
+    from flowctl.cli.views import money_text
     from flowctl.render import render, to_json
 
     check_format(fmt)
@@ -95,13 +90,13 @@ def forecast(ctx: typer.Context, pipeline: str = PipelineOption,
     if fmt == "json":
         echo(to_json(result))
         return
-    rows = [{**r, "budget_shown": _money(session, p, r["budget"]), "expected_shown": _money(session, p, r["expected"])}
+    rows = [{**r, "budget_shown": money_text(p, r["budget"]), "expected_shown": money_text(p, r["expected"])}
             for r in result["stages"]]
     rows.append({"stage_label": M.text("forecast_won", month=result["month"]), "deals": result["won_deals"],
-                 "budget_shown": _money(session, p, result["won"]), "expected_shown": _money(session, p, result["won"])})
+                 "budget_shown": money_text(p, result["won"]), "expected_shown": money_text(p, result["won"])})
     columns = [("stage_label", "stage"), ("deals", "deals"), ("budget_shown", "budget"),
                ("probability", "probability"), ("expected_shown", "in the plan")]
-    footer = f"\n{M.text('forecast_total', month=result['month'], total=_money(session, p, result['total']))}"
+    footer = f"\n{M.text('forecast_total', month=result['month'], total=money_text(p, result['total']))}"
     echo(render(rows, fmt, columns, footer=footer if fmt == "table" else None))
 
 
@@ -110,13 +105,14 @@ def managers(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = Fr
              fmt: str = FormatOption):
     """Per responsible user: open deals, won (count and sum), lost, win rate, overdue tasks, tasks done in the period."""
     from flowctl.queries.reports import managers as build
+    from flowctl.cli.views import money_text
     from flowctl.render import render
 
     check_format(fmt)
     session = open_session(ctx)
     p = _pipeline(session, pipeline)
     rows = build(session, p, _day(session, from_), _day(session, to))
-    shown = [{**r, "won_sum_shown": _money(session, p, r["won_sum"]), "win_rate_shown": _pct(r["win_rate"])}
+    shown = [{**r, "won_sum_shown": money_text(p, r["won_sum"]), "win_rate_shown": _pct(r["win_rate"])}
              for r in rows]
     echo(render(rows if fmt == "json" else shown, fmt,
                 [("name", "manager"), ("open_deals", "open"), ("won", "won"), ("won_sum_shown", "won sum"),

@@ -29,16 +29,17 @@ def deal_card(session, deal: dict) -> str:
                                   [("field", "field"), ("value", "value")])
 
 
-def deal_rows(session, deals: list[dict]) -> list[dict]:
+def money_text(pipeline, amount: str | None) -> str | None:
+    """An amount as the pipeline's budget field shows money (350 000.50)."""
     from flowctl import fields as typed
 
-    rows = []
-    for d in deals:
-        pipeline = session.workspace.pipeline(d["pipeline"])
-        budget = pipeline.deal_field("budget")
-        rows.append({**d, "budget_shown": typed.display(budget, d["budget"]) if budget else d["budget"],
-                     "lead_date": d["fields"].get("lead_date")})
-    return rows
+    budget = pipeline.deal_field("budget")
+    return typed.display(budget, amount) if budget else amount
+
+
+def deal_rows(session, deals: list[dict]) -> list[dict]:
+    return [{**d, "budget_shown": money_text(session.workspace.pipeline(d["pipeline"]), d["budget"]),
+             "lead_date": d["fields"].get("lead_date")} for d in deals]
 
 
 DEAL_COLUMNS = [("id", "#"), ("stage_label", "stage"), ("contact", "contact"), ("responsible", "responsible"),
@@ -49,7 +50,7 @@ def history_rows(session, events: list[dict], pipeline) -> list[dict]:
     from flowctl import fields as typed
 
     def label(stage_id: str) -> str:
-        stage = pipeline._index["stage"].get(pipeline.current_stage_id(stage_id))
+        stage = pipeline.stage_or_none(pipeline.current_stage_id(stage_id))
         return stage.label if stage else stage_id  # a stage since removed keeps its id in old events
 
     def what(e: dict) -> str:

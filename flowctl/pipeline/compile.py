@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flowctl.errors import ConfigError
 from flowctl.pipeline.model import Pipeline, build
-from flowctl.pipeline.problems import Problem, ProblemsFound
+from flowctl.pipeline.problems import ProblemsFound
 
 
 def check(path: str | Path):

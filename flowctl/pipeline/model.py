@@ -170,14 +170,17 @@ class Pipeline:
     def initial(self) -> Stage:
         return self.stages[0]
 
+    def stage_or_none(self, stage_id: str) -> Stage | None:
+        return self._index["stage"].get(stage_id)
+
     def stage(self, stage_id: str) -> Stage:
-        try:
-            return self._index["stage"][stage_id]
-        except KeyError:  # the YAML lost a stage that stored deals still name
+        stage = self.stage_or_none(stage_id)
+        if stage is None:  # the YAML lost a stage that stored deals still name
             from flowctl import messages as M
             from flowctl.errors import ConfigError
 
-            raise ConfigError(M.text("stage_gone", stage=stage_id, pipeline=self.id)) from None
+            raise ConfigError(M.text("stage_gone", stage=stage_id, pipeline=self.id))
+        return stage
 
     def find_stage(self, typed: str) -> Stage | None:
         """A stage by id or label, as a person types it."""

@@ -80,7 +80,7 @@ def plan(store, pipelines: dict, team: frozenset[str] | None = None) -> list[dic
         stage_id = p.current_stage_id(deal.stage)
         if stage_id != deal.stage:
             finding("stage-rename", "info", p.id, deal.stage, "plan_stage_rename", new=stage_id).add(deal.id)
-        stage = p._index["stage"].get(stage_id)
+        stage = p.stage_or_none(stage_id)
         if stage is None:
             finding("stage-gone", "error", p.id, deal.stage, "plan_stage_gone").add(deal.id)
         values = {}

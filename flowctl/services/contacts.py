@@ -6,34 +6,22 @@ import re
 
 from flowctl import messages as M
 from flowctl.errors import NotFound, RuleRefused
-from flowctl.pipeline.model import Field
 from flowctl.services.session import Session
 from flowctl.store.base import Contact, DealQuery, TaskQuery
-
-
-def contact_fields(session: Session) -> tuple[Field, ...]:
-    """Contact fields are shared by every pipeline of the workspace; the first definition of an id wins."""
-    seen: dict[str, Field] = {}
-    for pipeline in session.workspace.pipelines().values():
-        for f in pipeline.contact_fields:
-            seen.setdefault(f.id, f)
-    return tuple(seen.values())
 
 
 def display_name(session: Session, values: dict) -> str:
     """F8: the name plus who he is («Алмаз Строитель»), by the template the pipeline declares."""
     from flowctl import fields as typed
 
-    template = next((p.contact_display for p in session.workspace.pipelines().values() if p.contact_display),
-                    "{name}")
-    by_id = {f.id: f for f in contact_fields(session)}
+    by_id = {f.id: f for f in session.workspace.contact_fields}
 
     def fill(match):
         field = by_id.get(match.group(1))
         value = values.get(match.group(1))
         return typed.display(field, value) if field and value is not None else ""
 
-    return " ".join(re.sub(r"{([^}]*)}", fill, template).split())
+    return " ".join(re.sub(r"{([^}]*)}", fill, session.workspace.contact_template).split())
 
 
 def _get(session: Session, contact_id: int) -> Contact:
@@ -44,7 +32,7 @@ def _get(session: Session, contact_id: int) -> Contact:
 
 
 def _check(session: Session, values: dict, contact_id: int | None) -> None:
-    missing = [f.label for f in contact_fields(session) if f.required and values.get(f.id) in (None, "")]
+    missing = [f.label for f in session.workspace.contact_fields if f.required and values.get(f.id) in (None, "")]
     if missing:
         raise RuleRefused(M.text("contact_missing", fields=", ".join(missing)))
     phone = values.get("phone")
@@ -61,7 +49,7 @@ def view(session: Session, contact: Contact) -> dict:
 
 
 def add(session: Session, assignments: list[str]) -> dict:
-    values = {k: v for k, v in session.parse_assignments(contact_fields(session), assignments).items() if v is not None}
+    values = {k: v for k, v in session.parse_assignments(session.workspace.contact_fields, assignments).items() if v is not None}
     with session.store.transaction():
         _check(session, values, None)
         contact = Contact(None, values, session.now_iso)
@@ -71,7 +59,7 @@ def add(session: Session, assignments: list[str]) -> dict:
 
 
 def set_fields(session: Session, contact_id: int, assignments: list[str]) -> dict:
-    changes = session.parse_assignments(contact_fields(session), assignments)
+    changes = session.parse_assignments(session.workspace.contact_fields, assignments)
     with session.store.transaction():
         contact = _get(session, contact_id)
         new = {k: v for k, v in {**contact.fields, **changes}.items() if v is not None}

@@ -62,6 +62,15 @@ def deal_row(session: Session, deal: Deal) -> dict:
     }
 
 
+def initial_fields(session: Session, pipeline: Pipeline, contact, lead_date: str, given: dict) -> dict:
+    """A new deal's fields: F1 the acting user, F3 the pipeline's product, F5 the lead date, F4 the contact's F10;
+    then what was given."""
+    defaults = {"responsible": session.actor.login, "lead_date": lead_date, "product": pipeline.product}
+    if contact:
+        defaults["client_type"] = contact.fields.get("client_type")
+    return _apply({k: v for k, v in defaults.items() if pipeline.deal_field(k)}, given)
+
+
 def create(session: Session, pipeline_id: str | None, contact_id: int | None, assignments: list[str]) -> dict:
     ws = session.workspace
     pipeline = ws.pipeline(pipeline_id) if pipeline_id else ws.default_pipeline()
@@ -73,11 +82,7 @@ def create(session: Session, pipeline_id: str | None, contact_id: int | None, as
             contact = session.store.get_contact(contact_id)
             if contact is None:
                 raise NotFound(M.text("contact_unknown", id=contact_id))
-        defaults = {"responsible": session.actor.login, "lead_date": session.today.isoformat(),
-                    "product": pipeline.product}
-        if contact:  # F4 starts as the contact's F10
-            defaults["client_type"] = contact.fields.get("client_type")
-        fields = _apply({k: v for k, v in defaults.items() if pipeline.deal_field(k)}, given)
+        fields = initial_fields(session, pipeline, contact, session.today.isoformat(), given)
         missing = pipeline.initial.missing(fields)
         if missing:
             raise RuleRefused(M.text("move_missing_fields", dest=pipeline.initial.label,
@@ -98,10 +103,11 @@ def set_fields(session: Session, deal_id: int, assignments: list[str]) -> dict:
         session.require_role_in(pipeline)
         changes = session.parse_assignments(pipeline.deal_fields, assignments)
         new = _apply(deal.fields, changes)
+        stage = pipeline.stage(deal.stage)
         # what the current stage required to enter it, it still requires: clearing it is refused
-        lost = [f for f in pipeline.stage(deal.stage).missing(new) if f not in pipeline.stage(deal.stage).missing(deal.fields)]
+        lost = [f for f in stage.missing(new) if f not in stage.missing(deal.fields)]
         if lost:
-            raise RuleRefused(M.text("field_required_here", stage=pipeline.stage(deal.stage).label,
+            raise RuleRefused(M.text("field_required_here", stage=stage.label,
                                      fields=", ".join(pipeline.field_labels(lost))))
         _record_field_changes(session, deal, changes)
         deal.fields = new

@@ -20,6 +20,7 @@ from pathlib import Path
 from flowctl import messages as M
 from flowctl.errors import FlowError, NotFound, RuleRefused, StoreError, UsageError
 from flowctl.pipeline.model import Field, Pipeline, fold
+from flowctl.services.deals import initial_fields
 from flowctl.services.session import Session
 from flowctl.store.base import Contact, Deal, DealQuery, Event, Task, TaskQuery
 from flowctl.when import from_iso_utc
@@ -275,11 +276,9 @@ def _require(pipeline: Pipeline, stage, fields: dict) -> None:
 
 def _create_deal(session, pipeline, key, values, stage, contact_id, created_at, line, source) -> RowOutcome:
     at = created_at or session.now_iso
-    defaults = {"responsible": session.actor.login, "product": pipeline.product,
-                "lead_date": from_iso_utc(at).astimezone(session.workspace.tz).date().isoformat()}
-    if contact_id is not None:  # F4 starts as the contact's F10, as for `deal create --contact`
-        defaults["client_type"] = session.store.get_contact(contact_id).fields.get("client_type")
-    fields = {**{k: v for k, v in defaults.items() if v and pipeline.deal_field(k)}, **values}
+    contact = session.store.get_contact(contact_id) if contact_id is not None else None
+    lead_day = from_iso_utc(at).astimezone(session.workspace.tz).date().isoformat()
+    fields = initial_fields(session, pipeline, contact, lead_day, values)
     if fields.get("responsible") not in session.workspace.team:
         raise RuleRefused(M.text("import_responsible", login=fields.get("responsible")))
     _require(pipeline, stage, fields)
@@ -315,10 +314,8 @@ def _update_deal(session, pipeline, deal, values, stage, contact_id, line, sourc
 
 def import_contacts(session: Session, path: Path, mapping: dict[str, str], id_column: str | None,
                     dry_run: bool = False, skip_invalid: bool = False, progress=None) -> ImportResult:
-    from flowctl.services.contacts import contact_fields
-
     session.require_reopen_role(session.workspace.pipelines().values())
-    fields = contact_fields(session)
+    fields = session.workspace.contact_fields
     header, rows = read_csv(path)
     targets, ignored = _columns(header, fields, mapping, id_column, ("external_id",))
     readers = _readers(fields, targets)
@@ -381,13 +378,11 @@ def flat_rows(session: Session, kind: str, rows: list[dict]) -> tuple[list[dict]
     """Rows and columns for CSV: card fields spread into columns, history data as JSON text."""
     import json
 
-    from flowctl.services.contacts import contact_fields
-
     if kind == "deals":
         ids = list(dict.fromkeys(f.id for p in session.workspace.pipelines().values() for f in p.deal_fields))
         return [{**r, **r["fields"]} for r in rows], _names(Deal) + ids
     if kind == "contacts":
-        return [{**r, **r["fields"]} for r in rows], _names(Contact) + [f.id for f in contact_fields(session)]
+        return [{**r, **r["fields"]} for r in rows], _names(Contact) + [f.id for f in session.workspace.contact_fields]
     if kind == "history":
         return [{**r, "data": json.dumps(r["data"], ensure_ascii=False, sort_keys=True)} for r in rows], _names(Event)
     return rows, _names(Task)

@@ -385,8 +385,8 @@ class JsonFileStore(Store):
     def _get(self, table: str, cls, row_id: int):
         rows = self._state[table]
         if isinstance(rows, Section):  # one row wanted: read its line, leave the rest of the section as text
-            data = self._decode(rows.row(str(row_id))) if rows.row(str(row_id)) is not None else None
-            return _row(cls, data) if data else None
+            found = rows.row(str(row_id))
+            return _row(cls, self._decode(found)) if found is not None else None
         data = rows.get(str(row_id))
         if isinstance(data, str):
             rows[str(row_id)] = data = self._decode(data)
