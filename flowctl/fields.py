@@ -14,6 +14,7 @@ from decimal import Decimal
 from flowctl import messages as M
 from flowctl.errors import UsageError
 from flowctl.pipeline.model import Field, fold
+from flowctl.text import is_blank
 
 
 TEXT_MAX_LENGTH = 2000
@@ -39,13 +40,14 @@ _BOOLEAN_WORDS = {"yes": True, "true": True, "1": True, "да": True,
 
 
 def parse(field: Field, raw: str, *, team_logins: frozenset[str] = frozenset(), today: date | None = None):
-    """The value to store for `raw` as typed into `field`; None when `raw` is blank (clear the field).
+    """The value to store for `raw` as typed into `field`; None when `raw` is blank (clear the field), invisible
+    characters alone included.
 
     Raises UsageError naming the field by its label when `raw` is not a value of the field's type.
     """
-    typed = raw.strip()
-    if not typed:
+    if is_blank(raw):
         return None
+    typed = raw.strip()
     if field.type == "user":
         return _user(field, typed, team_logins)
     if field.type == "date":
@@ -91,13 +93,6 @@ def normalize_phone(raw: str) -> str | None:
 def free_text(label: str, typed: str | None) -> str:
     """A comment, a task's text or a reason: stripped, without control characters (which could drive a terminal)."""
     return _text(Field("text", label, "text"), (typed or "").strip())
-
-
-def visible_length(text: str) -> int:
-    """Characters a reader sees: zero-width and other format characters do not make a comment (L3)."""
-    import unicodedata
-
-    return sum(1 for ch in text if not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc", "Mn", "Me"))
 
 
 def _refuse(key: str, field: Field, raw: str = "", **values) -> UsageError:

@@ -40,6 +40,8 @@ def seed_deal(ws, stage: str) -> tuple[int, int]:
                                   data={"pipeline": "krovlya", "stage": stage, "fields": FULL}))
             task_id = store.add_task(Task(None, deal.id, "call", T0, "ivan", "Позвонить", "done", T0, "ivan",
                                           result="Поговорили", contact_kind="call", done_at=T0))
+            store.add_event(Event(None, T0, "ivan", "task.done", deal_id=deal.id, task_id=task_id,
+                                  data={"type": "call", "result": "Поговорили", "contact": "call"}))
         return deal.id, task_id
     finally:
         store.close()

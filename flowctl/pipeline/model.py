@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from flowctl.text import is_blank
+
 OPEN, WON, LOST = "open", "won", "lost"
 ANY_OPEN = "*"
 
@@ -79,7 +81,7 @@ class Stage:
 
     def missing(self, values: dict) -> list[str]:
         """Ids of the fields this stage requires that `values` leaves empty."""
-        return [r.field for r in self.requires if r.applies(values) and values.get(r.field) in (None, "")]
+        return [r.field for r in self.requires if r.applies(values) and is_blank(values.get(r.field))]
 
 
 @dataclass(frozen=True)

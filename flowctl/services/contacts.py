@@ -8,6 +8,7 @@ from flowctl import messages as M
 from flowctl.errors import NotFound, RuleRefused
 from flowctl.services.session import Session
 from flowctl.store.base import Contact, DealQuery, TaskQuery
+from flowctl.text import is_blank
 
 
 def display_name(session: Session, values: dict) -> str:
@@ -32,7 +33,7 @@ def _get(session: Session, contact_id: int) -> Contact:
 
 
 def _check(session: Session, values: dict, contact_id: int | None) -> None:
-    missing = [f.label for f in session.workspace.contact_fields if f.required and values.get(f.id) in (None, "")]
+    missing = [f.label for f in session.workspace.contact_fields if f.required and is_blank(values.get(f.id))]
     if missing:
         raise RuleRefused(M.text("contact_missing", fields=", ".join(missing)))
     phone = values.get("phone")

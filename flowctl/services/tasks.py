@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from flowctl import messages as M
 from flowctl.errors import NotFound, RuleRefused, UsageError
-from flowctl.fields import free_text, visible_length
+from flowctl.fields import free_text
 from flowctl.pipeline.model import DealFacts, Pipeline, fold
 from flowctl.services.session import Session
 from flowctl.store.base import Deal, Task, TaskQuery
+from flowctl.text import visible_length
 
 OPEN, DONE, CANCELLED = "open", "done", "cancelled"
 
@@ -147,10 +148,21 @@ def list_tasks(session: Session, user: str | None, deal_id: int | None, overdue:
 
 
 def facts(session: Session, deal: Deal) -> DealFacts:
-    """What the task-dependent move conditions read (contact_made, tasks_done)."""
-    tasks = session.store.list_tasks(TaskQuery(deal_ids=(deal.id,), status=None))
-    contact_made = any(t.status == DONE and t.contact_kind and t.done_at >= deal.stage_since for t in tasks)
-    return DealFacts(contact_made=contact_made, open_tasks=sum(t.status == OPEN for t in tasks))
+    """What the task-dependent move conditions read (contact_made, tasks_done).
+
+    "Contact made in this stage" follows the order of the deal's history (a completion recorded after the
+    deal's last stage entry), not a comparison of timestamps that two machines' clocks wrote.
+    """
+    from flowctl.store.base import entered_stage
+
+    contact_made = False
+    for event in session.store.events(deal_id=deal.id):
+        if entered_stage(event):
+            contact_made = False
+        elif event.kind == "task.done" and event.data.get("contact"):
+            contact_made = True
+    open_tasks = len(session.store.list_tasks(TaskQuery(deal_ids=(deal.id,), status=OPEN)))
+    return DealFacts(contact_made=contact_made, open_tasks=open_tasks)
 
 
 def create_on_enter(session: Session, pipeline: Pipeline, deal: Deal) -> None:

@@ -1,0 +1,33 @@
+"""What a reader sees of a text: the one definition of "blank" that every rule needing a value shares.
+
+A value made only of characters that show nothing (spaces of every kind, zero-width and other format
+characters, combining marks with nothing to combine with, and letters that render as blank space such
+as the Hangul fillers and the braille blank) is empty wherever a value is required, and the L3 result
+length counts only what a reader sees.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Letters (category Lo/So) that fonts draw as blank space: Hangul choseong/jungseong fillers, the Hangul
+# filler and its half-width form, and the braille pattern blank.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Format (zero-width, BOM, bidi), control, combining marks, and separators that str.isspace() misses.
+_UNSEEN_CATEGORIES = frozenset(("Cf", "Cc", "Mn", "Me", "Zs", "Zl", "Zp"))
+
+
+def seen(ch: str) -> bool:
+    return not (ch.isspace() or ch in _BLANK_LETTERS or unicodedata.category(ch) in _UNSEEN_CATEGORIES)
+
+
+def visible_length(text: str) -> int:
+    """Characters a reader sees (L3): zero-width, blank and filler characters do not make a comment."""
+    return sum(1 for ch in text if seen(ch))
+
+
+def is_blank(value) -> bool:
+    """No value: None, or text in which a reader sees nothing. Numbers, booleans and dates are values."""
+    if value is None:
+        return True
+    return isinstance(value, str) and not any(seen(ch) for ch in value)
