@@ -13,7 +13,7 @@ TEXTS: dict[str, str] = {
     # loading YAML
     "file_missing": "file not found",
     "file_unreadable": "cannot read the file: {reason}",
-    "file_too_large": "file is {size} bytes; a pipeline file may be at most {limit}",
+    "file_too_large": "file is larger than {limit} bytes, the most a pipeline file may be",
     "not_utf8": "file is not UTF-8 (byte 0x{byte:02x}); save it as UTF-8",
     "yaml_syntax": "YAML syntax: {reason}",
     "yaml_empty": "file is empty",
@@ -63,6 +63,7 @@ TEXTS: dict[str, str] = {
     "move_role": "only {roles} may move a deal from «{source}» to «{dest}»; you are {actor}",
     "move_missing_fields": "«{dest}» needs: {fields}",
     "move_same_stage": "the deal is already in «{stage}»",
+    "deal_closed": "deal #{id} is closed («{stage}»): only {roles} may change it",
     "move_condition_contact_made": "«{source}» → «{dest}» needs a contact with the client first: complete a task with --contact",
     "move_condition_tasks_done": "«{source}» → «{dest}» needs the deal's open tasks completed first ({count} open)",
     # workspace and store

@@ -52,10 +52,23 @@ def test_not_utf8_is_refused_with_position():
     assert (p.rule, p.line, p.column) == ("yaml-encoding", 2, 8)
 
 
-def test_too_large_is_refused():
+def test_too_large_is_refused(tmp_path):
+    big = tmp_path / "p.yaml"
+    big.write_bytes(b"#" * (loader.MAX_BYTES + 1))
     with pytest.raises(ProblemsFound) as caught:
-        loader.decode(b"#" * (loader.MAX_BYTES + 1), "p.yaml")
+        loader.load_file(big)
     assert caught.value.problems[0].rule == "yaml-limits"
+
+
+def test_endless_file_stops_at_the_size_limit_while_reading(cli):
+    """Issue 10 item 11: `validate /dev/zero` reads a megabyte and stops, instead of reading until memory runs out."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = cli("validate", "/dev/zero")
+    assert result.exit_code == 1
+    assert "yaml-limits" in result.stdout and "larger than 1000000 bytes" in result.stdout
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000  # KiB: a few MB read at most
 
 
 def test_control_characters_are_a_syntax_problem():

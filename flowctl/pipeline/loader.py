@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from flowctl import messages as M
+from flowctl.files import TooLarge, read_limited
 from flowctl.pipeline.problems import Document, Problem, ProblemsFound, format_yaml_path
 
 MAX_BYTES = 1_000_000  # a pipeline is a few kilobytes; a megabyte is a mistake
@@ -98,9 +99,6 @@ def load_text(text: str, path: str) -> Document:
 
 
 def decode(raw: bytes, path: str) -> str:
-    if len(raw) > MAX_BYTES:
-        raise ProblemsFound([Problem(path, 1, 1, "error", "yaml-limits",
-                                     M.text("file_too_large", size=len(raw), limit=MAX_BYTES))])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -114,7 +112,9 @@ def decode(raw: bytes, path: str) -> str:
 def load_file(path: str | Path) -> Document:
     shown = str(path)
     try:
-        raw = Path(path).read_bytes()
+        raw = read_limited(path, MAX_BYTES)
+    except TooLarge:
+        raise ProblemsFound([Problem(shown, 1, 1, "error", "yaml-limits", M.text("file_too_large", limit=MAX_BYTES))])
     except FileNotFoundError:
         raise ProblemsFound([Problem(shown, 1, 1, "error", "file", M.text("file_missing"))])
     except OSError as exc:
