@@ -101,6 +101,7 @@ def set_fields(session: Session, deal_id: int, assignments: list[str]) -> dict:
         deal = get(session, deal_id)
         pipeline = session.workspace.pipeline(deal.pipeline)
         session.require_role_in(pipeline)
+        require_changeable(session, pipeline, deal)
         changes = session.parse_assignments(pipeline.deal_fields, assignments)
         new = _apply(deal.fields, changes)
         stage = pipeline.stage(deal.stage)
@@ -126,13 +127,31 @@ def advance(session: Session, deal_id: int, stage_typed: str, assignments: list[
         new_fields = _apply(deal.fields, changes)
         machine_for(pipeline).move(deal.stage, dest.id, session.actor.roles, new_fields, tasks.facts(session, deal))
         _record_field_changes(session, deal, changes)
-        session.record("deal.stage", deal_id=deal.id, data={"from": deal.stage, "to": dest.id})
-        tasks.cancel_on_leave(session, pipeline, deal, dest.is_open)
-        deal.fields, deal.stage = new_fields, dest.id
-        deal.stage_since = deal.updated_at = session.now_iso
+        deal.fields = new_fields
+        enter_stage(session, pipeline, deal, dest)
         session.store.update_deal(deal)
-        tasks.create_on_enter(session, pipeline, deal)
     return deal_row(session, deal)
+
+
+def enter_stage(session: Session, pipeline: Pipeline, deal: Deal, dest, **source) -> None:
+    """What a stage change does, whoever makes it (advance, an import): the history event, the leaving stage's
+    on-enter tasks cancelled (every open task when the deal closes), the new stage's on-enter tasks created.
+    The caller has checked the move and writes the deal."""
+    session.record("deal.stage", deal_id=deal.id, data={"from": deal.stage, "to": dest.id, **source})
+    tasks.cancel_on_leave(session, pipeline, deal, dest.is_open)
+    deal.stage = dest.id
+    deal.stage_since = deal.updated_at = session.now_iso
+    tasks.create_on_enter(session, pipeline, deal)
+
+
+def require_changeable(session: Session, pipeline: Pipeline, deal: Deal) -> None:
+    """A won or lost deal is frozen: its fields change only by a role that may reopen it (the head of sales),
+    and that change is a history event like any other."""
+    stage = pipeline.stage(deal.stage)
+    reopeners = [r for r in pipeline.roles if r.reopen]
+    if not stage.is_open and not session.actor.roles & {r.id for r in reopeners}:
+        raise RuleRefused(M.text("deal_closed", id=deal.id, stage=stage.label,
+                                 roles=", ".join(r.label for r in reopeners) or "—"))
 
 
 def list_deals(session: Session, pipeline: str | None, stage: str | None, responsible: str | None,

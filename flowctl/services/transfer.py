@@ -20,7 +20,7 @@ from pathlib import Path
 from flowctl import messages as M
 from flowctl.errors import FlowError, NotFound, RuleRefused, StoreError, UsageError
 from flowctl.pipeline.model import Field, Pipeline, fold
-from flowctl.services.deals import initial_fields
+from flowctl.services.deals import enter_stage, initial_fields, require_changeable
 from flowctl.services.session import Session
 from flowctl.store.base import Contact, Deal, DealQuery, Event, Task, TaskQuery
 from flowctl.when import from_iso_utc
@@ -297,14 +297,13 @@ def _update_deal(session, pipeline, deal, values, stage, contact_id, line, sourc
     changed = {k: v for k, v in values.items() if deal.fields.get(k) != v}
     if not changed and new_stage == deal.stage and (contact_id is None or contact_id == deal.contact_id):
         return RowOutcome(line, "unchanged", deal.external_id, deal.id)
+    require_changeable(session, pipeline, deal)
     for field_id, new in changed.items():
         session.record("deal.field", deal_id=deal.id, data={"field": field_id, "old": deal.fields.get(field_id),
                                                            "new": new, "source": source, "line": line})
-    if new_stage != deal.stage:
-        session.record("deal.stage", deal_id=deal.id, data={"from": deal.stage, "to": new_stage, "source": source,
-                                                           "line": line})
-        deal.stage_since = session.now_iso
-    deal.fields, deal.stage, deal.updated_at = new_fields, new_stage, session.now_iso
+    deal.fields, deal.updated_at = new_fields, session.now_iso
+    if new_stage != deal.stage:  # the same effects as `deal advance`: tasks cancelled, on-enter tasks created
+        enter_stage(session, pipeline, deal, pipeline.stage(new_stage), source=source, line=line)
     deal.contact_id = contact_id or deal.contact_id
     session.store.update_deal(deal)
     return RowOutcome(line, "update", deal.external_id, deal.id)
