@@ -58,10 +58,25 @@ def parse(field: Field, raw: str, *, team_logins: frozenset[str] = frozenset(), 
 
 
 def display(field: Field, stored) -> str:
-    """A stored value as a person reads it; `parse` accepts the result back."""
+    """A stored value as a person reads it; `parse` accepts the result back. A value the field's type cannot
+    hold (the YAML changed the type after it was stored) is shown as it is stored rather than failing."""
     if stored is None:
         return ""
-    return _DISPLAYS[field.type](field, stored)
+    try:
+        return _DISPLAYS[field.type](field, stored)
+    except (ValueError, TypeError, AttributeError, ArithmeticError):
+        return str(stored)
+
+
+def is_stored(field: Field, stored, *, team_logins: frozenset[str] = frozenset()) -> bool:
+    """Whether `stored` is exactly what `parse` would store for this field: what a restore accepts."""
+    if stored is None:
+        return True
+    try:
+        again = parse(field, display(field, stored), team_logins=team_logins)
+    except UsageError:
+        return False
+    return type(again) is type(stored) and again == stored
 
 
 def to_decimal(stored_money: str) -> Decimal:

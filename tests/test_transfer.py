@@ -643,8 +643,8 @@ def test_import_all_into_a_non_empty_store_is_refused(ws, tmp_path):
 def test_import_all_refuses_a_file_that_is_not_an_export(ws, tmp_path):
     other = other_store(ws)
     not_export = write_text(tmp_path / "x.json", json.dumps({"deals": []}))
-    assert ws.run("--store", other, "import", "all", not_export).exit_code == 2
-    assert ws.run("--store", other, "import", "all", write_text(tmp_path / "y.json", "{broken")).exit_code == 2
+    assert ws.run("--store", other, "import", "all", not_export, user="olga").exit_code == 2
+    assert ws.run("--store", other, "import", "all", write_text(tmp_path / "y.json", "{broken"), user="olga").exit_code == 2
 
 
 def test_import_is_reserved_to_the_reopen_role(ws, tmp_path):

@@ -112,20 +112,25 @@ def import_contacts(ctx: typer.Context, path: Path = typer.Argument(..., metavar
 
 @import_app.command("all")
 def import_all(ctx: typer.Context, path: Path = typer.Argument(..., metavar="EXPORT.json")):
-    """Restore a whole `flowctl export all` into an empty store: contacts, deals, tasks and history, ids kept."""
-    import json
-
+    """Restore a whole `flowctl export all` into an empty store: contacts, deals, tasks and history, ids kept.
+    Every row is checked first; nothing is written, and no store is created, unless all are good."""
     from flowctl import messages as M
-    from flowctl.errors import UsageError
-    from flowctl.services.transfer import check_export, restore
+    from flowctl.cli.session import attach_store
+    from flowctl.errors import RuleRefused
+    from flowctl.services import restore
 
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UsageError(f"{path}: {M.text('restore_format')} ({error})")
-    check_export(data)  # before the session: a wrong file must not leave a new empty store behind
-    counts = restore(open_session(ctx, create_store=True), data)
-    echo(M.text("restore_done", **counts))
+    session = open_session(ctx, with_store=False)
+    session.require_power("restore")  # before reading a byte of the file
+    export = restore.read_export(path)
+    bad = restore.problems(session, export)
+    if bad:
+        for line in bad[:restore.PROBLEMS_SHOWN]:
+            typer.echo(line, err=True)
+        if len(bad) > restore.PROBLEMS_SHOWN:
+            typer.echo(M.text("list_more", count=len(bad) - restore.PROBLEMS_SHOWN), err=True)
+        raise RuleRefused(M.text("restore_refused", count=len(bad), path=path))
+    attach_store(ctx, session, create=True)
+    echo(M.text("restore_done", **restore.restore(session, export)))
 
 
 def export(ctx: typer.Context,

@@ -7,16 +7,25 @@ import typer
 from flowctl.cli.common import options
 
 
-def open_session(ctx: typer.Context, create_store: bool = False):
+def open_session(ctx: typer.Context, create_store: bool = False, with_store: bool = True):
+    """A session; with_store=False leaves the store unopened (see attach_store) for a command that checks its
+    input before it may create a store."""
     from flowctl import clock
     from flowctl.services.session import Session
-    from flowctl.store import open_store
     from flowctl.workspace import open_workspace
 
     opts = options(ctx)
     workspace = open_workspace(store_override=opts.store)
     workspace.pipelines()  # compiled (or read from the cache) and checked against the team's roles
     actor = workspace.member(opts.acting_user)  # before the store is opened: a stranger writes nothing
-    session = Session(workspace, open_store(workspace.store, create=create_store), actor, clock.now())
-    ctx.call_on_close(session.store.close)
+    session = Session(workspace, None, actor, clock.now())
+    if with_store:
+        attach_store(ctx, session, create_store)
     return session
+
+
+def attach_store(ctx: typer.Context, session, create: bool = False) -> None:
+    from flowctl.store import open_store
+
+    session.store = open_store(session.workspace.store, create=create)
+    ctx.call_on_close(session.store.close)

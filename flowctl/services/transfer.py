@@ -25,7 +25,6 @@ from flowctl.services.session import Session
 from flowctl.store.base import Contact, Deal, DealQuery, Event, Task, TaskQuery
 from flowctl.when import from_iso_utc
 
-EXPORT_FORMAT = "flowctl-export"
 SPECIAL_DEAL_TARGETS = ("external_id", "stage", "contact", "created_at")
 STAGE_HEADERS = {"stage", "этап", "stage_label"}
 
@@ -202,7 +201,8 @@ def import_deals(session: Session, path: Path, pipeline_id: str | None, mapping:
                  skip_invalid: bool = False, progress=None) -> ImportResult:
     ws = session.workspace
     pipeline = ws.pipeline(pipeline_id) if pipeline_id else ws.default_pipeline()
-    session.require_reopen_role([pipeline])
+    session.require_power("import")
+    session.require_role_in(pipeline)
     header, rows = read_csv(path)
     targets, ignored = _columns(header, pipeline.deal_fields, mapping, id_column, SPECIAL_DEAL_TARGETS)
     readers = _readers(pipeline.deal_fields, targets)
@@ -313,7 +313,7 @@ def _update_deal(session, pipeline, deal, values, stage, contact_id, line, sourc
 
 def import_contacts(session: Session, path: Path, mapping: dict[str, str], id_column: str | None,
                     dry_run: bool = False, skip_invalid: bool = False, progress=None) -> ImportResult:
-    session.require_reopen_role(session.workspace.pipelines().values())
+    session.require_power("import")
     fields = session.workspace.contact_fields
     header, rows = read_csv(path)
     targets, ignored = _columns(header, fields, mapping, id_column, ("external_id",))
@@ -366,7 +366,9 @@ def export(session: Session, kind: str) -> list[dict] | dict:
         return [asdict(t) for t in store.list_tasks(TaskQuery(status=None))]
     if kind == "history":
         return [asdict(e) for e in store.events()]
-    return {"format": EXPORT_FORMAT, "version": 1, **{k: export(session, k) for k in EXPORT_KINDS[:-1]}}
+    from flowctl.services.restore import EXPORT_FORMAT, EXPORT_VERSION
+
+    return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, **{k: export(session, k) for k in EXPORT_KINDS[:-1]}}
 
 
 def _names(cls) -> list[str]:
@@ -385,30 +387,3 @@ def flat_rows(session: Session, kind: str, rows: list[dict]) -> tuple[list[dict]
     if kind == "history":
         return [{**r, "data": json.dumps(r["data"], ensure_ascii=False, sort_keys=True)} for r in rows], _names(Event)
     return rows, _names(Task)
-
-
-def check_export(data) -> None:
-    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
-        raise UsageError(M.text("restore_format"))
-
-
-def restore(session: Session, data: dict) -> dict:
-    """Load a full export (`export all`) into an empty store, ids and history as they were."""
-    check_export(data)
-    session.require_reopen_role(session.workspace.pipelines().values())
-    store = session.store
-    with store.transaction():
-        if store.list_contacts() or store.count_deals(DealQuery()):
-            raise RuleRefused(M.text("restore_not_empty", store=store.location))
-        try:
-            for row in data.get("contacts", []):
-                store.add_contact(Contact(**row))
-            for row in data.get("deals", []):
-                store.add_deal(Deal(**row))
-            for row in data.get("tasks", []):
-                store.add_task(Task(**row))
-            for row in data.get("history", []):
-                store.add_event(Event(**row))
-        except TypeError as error:
-            raise UsageError(M.text("restore_format") + f" ({error})")
-    return {k: len(data.get(k, [])) for k in ("contacts", "deals", "tasks", "history")}

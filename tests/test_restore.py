@@ -1,0 +1,120 @@
+"""`import all` checks every row of a backup against the pipelines and the team before it writes (issue 10 item 4),
+and refuses before reading a byte or creating a store when the actor may not restore (items 11; issue 18)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from test_deals import new_deal, walk_to
+
+
+def exported(ws, tmp_path) -> dict:
+    """A small real export: a contact, a deal at «КП ГОТОВО» with its tasks and history."""
+    deal_id = new_deal(ws)
+    walk_to(ws, deal_id, "КП ГОТОВО")
+    dump = tmp_path / "all.json"
+    ws.ok("export", "all", "--format", "json", "-o", dump)
+    return json.loads(dump.read_text("utf-8"))
+
+
+def restore(ws, tmp_path, data: dict | str, user: str = "olga", target: str = "new.db"):
+    """Write `data` as a backup file and restore it into a new store; (result, the store's path)."""
+    backup = tmp_path / "edited.json"
+    backup.write_text(data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
+    store = ws.root / target
+    return ws.run("--store", store, "import", "all", backup, user=user), store
+
+
+def deal(data: dict) -> dict:
+    return data["deals"][0]
+
+
+EDITS = {  # what a hand edit did → (the edit, what the refusal says)
+    "unknown stage": (lambda d: deal(d).update(stage="paid"), "stage 'paid' is not a stage of krovlya"),
+    "won without budget": (lambda d: (deal(d).update(stage="won"), deal(d)["fields"].pop("budget")),
+                           "«УСПЕШНО РЕАЛИЗОВАНО» needs: Бюджет"),
+    "lost without reason": (lambda d: deal(d).update(stage="lost"), "«ЗАКРЫТО И НЕ РЕАЛИЗОВАНО» needs"),
+    "responsible not in the team": (lambda d: deal(d)["fields"].update(responsible="mallory"),
+                                    "Ответственный: 'mallory' is not a value of this field"),
+    "impossible date": (lambda d: deal(d)["fields"].update(lead_date="31.02.2026"), "Дата ЛИДА: '31.02.2026'"),
+    "id not a number": (lambda d: deal(d).update(id="abc"), "id 'abc' is not a whole number"),
+    "budget a float": (lambda d: deal(d)["fields"].update(budget=350000.5), "Бюджет: 350000.5 is not a value"),
+    "unknown field": (lambda d: deal(d)["fields"].update(colour="red"), "field 'colour' is not a field of krovlya"),
+    "task of a missing deal": (lambda d: d["tasks"][0].update(deal_id=99), "deal 99 is not in the file"),
+    "done task without result": (lambda d: d["tasks"][0].update(status="done", result="", contact_kind="call",
+                                                                 done_at="2026-11-30T06:00:00Z"), "(L3)"),
+    "event edited out of order": (lambda d: d["history"][1].update(id=1), "out of order"),
+    "bad time": (lambda d: deal(d).update(stage_since="yesterday"), "stage_since 'yesterday' is not a stored UTC"),
+    "control characters": (lambda d: d["contacts"][0]["fields"].update(name="\x1b]0;x\x07"), "Имя:"),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_restore_refuses_a_bad_row_by_its_line_and_writes_nothing(ws, tmp_path, edit):
+    data = exported(ws, tmp_path)
+    change, says = EDITS[edit]
+    change(data)
+    result, store = restore(ws, tmp_path, data)
+    assert result.exit_code == 1, (result.exit_code, result.stderr)
+    assert says in result.stderr
+    assert "edited.json:" in result.stderr.splitlines()[0]  # file:line: section[index]: reason
+    assert "bad rows in" in result.stderr and "nothing was written" in result.stderr
+    assert not store.exists()  # not even an empty store is left behind
+
+
+def test_restore_names_the_line_of_the_bad_row(ws, tmp_path):
+    data = exported(ws, tmp_path)
+    deal(data)["stage"] = "paid"
+    result, _ = restore(ws, tmp_path, data)
+    text = (tmp_path / "edited.json").read_text("utf-8").splitlines()
+    first = result.stderr.splitlines()[0]
+    line = int(first.split(":")[1])
+    assert first.split(": ", 1)[1].startswith("deals[0]")
+    assert text[line - 1].strip() == "{" and text[line].strip() == f'"id": {deal(data)["id"]},'  # deals[0] opens
+    assert text[line - 2].strip() == '"deals": ['
+
+
+
+def test_restore_of_an_infinite_budget_is_refused_and_leaves_no_store(ws, tmp_path):
+    """1e309 is read by JSON as infinity: it crashed and left an empty store behind."""
+    data = exported(ws, tmp_path)
+    text = json.dumps(data, ensure_ascii=False, indent=2).replace('"budget": "350000.50"', '"budget": 1e309')
+    result, store = restore(ws, tmp_path, text)
+    assert result.exit_code == 1 and "Бюджет: inf" in result.stderr
+    assert not store.exists()
+
+
+@pytest.mark.parametrize("target", ["new.db", "new.json"])
+def test_restore_of_a_good_export_still_restores_everything(ws, tmp_path, target):
+    data = exported(ws, tmp_path)
+    result, store = restore(ws, tmp_path, data, target=target)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(ws.ok("--store", store, "export", "all", "--format", "json").stdout) == data
+
+
+def test_restore_reports_every_bad_row_not_only_the_first(ws, tmp_path):
+    data = exported(ws, tmp_path)
+    deal(data)["stage"] = "paid"
+    data["contacts"][0]["created_at"] = "вчера"
+    result, _ = restore(ws, tmp_path, data)
+    assert "contacts[0]" in result.stderr and "deals[0]" in result.stderr and "2 bad rows" in result.stderr
+
+
+def test_restore_by_a_role_without_the_power_reads_nothing_and_creates_no_store(ws, tmp_path):
+    """Issue 18: `--as tural import all x.json` exited 5 and left a new 77 KB store; /dev/zero is not read."""
+    store = ws.root / "r3.db"
+    for source in (tmp_path / "missing.json", "/dev/zero"):
+        refused = ws.run("--store", store, "import", "all", source, user="tural")
+        assert refused.exit_code == 5, refused.stderr
+        assert not store.exists()
+
+
+def test_restore_of_an_endless_file_stops_at_its_limit(ws, tmp_path, monkeypatch):
+    from flowctl.services import restore as module
+
+    monkeypatch.setattr(module, "MAX_EXPORT_BYTES", 1000)
+    result = ws.run("--store", ws.root / "n.db", "import", "all", "/dev/zero", user="olga")
+    assert result.exit_code == 2 and "larger than 1000 bytes" in result.stderr
+    assert not (ws.root / "n.db").exists()
