@@ -5,11 +5,21 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
+PINNED_YEARS = (1900, 9998)  # "today", a day's bounds and due times around it must stay valid dates
+
 
 def now() -> datetime:
     """The current moment, aware, in UTC. FLOWCTL_NOW (ISO 8601, e.g. 2026-11-30T06:00:00Z) pins it."""
     pinned = os.environ.get("FLOWCTL_NOW")
     if pinned:
-        moment = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
+        try:
+            moment = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+        if moment is None or not PINNED_YEARS[0] <= moment.year <= PINNED_YEARS[1]:
+            from flowctl import messages as M
+            from flowctl.errors import UsageError
+
+            raise UsageError(M.text("clock_pinned", value=pinned, first=PINNED_YEARS[0], last=PINNED_YEARS[1]))
         return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
     return datetime.now(timezone.utc)

@@ -159,6 +159,8 @@ TEXTS: dict[str, str] = {
     "migrate_blocked": "migrate would strand data; fix what `flowctl validate --store` reports first: {first}",
     # reports
     "month_format": "'{month}' is not a month; write YYYY-MM, e.g. 2026-11",
+    "clock_pinned": "FLOWCTL_NOW '{value}' is not a moment like 2026-11-30T06:00:00Z between the years {first} and {last}",
+    "month_range": "'{month}' is out of range: a month from {first}-01 to {last}-12",
     "forecast_won": "won in {month} (money in the cash register)",
     "forecast_total": "plan for {month}: {total}",
     # import and export

@@ -169,3 +169,31 @@ def test_contact_made_counts_only_completions_after_the_last_stage_entry(ws):
         store.add_event(Event(None, late, "ivan", "task.done", deal_id=deal.id, data={"contact": None}))
     assert not facts(session, deal).contact_made  # the call belonged to the earlier stay; a task without contact
     store.close()
+
+
+# -- item 12: documented exit codes, not internal errors -------------------------------------------
+
+@pytest.mark.parametrize("pinned", ["garbage", "2026-13-01", "0001-01-01T00:00:00Z", "9999-12-31T23:00:00Z"])
+def test_a_bad_pinned_clock_is_a_usage_error(ws, pinned):
+    ws.monkeypatch.setenv("FLOWCTL_NOW", pinned)
+    result = ws.run("deal", "list")
+    assert result.exit_code == 2 and f"FLOWCTL_NOW '{pinned}' is not a moment" in result.stderr
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01"])
+def test_forecast_of_a_month_out_of_range_is_a_usage_error(ws, month):
+    result = ws.run("report", "forecast", "--month", month)
+    assert result.exit_code == 2 and f"'{month}' is out of range" in result.stderr
+
+
+def test_deal_show_after_a_fields_type_changed_shows_the_stored_value(ws):
+    """The YAML turned «Где строит» from text into a number after deals stored text in it."""
+    deal_id = new_deal(ws)
+    ws.ok("deal", "set", deal_id, "site=Званка")
+    pipeline = ws.root / "pipelines" / "krovlya.yaml"
+    text = pipeline.read_text("utf-8")
+    pipeline.write_text(text.replace("label: Где строит\n      type: text", "label: Где строит\n      type: money"),
+                        "utf-8")
+    shown = ws.run("deal", "show", deal_id)
+    assert shown.exit_code == 0, shown.stderr
+    assert "Званка" in shown.stdout
