@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
-PINNED_YEARS = (1900, 9998)  # "today", a day's bounds and due times around it must stay valid dates
+YEARS = (1900, 9998)  # the calendar flowctl computes in: a day's or a month's bounds around any moment stay valid dates
 
 
 def now() -> datetime:
@@ -16,10 +16,10 @@ def now() -> datetime:
             moment = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
         except ValueError:
             moment = None
-        if moment is None or not PINNED_YEARS[0] <= moment.year <= PINNED_YEARS[1]:
+        if moment is None or not YEARS[0] <= moment.year <= YEARS[1]:
             from flowctl import messages as M
             from flowctl.errors import UsageError
 
-            raise UsageError(M.text("clock_pinned", value=pinned, first=PINNED_YEARS[0], last=PINNED_YEARS[1]))
+            raise UsageError(M.text("clock_pinned", value=pinned, first=YEARS[0], last=YEARS[1]))
         return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
     return datetime.now(timezone.utc)

@@ -10,8 +10,6 @@ import typer
 from flowctl.cli.common import FormatOption, check_format, echo, new_app
 from flowctl.cli.session import open_session
 
-MONTHS = (1900, 9998)  # years a --month may name
-
 app = new_app("Reports for the head of sales. --from/--to select deals by their lead date (F5).")
 
 PipelineOption = typer.Option(None, "--pipeline", "-p", help="Pipeline id (default: the first one).")
@@ -77,6 +75,7 @@ def forecast(ctx: typer.Context, pipeline: str = PipelineOption,
 
     from flowctl import messages as M
     from flowctl.errors import UsageError
+    from flowctl.clock import YEARS
     from flowctl.queries.reports import forecast as build
     from flowctl.cli.views import money_text
     from flowctl.render import render, to_json
@@ -88,8 +87,8 @@ def forecast(ctx: typer.Context, pipeline: str = PipelineOption,
         the_month = date.fromisoformat(f"{month}-01") if month else session.today
     except ValueError:
         raise UsageError(M.text("month_format", month=month))
-    if not MONTHS[0] <= the_month.year <= MONTHS[1]:  # the month's bounds in UTC must exist as dates
-        raise UsageError(M.text("month_range", month=month, first=MONTHS[0], last=MONTHS[1]))
+    if not YEARS[0] <= the_month.year <= YEARS[1]:
+        raise UsageError(M.text("month_range", month=month, first=YEARS[0], last=YEARS[1]))
     result = build(session, p, the_month, weighted)
     if fmt == "json":
         echo(to_json(result))
