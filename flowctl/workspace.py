@@ -71,6 +71,7 @@ class Workspace:
     pipeline_paths: list[Path]
     timezone: str
     team: dict[str, Member]
+    powers: dict[str, frozenset[str]]  # workspace-wide power → the role ids that hold it (none unless declared)
     _pipelines: dict = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -80,22 +81,28 @@ class Workspace:
         return ZoneInfo(self.timezone)
 
     def pipelines(self) -> dict:
-        """Every pipeline of the workspace by id, compiled once per process; the team's roles must exist in them."""
+        """Every pipeline of the workspace by id, compiled once per process. A role id means one role in all of
+        them, and every role the team and the powers name is defined."""
         if not self._pipelines:
-            from flowctl.pipeline.compile import compile_cached
+            from flowctl.pipeline.compile import check_together, compile_cached, config_error
 
+            pipelines = {}
             for path in self.pipeline_paths:
-                try:
-                    pipeline = compile_cached(path)
-                except OSError as error:
-                    raise ConfigError(M.text("pipeline_unreadable", path=path, reason=error.strerror or error))
-                self._pipelines[pipeline.id] = pipeline
-            known = {r.id for p in self._pipelines.values() for r in p.roles}
+                pipeline = compile_cached(path)
+                pipelines[pipeline.id] = pipeline
+            roles: dict = {}
+            for role in (r for p in pipelines.values() for r in p.roles):
+                if roles.setdefault(role.id, role) != role:  # the lint, with positions, says where
+                    raise config_error(check_together(self.pipeline_paths)[0])
             for member in self.team.values():
-                unknown = sorted(member.roles - known)
-                if unknown:
+                if role := _first_unknown(member.roles, roles):
                     raise ConfigError(M.text("team_unknown_role", config=self.config_path, login=member.login,
-                                             role=unknown[0], hint=M.did_you_mean(unknown[0], known)))
+                                             role=role, hint=M.did_you_mean(role, roles)))
+            for power, holders in self.powers.items():
+                if role := _first_unknown(holders, roles):
+                    raise ConfigError(M.text("power_unknown_role", config=self.config_path, power=power,
+                                             role=role, hint=M.did_you_mean(role, roles)))
+            self._pipelines = pipelines
         return self._pipelines
 
     @cached_property
@@ -141,6 +148,10 @@ class Workspace:
         return found
 
 
+def _first_unknown(role_ids, roles: dict) -> str | None:
+    return min(role_ids - roles.keys(), default=None)
+
+
 def _os_login() -> str:
     try:
         return getpass.getuser()
@@ -178,7 +189,8 @@ def load(config_path: Path, store_override: str | None = None) -> Workspace:
             line, col = doc.position(("team", index, "login"))
             raise ConfigError(f"{config_path}:{line}:{col}: {M.text('team_duplicate', login=m['login'])}")
         team[m["login"]] = Member(m["login"], m["name"], frozenset(m["roles"]))
-    return Workspace(root, config_path, store, paths, data.get("timezone", "UTC"), team)
+    powers = {power: frozenset(roles) for power, roles in data.get("powers", {}).items()}
+    return Workspace(root, config_path, store, paths, data.get("timezone", "UTC"), team, powers)
 
 
 def open_workspace(cwd: Path | None = None, store_override: str | None = None) -> Workspace:

@@ -35,6 +35,7 @@ version: 1
 store: {store}
 pipelines: [pipelines]
 timezone: Europe/Moscow
+powers: {{import: [head], restore: [head], migrate: [head]}}
 team:
   - {{login: ivan, name: Иван, roles: [manager]}}
   - {{login: tural, name: Турал, roles: [engineer]}}

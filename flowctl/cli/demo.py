@@ -19,6 +19,7 @@ version: 1
 store: demo.db
 pipelines: [pipelines]
 timezone: Europe/Moscow
+powers: {import: [head], restore: [head], migrate: [head]}
 team:
   - {login: anna, name: Анна (менеджер ОП), roles: [manager]}
   - {login: tural, name: Турал (инженер), roles: [engineer]}

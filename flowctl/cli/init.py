@@ -10,11 +10,15 @@ from flowctl.cli.common import echo
 
 WORKSPACE_TEMPLATE = """\
 # yaml-language-server: $schema=schemas/workspace.schema.json
-# The flowctl workspace: the store, the pipelines, the time zone and the team.
+# The flowctl workspace: the store, the pipelines, the time zone, the powers and the team.
 version: 1
 store: {store}            # .db/.sqlite = SQLite (default), .json = one JSON file for git
 pipelines: [pipelines]    # every *.yaml in this folder
 timezone: {timezone}      # "today" and due times are read in this zone
+powers:                   # workspace-wide, past every pipeline's move rules: the roles that may
+  import: [head]          #   flowctl import deals / contacts
+  restore: [head]         #   flowctl import all (an export into an empty store)
+  migrate: [head]         #   flowctl migrate (apply the pipelines' renames to the data)
 team:                     # only these logins may use the store (--as, FLOWCTL_USER or the OS login)
   - login: {login}
     name: {name}

@@ -32,6 +32,23 @@ def _files(paths: list[str]) -> list[Path]:
     return files
 
 
+def _across_pipelines(files: list[Path], checked: dict) -> list:
+    """The rules across one workspace's pipelines (role-conflict). Validated files of the workspace around us are
+    compared with all of its pipelines, so a pre-commit hook given only the changed file still sees the others;
+    problems are shown for the validated files."""
+    from flowctl.pipeline.compile import check
+    from flowctl.pipeline.lint import lint_workspace
+    from flowctl.workspace import workspace_pipeline_files
+
+    validated = {f.resolve(): f for f in files}
+    group = [validated.get(p.resolve(), p) for p in workspace_pipeline_files()]
+    if not any(p in checked for p in group):
+        return []
+    docs = [doc for p in group if (doc := (checked[p] if p in checked else check(p))[1]) is not None]
+    shown = {str(f) for f in files}
+    return [p for p in lint_workspace(docs) if p.path in shown]
+
+
 def _github_escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
@@ -70,7 +87,8 @@ def validate(
 
     check_format(fmt, ("text", "json", "github"))
     files = _files(paths or [])
-    problems = [p for f in files for p in check(f)[0]]
+    checked = {f: check(f) for f in files}
+    problems = [p for f in files for p in checked[f][0]] + _across_pipelines(files, checked)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     store = store or options(ctx).store

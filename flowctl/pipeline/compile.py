@@ -10,7 +10,11 @@ from pathlib import Path
 
 from flowctl.errors import ConfigError
 from flowctl.pipeline.model import Pipeline, build
-from flowctl.pipeline.problems import ProblemsFound
+from flowctl.pipeline.problems import Problem, ProblemsFound
+
+
+def config_error(problem: Problem) -> ConfigError:
+    return ConfigError(f"{problem.path}:{problem.line}:{problem.column}: {problem.message} [{problem.rule}]")
 
 
 def check(path: str | Path):
@@ -27,13 +31,19 @@ def check(path: str | Path):
     return lint.lint(doc), doc
 
 
+def check_together(paths) -> list[Problem]:
+    """The problems between the pipelines of one workspace, each of which compiles on its own."""
+    from flowctl.pipeline import lint, loader
+
+    return lint.lint_workspace([loader.load_file(p) for p in paths])
+
+
 def compile_file(path: str | Path) -> Pipeline:
     """The model of a pipeline file, or ConfigError when it has errors (warnings pass)."""
     problems, doc = check(path)
     errors = [p for p in problems if p.severity == "error"]
     if errors or doc is None:
-        first = errors[0] if errors else problems[0]
-        raise ConfigError(f"{first.path}:{first.line}:{first.column}: {first.message} [{first.rule}]")
+        raise config_error(errors[0] if errors else problems[0])
     return build(doc.data, str(path))
 
 
@@ -49,8 +59,7 @@ def check_config(path: str | Path, schema_name: str):
         problems = schema.check(doc, schema_name)
         if not problems:
             return doc
-    first = problems[0]
-    raise ConfigError(f"{first.path}:{first.line}:{first.column}: {first.message} [{first.rule}]")
+    raise config_error(problems[0])
 
 
 def _cache_dir() -> Path:

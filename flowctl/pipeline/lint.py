@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 from flowctl import messages as M
 from flowctl.pipeline.loader import Document
-from flowctl.pipeline.model import ANY_OPEN, OPEN, expand_sources, fold
+from flowctl.pipeline.model import ANY_OPEN, OPEN, Role, expand_sources, fold
 from flowctl.pipeline.problems import Problem
 
 
@@ -43,6 +43,28 @@ def lint(doc: Document) -> list[Problem]:
     if not any(p.rule == "unknown-stage" for p in problems):  # else the graph rules only echo the typo
         problems += [p for r in RULES.values() if r.graph for p in r.check(doc)]
     return sorted(problems, key=lambda p: (p.line, p.column, p.rule))
+
+
+def lint_workspace(docs: list[Document]) -> list[Problem]:
+    """`role-conflict`, the rule across the schema-valid pipelines of one workspace: a role id is one role in all of
+    them (its label in every message, its reopen power), so one file cannot quietly redefine another's role.
+    Each definition that differs from one in another file is reported, so either file shows the problem."""
+    found = [(doc, index, Role(raw["id"], raw["label"], raw.get("reopen", False)))
+             for doc in docs for index, raw in enumerate(doc.data["roles"])]
+    problems = []
+    for doc, index, role in found:
+        other = next(((d, i, r) for d, i, r in found if d is not doc and r.id == role.id and r != role), None)
+        if other:
+            other_doc, other_index, other_role = other
+            problems.append(doc.problem(("roles", index, "id"), "role-conflict", M.text(
+                "lint_role_conflict", id=role.id, label=role.label, reopen=_yaml_bool(role.reopen),
+                other=other_doc.path, line=other_doc.position(("roles", other_index, "id"))[0],
+                other_label=other_role.label, other_reopen=_yaml_bool(other_role.reopen))))
+    return problems
+
+
+def _yaml_bool(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def _problem(doc: Document, path, rule_id: str, key: str, **kwargs) -> Problem:

@@ -20,7 +20,7 @@ def migrate(session: Session, dry_run: bool = False) -> dict:
     from flowctl.queries.plan import plan
 
     pipelines = session.workspace.pipelines()
-    session.require_reopen_role(pipelines.values())
+    session.require_power("migrate")
     store = session.store
     moved = events = 0
     try:

@@ -40,11 +40,19 @@ class Session:
         if not self.actor.roles & {r.id for r in pipeline.roles}:
             raise NotPermitted(M.text("no_role_in_pipeline", login=self.actor.login, pipeline=pipeline.name))
 
-    def require_reopen_role(self, pipelines) -> None:
-        """Bulk imports place deals in any stage, past every move rule: only a role with reopen: true may."""
-        allowed = [r for p in pipelines for r in p.roles if r.reopen]
-        if not self.actor.roles & {r.id for r in allowed}:
-            raise NotPermitted(M.text("import_needs_head", roles=", ".join(dict.fromkeys(r.label for r in allowed))))
+    def require_power(self, power: str) -> None:
+        """A workspace-wide power (import, restore, migrate) acts on the whole store past every pipeline's move
+        rules, so only flowctl.yaml's `powers:` grants it, never a pipeline file; undeclared, nobody holds it."""
+        holders = self.workspace.powers.get(power, frozenset())
+        if self.actor.roles & holders:
+            return
+        config = self.workspace.config_path
+        action = M.text(f"power_{power}")
+        if not holders:
+            raise NotPermitted(M.text("power_undeclared", action=action, power=power, config=config))
+        labels = {r.id: r.label for p in self.workspace.pipelines().values() for r in p.roles}
+        raise NotPermitted(M.text("power_refused", login=self.actor.login, action=action, power=power, config=config,
+                                  roles=", ".join(labels[r] for r in sorted(holders))))
 
     def record(self, kind: str, **kwargs) -> None:
         self.store.add_event(Event(None, self.now_iso, self.actor.login, kind, **kwargs))
