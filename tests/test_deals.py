@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 
 ALMAZ = ["name=Алмаз", "phone=8 912 345-67-89", "Строитель/Частник=Строитель"]
 QUALIFIED = ["-F", "site=Званка", "-F", "houses=4", "-F", "Этап СТРОЙКИ=фундамент", "-F", "buys_when=14.12.2026"]
@@ -133,11 +135,18 @@ def test_acting_user_from_env_then_os_login(ws, monkeypatch):
     from flowctl.cli.app import app
 
     runner = CliRunner()
-    monkeypatch.setattr("getpass.getuser", lambda: "tural")
-    assert runner.invoke(app, ["deal", "create", "--format", "json"]).exit_code == 0  # the OS login, a member
+    monkeypatch.setattr("getpass.getuser", lambda: "olga")
+
+    def created_by(*argv):
+        result = runner.invoke(app, [*argv, "deal", "create", "--format", "json"])
+        return json.loads(result.stdout)["responsible"] if result.exit_code == 0 else result.exit_code
+
+    assert created_by() == "olga"  # the OS login, a member: F1 names her
     monkeypatch.setenv("FLOWCTL_USER", "mallory")
-    assert runner.invoke(app, ["deal", "create"]).exit_code == 5  # FLOWCTL_USER wins over the OS login
-    assert runner.invoke(app, ["--as", "ivan", "deal", "create"]).exit_code == 0  # --as wins over both
+    assert created_by() == 5  # FLOWCTL_USER wins over the OS login: mallory is no member
+    monkeypatch.setenv("FLOWCTL_USER", "ivan")
+    assert created_by() == "ivan"
+    assert created_by("--as", "olga") == "olga"  # --as wins over both
 
 
 def test_history_lists_every_change_with_its_actor(ws):
@@ -255,6 +264,9 @@ def test_init_checks_its_input_before_writing(tmp_path, cli):
     assert cli("init", target, "--user", "ivan", "--roles", "manager]").exit_code == 2
     assert not (target / "flowctl.yaml").exists()
     assert cli("init", target, "--user", "ivan", "--name", "a: b").exit_code == 0  # quoted, so still valid YAML
+    from flowctl.workspace import load
+
+    assert load(target / "flowctl.yaml").team["ivan"].name == "a: b"  # the name as typed, not a YAML mapping
 
 
 def test_team_mistakes_are_config_errors(ws):

@@ -121,28 +121,39 @@ def test_field_values_of_every_type_parse_or_refuse(field, raw):
         display(field, stored)
 
 
-NASTY = ["'); DROP TABLE deals;--", "Robert'); DELETE FROM events; --", "\u202eевтрож", "a\x00b", "\x1b[2J",
-         "ж" * 3000, "😀 эмодзи", "%s %d {0}", "../../etc/passwd", "NULL", "=HYPERLINK(\"http://x\")"]
+STORED = ["'); DROP TABLE deals;--", "Robert'); DELETE FROM events; --", "😀 эмодзи", "%s %d {0}",
+          "../../etc/passwd", "NULL", "=HYPERLINK(\"http://x\")"]
+REFUSED = {"\u202eевтрож": "control characters", "a\x00b": "control characters", "\x1b[2J": "control characters",
+           "ж" * 3000: "characters long"}
 
 
 def test_nasty_values_are_stored_literally_or_refused(ws):
     ws.ok("deal", "create")
-    for value in NASTY:
+    for value in STORED:
+        result = ws.run("deal", "set", "1", f"site={value}")
+        assert result.exit_code == 0, (value, result.output)
+        assert ws.json("deal", "show", "1")["fields"]["site"] == value
+    for value, reason in REFUSED.items():
         before = ws.snapshot()
         result = ws.run("deal", "set", "1", f"site={value}")
-        assert result.exit_code in (0, 2), (value, result.output)
-        if result.exit_code == 0:
-            assert ws.json("deal", "show", "1")["fields"]["site"] == value
-        else:
-            assert ws.snapshot() == before
+        assert result.exit_code == 2 and reason in result.stderr, (value, result.output)
+        assert ws.snapshot() == before
     assert ws.json("deal", "list") and len(ws.json("export", "history", "--format", "json")) > 1  # tables intact
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=40))
 def test_commands_answer_any_text_with_a_documented_code(ws, text):
-    for argv in (["deal", "advance", "1", text], ["contact", "add", f"name={text}"], ["deal", "list", "--stage", text],
-                 ["task", "add", "1", "--type", text, "--due", text], ["agenda", "--date", text]):
+    """In a workspace with a contact, deal #1 and task #1, so that every command reaches the parser it fuzzes."""
+    if not ws.json("deal", "list"):
+        ws.ok("contact", "add", "name=Алмаз")
+        ws.ok("deal", "create", "--contact", "1")
+    for argv in (["deal", "advance", "1", text], ["deal", "set", "1", f"site={text}"], ["deal", "set", "1", text],
+                 ["contact", "add", f"name={text}"], ["contact", "set", "1", f"phone={text}"],
+                 ["deal", "list", "--stage", text], ["task", "add", "1", "--type", "call", "--due", text],
+                 ["task", "add", "1", "--type", text, "--due", "+1h"], ["task", "postpone", "1", "--due", text,
+                                                                         "--reason", text],
+                 ["task", "done", "1", "--result", text, "--contact", text], ["agenda", "--date", text]):
         result = ws.run(*argv)
-        assert result.exit_code in DOCUMENTED | {0}, (argv, result.output)
+        assert result.exit_code in DOCUMENTED - {4}, (argv, result.output)  # never stopped at "not found"
         assert "Traceback" not in result.output and "internal error" not in result.output

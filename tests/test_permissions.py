@@ -19,7 +19,20 @@ FULL = {"responsible": "ivan", "product": "КРОВЛЯ", "lead_date": "2026-11-
         "site": "Званка", "construction_stage": "коробка", "buys_when": "2026-12-14", "houses": 4,
         "roof_plan": "plan", "coating": "металлочерепица", "thickness": "0,5", "budget": "100000.00",
         "lost_reason": "other"}
-TRANSITIONS = [(t.source, t.dest, t.roles) for t in compile_file(KROVLYA).transitions]
+OPEN_STAGES = ("new_lead", "in_work", "hot", "volumes", "proposal_ready", "estimate_ready")
+TRANSITIONS = [  # the regulation's moves, written out here rather than read from the code under test
+    ("new_lead", "in_work", ("manager",)), ("in_work", "hot", ("manager",)), ("hot", "volumes", ("manager",)),  # M2
+    ("volumes", "proposal_ready", ("engineer",)), ("volumes", "estimate_ready", ("engineer",)),  # M1
+    ("proposal_ready", "won", ("manager",)), ("estimate_ready", "won", ("manager",)),  # M2, L6
+    *[(stage, "lost", ("manager",)) for stage in OPEN_STAGES],  # Q6: lost from every open stage
+    ("won", "in_work", ("head",)), ("lost", "in_work", ("head",)),  # only the head reopens
+]
+
+
+def test_the_shipped_pipeline_allows_exactly_the_regulations_moves():
+    """M1, M2, Q6: the YAML's moves, `from: "*"` expanded, are the regulation's, no more and no fewer."""
+    compiled = {(t.source, t.dest, tuple(sorted(t.roles))) for t in compile_file(KROVLYA).transitions}
+    assert compiled == set(TRANSITIONS) and len(compile_file(KROVLYA).transitions) == len(TRANSITIONS)
 
 
 @pytest.fixture

@@ -323,6 +323,29 @@ def remove_store(path: Path) -> None:
         Path(str(path) + suffix).unlink(missing_ok=True)
 
 
+def writing(store: Path) -> bool:
+    """Whether a command holds the store's write lock right now (SQLite's RESERVED lock, the JSON store's flock)."""
+    if store.suffix == ".json":
+        import fcntl
+
+        with open(store.with_name(store.name + ".lock"), "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            return False
+    db = sqlite3.connect(store, timeout=0, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        db.close()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", STORES)
 def test_sigkill_during_import_never_leaves_half(kind, tmp_path, monkeypatch, children):
@@ -349,18 +372,23 @@ def test_sigkill_during_import_never_leaves_half(kind, tmp_path, monkeypatch, ch
 
     rng = random.Random(SEED)
     runs = scaled(10, minimum=2)
-    killed = finished = committed = resets = 0
+    killed = finished = committed = resets = in_write = 0
     delays = []
     for attempt in range(runs):
-        delay = rng.uniform(0.05, max(duration, 0.1))
-        delays.append(delay)
+        held = False
         proc = subprocess.Popen(importer(), cwd=ws.root, env=child_env(), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
         children.append(proc)
+        started = time.monotonic()
+        while proc.poll() is None and not writing(ws.store_path) and time.monotonic() - started < 60:
+            time.sleep(0.005)  # until the import holds the store's write lock: its transaction has begun
+        delay = rng.uniform(0, 0.6 * max(duration - (time.monotonic() - started), 0.05))  # well inside the writing
+        delays.append(delay)
         try:
             proc.wait(timeout=delay)
             finished += 1
         except subprocess.TimeoutExpired:
+            held = writing(ws.store_path)  # the write lock held at the kill (or a closing checkpoint's)
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             killed += 1
@@ -374,6 +402,7 @@ def test_sigkill_during_import_never_leaves_half(kind, tmp_path, monkeypatch, ch
         assert listed.exit_code == 0, f"run {attempt} (killed after {delay:.3f} s): {listed.stderr}"
         count = len(json.loads(listed.stdout))
         assert count in (0, IMPORT_ROWS), f"run {attempt}: a kill after {delay:.3f} s left {count} deals"
+        in_write += held and count == 0  # killed inside the import's transaction, which left nothing
         if count:
             committed += 1
             history = ws.json("export", "history", user="olga")
@@ -389,10 +418,12 @@ def test_sigkill_during_import_never_leaves_half(kind, tmp_path, monkeypatch, ch
     assert_store_sound(ws)
     report(tmp_path, [
         f"import kills[{kind}]: {runs} runs of a {IMPORT_ROWS}-row import ({duration:.2f} s uninterrupted): "
-        f"killed {killed}, finished before the kill {finished}, store full afterwards {committed} "
+        f"killed {killed} ({in_write} inside the import's transaction), finished before the kill {finished}, "
+        f"store full afterwards {committed} "
         f"(reset to empty {resets}), half-imported 0; kill delays {min(delays):.2f}–{max(delays):.2f} s",
         f"  temporary files left behind by killed commands: {len(leftovers)} {leftovers[:3]}",
     ])
+    assert in_write >= runs // 2, f"only {in_write} of {runs} kills landed while the import was writing"
     assert ws.json("export", "deals", user="olga") == expected_deals  # ids and all: nothing partial was kept
     assert ws.json("export", "history", user="olga") == expected_history
 
