@@ -167,7 +167,7 @@ TEXTS: dict[str, str] = {
     "import_empty": "{path} has no header row",
     "import_map_syntax": "'{text}' is not a mapping; write \"Source column=field\"",
     "import_map_target": "column '{column}' is mapped to unknown field '{target}'{hint}",
-    "import_mapping_file": "{path}: a mapping file holds columns: {{…}}, stages: {{…}} and id_column: …",
+    "import_mapping_file": "{path}: a mapping file holds columns: {{source: target, …}}, stages: {{source: stage, …}}, id_column: … and date_format: …",
     "import_no_id_column": "there is no column '{column}' (given with --id-column)",
     "import_stage_unknown": "unknown stage '{stage}'{hint}; map it with --stage-map '{stage}=<stage>'",
     "import_contact_unknown": "no contact '{ref}' (give its id in the source, its flowctl id or its phone)",
@@ -248,6 +248,21 @@ TEXTS: dict[str, str] = {
     "power_undeclared": "nobody may {action}: the workspace power '{power}' is not given to any role; name the roles that hold it under powers: in {config}, e.g. `powers: {{{power}: [head]}}`",
     "power_unknown_role": "{config}: powers: {power} names role '{role}', which no pipeline defines{hint}",
     "lint_role_conflict": "role '{id}' (label «{label}», reopen: {reopen}) is defined differently in {other}:{line} (label «{other_label}», reopen: {other_reopen}); a role id must mean one role in every pipeline of a workspace",
+    # csv import
+    "csv_too_large": "{path} is larger than {limit} bytes, the most an import reads",
+    "csv_line_too_long": "{path} line {line} is longer than {limit} bytes; is it a CSV file?",
+    "csv_encoding": "{path} line {line}: byte 0x{byte:02x} is not {encoding}, the encoding of the lines before it; save the whole file in one encoding",
+    "csv_cell_too_long": "{path} line {line}: a cell is longer than {limit} characters, more than any field holds; nothing was imported",
+    "csv_quoting": "{path} line {line} is not standard CSV ({reason}): quote a cell with \" and double each \" inside it; nothing was imported",
+    "csv_cells": "the row has {count} cells and the header {expected}",
+    "import_date_format": "{path} line {line}, column '{column}': {reason}; nothing was imported: every date of a file is read {how} (if this file writes dates another way, say how with --date-format, e.g. --date-format MM/DD/YYYY)",
+    "date_read_day_first": "day first",
+    "date_read_as": "as {format}",
+    "date_format_bad": "'{spec}' is not a date format for --date-format or date_format:; write DD, MM and YYYY once each, separated by . / - or a space (DD.MM.YYYY, MM/DD/YYYY, YYYY-MM-DD)",
+    "field_date_format": "{label}: '{raw}' is not a date written {format}",
+    "import_clears": "clears {fields}",
+    "import_sets": "sets {fields}",
+    "export_unwritable": "cannot write {path}: {reason}",
 }
 
 RULE_SUMMARIES: dict[str, str] = {
@@ -277,15 +292,16 @@ RULE_SUMMARIES: dict[str, str] = {
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def _visible(value):
-    """Text from a file or a command line goes into a one-line message: its control characters are shown escaped."""
+def visible(value):
+    """Text from a file or a command line goes into a one-line message or a table: its control characters are shown
+    escaped."""
     if isinstance(value, str) and _CONTROL.search(value):
         return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), value)
     return value
 
 
 def text(message_id: str, /, **kwargs) -> str:
-    return TEXTS[message_id].format(**{k: _visible(v) for k, v in kwargs.items()})
+    return TEXTS[message_id].format(**{k: visible(v) for k, v in kwargs.items()})
 
 
 def rule_summary(rule_id: str) -> str:

@@ -14,6 +14,8 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
+from flowctl import messages as M
+
 FORMATS = ("table", "json", "csv")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -43,8 +45,22 @@ def _cell(value) -> str:
 
 
 def safe_csv_cell(text: str) -> str:
-    """A spreadsheet runs cells starting with = + - @ as formulas; a leading ' keeps them text."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """A spreadsheet runs cells starting with = + - @ as formulas; a leading ' keeps them text. A value that
+    already starts with ' and then one of those gets one ' more, so that plain_csv_cell gives every value back."""
+    return "'" + text if text.lstrip("'").startswith(_FORMULA_START) else text
+
+
+def plain_csv_cell(text: str) -> str:
+    """The value safe_csv_cell wrote: a ' followed (after any further ') by = + - @ tab or CR is flowctl's own
+    mark and is dropped. A file from elsewhere rarely holds such a cell, and then the ' is one a spreadsheet
+    user typed to keep the value text, so dropping it gives the value they meant (+7912…, not '+7912…)."""
+    return text[1:] if text[:1] == "'" and text.lstrip("'").startswith(_FORMULA_START) else text
+
+
+def cut_list(items: list[str], limit: int = 10) -> str:
+    """`items` joined by commas, the first `limit` of them and a count of the rest: one line, however many."""
+    shown = ", ".join(items[:limit])
+    return shown if len(items) <= limit else f"{shown} {M.text('list_more', count=f'{len(items) - limit:,}')}"
 
 
 def render(rows: list[dict], fmt: str = "table", columns: list[tuple[str, str]] | None = None,
@@ -72,8 +88,10 @@ def display_width(text: str) -> int:
 
 
 def _simple_table(headers: list[str], body: list[list[str]]) -> str:
-    """Columns padded to their widest cell, a dashed rule under the header, multi-line cells kept aligned."""
-    lines_of = [[cell.split("\n") for cell in row] for row in body]
+    """Columns padded to their widest cell, a dashed rule under the header, multi-line cells kept aligned. Text may
+    come from a file or a command line: escape sequences and direction marks are shown escaped, as in messages."""
+    headers = [M.visible(h) for h in headers]
+    lines_of = [[[M.visible(line) for line in cell.split("\n")] for cell in row] for row in body]
     widths = [max([display_width(h)] + [display_width(line) for row in lines_of for line in row[i]])
               for i, h in enumerate(headers)]
 
