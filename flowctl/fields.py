@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, time, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from flowctl import messages as M
 from flowctl.errors import UsageError
@@ -32,6 +33,7 @@ _CURRENCY = re.compile(r"\s*(?:₽|руб\.?|р\.?)$", re.IGNORECASE)
 _CANONICAL_MONEY = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]{2}")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _RUSSIAN_DATE = re.compile(r"([0-9]{1,2})([./])([0-9]{1,2})\2([0-9]{4})")
+_DATE_PARTS = {"DD": "(?P<day>[0-9]{1,2})", "MM": "(?P<month>[0-9]{1,2})", "YYYY": "(?P<year>[0-9]{4})"}
 _DATE_TIME = re.compile(r"(.+?)(?:T|\s+)([0-9]{1,2}):([0-9]{2})")
 _PHONE = re.compile(r"(\+?)([0-9 \u00a0\u202f\-\u2013.()]+)")  # spaces, dashes, dots, parentheses
 _DAY_WORDS = {"today": 0, "сегодня": 0, "tomorrow": 1, "завтра": 1, "yesterday": -1, "вчера": -1}
@@ -39,7 +41,8 @@ _BOOLEAN_WORDS = {"yes": True, "true": True, "1": True, "да": True,
                   "no": False, "false": False, "0": False, "нет": False}
 
 
-def parse(field: Field, raw: str, *, team_logins: frozenset[str] = frozenset(), today: date | None = None):
+def parse(field: Field, raw: str, *, team_logins: frozenset[str] = frozenset(), today: date | None = None,
+          date_format: DateFormat | None = None):
     """The value to store for `raw` as typed into `field`; None when `raw` is blank (clear the field), invisible
     characters alone included.
 
@@ -51,9 +54,9 @@ def parse(field: Field, raw: str, *, team_logins: frozenset[str] = frozenset(), 
     if field.type == "user":
         return _user(field, typed, team_logins)
     if field.type == "date":
-        return _date(field, typed, today).isoformat()
+        return _date(field, typed, today, date_format).isoformat()
     if field.type == "datetime":
-        return _datetime(field, typed, today)
+        return _datetime(field, typed, today, date_format)
     return _PARSERS[field.type](field, typed)
 
 
@@ -100,6 +103,24 @@ def normalize_phone(raw: str) -> str | None:
         return None
     digits = re.sub("[^0-9]", "", match.group(2))
     return _international(digits) if match.group(1) else _domestic(digits)
+
+
+class DateFormat(NamedTuple):
+    """How a file writes its dates, as `date_format` read it: the spec as typed, for messages, and its pattern."""
+
+    spec: str
+    pattern: re.Pattern
+
+
+def date_format(spec: str) -> DateFormat:
+    """A date format as people write it: DD, MM and YYYY once each, in any order, separated by one of . / - or a
+    space (DD.MM.YYYY, MM/DD/YYYY, YYYY-MM-DD; any case). DD and MM also take one digit (5.1.2026)."""
+    parts = re.split("(DD|MM|YYYY)", spec.strip().upper())
+    tokens, separators = parts[1::2], parts[0::2]
+    if (sorted(tokens) != ["DD", "MM", "YYYY"] or separators[0] or separators[-1]
+            or not all(s in (".", "/", "-", " ") for s in separators[1:-1])):
+        raise UsageError(M.text("date_format_bad", spec=spec))
+    return DateFormat(spec, re.compile("".join(_DATE_PARTS.get(p) or re.escape(p) for p in parts)))
 
 
 # --- parsing -----------------------------------------------------------------
@@ -206,7 +227,11 @@ def _check_range(field: Field, value: Decimal) -> None:
                       limit=_number(field, Decimal(str(field.max))))
 
 
-def _date(field: Field, typed: str, today: date | None) -> date:
+def _date(field: Field, typed: str, today: date | None, date_format: DateFormat | None = None) -> date:
+    if date_format:
+        if not (match := date_format.pattern.fullmatch(typed)):
+            raise _refuse("field_date_format", field, typed, format=date_format.spec)
+        return _day(field, typed, match["year"], match["month"], match["day"])
     word = typed.casefold()
     if word in _DAY_WORDS:
         if today is None:
@@ -218,17 +243,21 @@ def _date(field: Field, typed: str, today: date | None) -> date:
         day, _, month, year = match.groups()
     else:
         raise _refuse("field_date", field, typed)
+    return _day(field, typed, year, month, day)
+
+
+def _day(field: Field, typed: str, year: str, month: str, day: str) -> date:
     try:
         return date(int(year), int(month), int(day))
     except ValueError:
         raise _refuse("field_no_such_day", field, typed) from None
 
 
-def _datetime(field: Field, typed: str, today: date | None) -> str:
+def _datetime(field: Field, typed: str, today: date | None, date_format: DateFormat | None = None) -> str:
     match = _DATE_TIME.fullmatch(typed)
     if not match:
         raise _refuse("field_datetime", field, typed)
-    day = _date(field, match.group(1), today)
+    day = _date(field, match.group(1), today, date_format)
     try:
         moment = time(int(match.group(2)), int(match.group(3)))
     except ValueError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import List
 
@@ -15,60 +15,85 @@ from flowctl.cli.session import open_session
 import_app = new_app("Bring data in: deals and contacts from another CRM's CSV, or a whole flowctl export.")
 
 MapOption = typer.Option(None, "--map", "-m", help='Column mapping, repeatable: --map "Бюджет=budget".')
-MappingFileOption = typer.Option(None, "--mapping", help="YAML file: {columns: {…}, stages: {…}, id_column: …}.")
+MappingFileOption = typer.Option(None, "--mapping",
+                                 help="YAML file: {columns: {…}, stages: {…}, id_column: …, date_format: …}.")
+DateFormatOption = typer.Option(
+    None, "--date-format", metavar="FORMAT",
+    help="How the file writes dates, one way for the whole file: DD, MM and YYYY in their order with . / - or a "
+         "space between, e.g. MM/DD/YYYY, DD.MM.YYYY, YYYY-MM-DD. Default: day first (DD.MM.YYYY, DD/MM/YYYY; "
+         "YYYY-MM-DD is read too). A date that does not read so refuses the whole file.")
 IdColumnOption = typer.Option(None, "--id-column", help="The column with the source CRM's id: re-imports update.")
 DryRunOption = typer.Option(False, "--dry-run", help="Say what would be created, updated and refused; write nothing.")
 SkipOption = typer.Option(False, "--skip-invalid", help="Import the valid rows even when some are refused.")
 ImportFormat = typer.Option("table", "--format", "-f", help="table or json.")
-PROGRESS_FROM = 2000  # rows; smaller imports finish before a bar would be read
+PROGRESS_FROM = 256 * 1024  # bytes, some 2,000 rows: smaller imports finish before a bar would be read
 
 
-def _lines(path: Path) -> int:
-    """Roughly the rows to come, for the progress bar: counting newlines costs milliseconds, parsing does not."""
+def _size(path: Path) -> int:
+    """The file's size for the progress bar, from its metadata alone: nothing is read before the import is allowed,
+    and a device or a pipe (/dev/zero) has no size to show."""
+    import os
+    import stat
+
     try:
-        return path.read_bytes().count(b"\n")
+        info = os.stat(path)
     except OSError:
         return 0  # the import itself reports the unreadable file
+    return info.st_size if stat.S_ISREG(info.st_mode) else 0
 
 
 @contextmanager
-def _progress(total: int):
+def _progress(path: Path):
+    """advance(bytes read) for the import; on a terminal and for a large file it draws a bar, from the first line
+    read on (so a refused import draws none)."""
+    total = _size(path)
     if total < PROGRESS_FROM or not sys.stderr.isatty():
         yield None
         return
-    with typer.progressbar(length=total, label="importing", file=sys.stderr) as bar:
-        done = [0]
+    with ExitStack() as stack:
+        bars = []
 
-        def advance(number: int) -> None:
-            bar.update(number - done[0])
-            done[0] = number
+        def advance(done: int) -> None:
+            if not bars:
+                bars.append(stack.enter_context(typer.progressbar(length=total, label="importing", file=sys.stderr)))
+            bars[0].update(done - bars[0].pos)
 
         yield advance
 
 
-def _options(mapping_file: Path | None, maps: list[str], stage_maps: list[str], id_column: str | None):
-    from flowctl.services.transfer import load_mapping_file, parse_mapping
+def _mapping(mapping_file: Path | None, maps: list[str], stage_maps: list[str], id_column: str | None,
+             date_format: str | None):
+    from flowctl.services.transfer import ImportMapping, parse_mapping
 
-    spec = load_mapping_file(mapping_file) if mapping_file else {}
-    columns = {**spec.get("columns", {}), **parse_mapping(maps)}
-    stages = {**spec.get("stages", {}), **parse_mapping(stage_maps)}
-    return columns, stages, id_column or spec.get("id_column")
+    # the mapping file is only named here: the import reads it once the user may import
+    return ImportMapping(parse_mapping(maps), parse_mapping(stage_maps), id_column, date_format, mapping_file)
+
+
+def _changes(changes: dict | None, labels: dict) -> str:
+    """What an update does to the fields, in words: «clears Бюджет; sets Где строит»."""
+    from flowctl import messages as M
+
+    words = {"import_clears": [labels.get(k, k) for k, v in (changes or {}).items() if v is None],
+             "import_sets": [labels.get(k, k) for k, v in (changes or {}).items() if v is not None]}
+    return "; ".join(M.text(key, fields=", ".join(names)) for key, names in words.items() if names)
 
 
 def _report(result, fmt: str, skip_invalid: bool) -> None:
     from flowctl import messages as M
-    from flowctl.render import render, to_json
+    from flowctl.render import cut_list, render, to_json
 
     summary = result.as_dict()
     if fmt == "json":
         echo(to_json(summary))
     else:
-        shown = [r for r in summary["rows"] if result.dry_run or r["action"] == "refused"]
+        shown = [{**r, "changes": _changes(r["changes"], result.labels)} for r in summary["rows"]
+                 if result.dry_run or r["action"] == "refused"]
         if shown:
             echo(render(shown, "table", [("line", "line"), ("action", "action"), ("key", "id in source"),
-                                         ("id", "flowctl id"), ("reason", "reason")]))
+                                         ("id", "flowctl id"), ("reason", "reason")] +
+                        ([("changes", "changes")] if result.dry_run else [])))
         if result.ignored_columns:
-            typer.echo(M.text("import_ignored", columns=", ".join(result.ignored_columns)), err=True)
+            typer.echo(M.text("import_ignored", columns=cut_list(result.ignored_columns)), err=True)
         written = not result.dry_run and (skip_invalid or not summary["refused"])
         typer.echo(M.text("import_summary", source=result.source, created=summary["create"],
                           updated=summary["update"], unchanged=summary["unchanged"], refused=summary["refused"],
@@ -81,32 +106,36 @@ def import_deals(ctx: typer.Context, path: Path = typer.Argument(..., metavar="F
                  pipeline: str = typer.Option(None, "--pipeline", "-p"), maps: List[str] = MapOption,
                  stage_maps: List[str] = typer.Option(None, "--stage-map", help='"Source stage=stage id or label".'),
                  mapping_file: Path = MappingFileOption, id_column: str = IdColumnOption,
-                 dry_run: bool = DryRunOption, skip_invalid: bool = SkipOption, fmt: str = ImportFormat):
-    """Import deals from CSV (comma or semicolon; UTF-8, UTF-8 with BOM or cp1251). Columns match field ids
-    or labels; `stage`/`Этап` is the stage; map the rest with --map. All rows or none, unless --skip-invalid."""
+                 date_format: str = DateFormatOption, dry_run: bool = DryRunOption, skip_invalid: bool = SkipOption,
+                 fmt: str = ImportFormat):
+    """Import deals from CSV: standard quoting ("…", "" inside); comma, semicolon or tab, told by the header line;
+    UTF-8, UTF-8 with BOM or cp1251. Columns match field ids or labels; `stage`/`Этап` is the stage; map the rest
+    with --map. A blank cell clears the field of a deal already imported. All rows or none, unless
+    --skip-invalid."""
     from flowctl.services.transfer import import_deals as run
 
     check_format(fmt, ("table", "json"))
     session = open_session(ctx)
-    columns, stages, key = _options(mapping_file, maps or [], stage_maps or [], id_column)
-    with _progress(_lines(path)) as progress:
-        result = run(session, path, pipeline, columns, stages, key, dry_run, skip_invalid, progress)
+    mapping = _mapping(mapping_file, maps or [], stage_maps or [], id_column, date_format)
+    with _progress(path) as progress:
+        result = run(session, path, pipeline, mapping, dry_run, skip_invalid, progress)
     _report(result, fmt, skip_invalid)
 
 
 @import_app.command("contacts")
 def import_contacts(ctx: typer.Context, path: Path = typer.Argument(..., metavar="FILE.csv"),
                     maps: List[str] = MapOption, mapping_file: Path = MappingFileOption,
-                    id_column: str = IdColumnOption, dry_run: bool = DryRunOption, skip_invalid: bool = SkipOption,
-                    fmt: str = ImportFormat):
-    """Import contacts from CSV; a row whose id (or phone) is already known updates that contact."""
+                    id_column: str = IdColumnOption, date_format: str = DateFormatOption,
+                    dry_run: bool = DryRunOption, skip_invalid: bool = SkipOption, fmt: str = ImportFormat):
+    """Import contacts from CSV, read as for deals; a row whose id (or phone) is already known updates that
+    contact."""
     from flowctl.services.transfer import import_contacts as run
 
     check_format(fmt, ("table", "json"))
     session = open_session(ctx)
-    columns, _, key = _options(mapping_file, maps or [], [], id_column)
-    with _progress(_lines(path)) as progress:
-        result = run(session, path, columns, key, dry_run, skip_invalid, progress)
+    mapping = _mapping(mapping_file, maps or [], [], id_column, date_format)
+    with _progress(path) as progress:
+        result = run(session, path, mapping, dry_run, skip_invalid, progress)
     _report(result, fmt, skip_invalid)
 
 
@@ -138,7 +167,7 @@ def export(ctx: typer.Context,
            fmt: str = typer.Option(None, "--format", "-f", help="csv (default) or json; all is always json."),
            output: Path = typer.Option(None, "--output", "-o", help="Write here instead of standard output.")):
     """Everything the store holds, so a team can leave with its data. CSV cells that a spreadsheet would run as
-    formulas (= + - @) are prefixed with ' to stay text."""
+    formulas (= + - @) are prefixed with ' to stay text; `flowctl import` drops that ' again."""
     from flowctl import messages as M
     from flowctl.errors import UsageError
     from flowctl.render import render, to_json
@@ -156,9 +185,50 @@ def export(ctx: typer.Context,
         rows, columns = flat_rows(session, kind, data)
         text = render(rows, "csv", [(c, c) for c in columns])
     if output:
-        output.write_text(text + "\n", "utf-8")
+        _write(output, text + "\n")
     else:
         echo(text)
+
+
+def _write(path: Path, text: str) -> None:
+    """`text` into the file `path`, whole or not at all: written beside it and renamed over it, so a full disk
+    leaves no partial file (and an earlier file as it was). A device such as /dev/stdout is written to directly."""
+    import errno
+    import os
+    import stat
+    import tempfile
+
+    from flowctl import messages as M
+    from flowctl.errors import UsageError
+
+    target = Path(os.path.realpath(path))  # through a symbolic link, as writing to it would go
+    try:
+        info = os.stat(target) if target.exists() else None
+        if info and stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if info and not stat.S_ISREG(info.st_mode):
+            with open(target, "w", encoding="utf-8") as device:
+                device.write(text)
+            return
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.chmod(temporary, stat.S_IMODE(info.st_mode) if info else 0o666 & ~_umask())
+            os.replace(temporary, target)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError as error:
+        raise UsageError(M.text("export_unwritable", path=path, reason=error.strerror or error)) from None
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0o022)  # reading it means setting it
+    os.umask(mask)
+    return mask
 
 
 def migrate(ctx: typer.Context,

@@ -1,18 +1,17 @@
 """Data in and out: import deals and contacts from another CRM's CSV, export everything, restore an export.
 
-An import is one transaction: by default nothing is written when any row is refused
+csv_source.py reads the file; here its columns are mapped to fields, its cells read as their values, and
+the rows applied. An import is one transaction: by default nothing is written when any row is refused
 (`skip_invalid` takes the rest); `dry_run` does all the work and rolls it back. Rows with an
 external id already in the store update that deal or contact instead of creating another, so a
-re-import converges. Imported deals land in their stage without the stage's on-enter tasks
-(nothing was "entered" today); each gets a `deal.imported` event naming the file and line.
+re-import converges; a blank cell in a mapped column clears the field (see _field_changes). Imported
+deals land in their stage without the stage's on-enter tasks (nothing was "entered" today); each gets
+a `deal.imported` event naming the file and line.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from functools import cache
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 from flowctl import messages as M
 from flowctl.errors import FlowError, NotFound, RuleRefused, StoreError, UsageError
 from flowctl.pipeline.model import Field, Pipeline, fold
+from flowctl.services.csv_source import read_csv
 from flowctl.services.deals import enter_stage, initial_fields, require_changeable
 from flowctl.services.session import Session
 from flowctl.store.base import Contact, Deal, DealQuery, Event, Task, TaskQuery
@@ -33,6 +33,11 @@ class _Rollback(Exception):
     """Ends a dry run's transaction without writing."""
 
 
+class _FileRefused(UsageError):
+    """A problem of the whole file met in one of its rows (a date against the file's format): nothing of the file
+    is imported, even with skip_invalid, rather than the rows before it."""
+
+
 @dataclass(slots=True)  # one per row of a file that may have a hundred thousand
 class RowOutcome:
     line: int
@@ -40,6 +45,7 @@ class RowOutcome:
     key: str | None = None
     id: int | None = None
     reason: str | None = None
+    changes: dict | None = None  # an update's fields: {id: new value}, None where a blank cell clears one
 
 
 @dataclass
@@ -50,6 +56,7 @@ class ImportResult:
     dry_run: bool
     rows: list[RowOutcome] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    labels: dict = field(default_factory=dict)  # field id → label, to show changes to people
     counts: dict = field(default_factory=lambda: dict.fromkeys(("create", "update", "unchanged", "refused"), 0))
 
     def add(self, outcome: RowOutcome) -> None:
@@ -62,43 +69,10 @@ class ImportResult:
     def as_dict(self) -> dict:
         return {"source": self.source, "dry_run": self.dry_run, "ignored_columns": self.ignored_columns,
                 **self.counts, "rows": [{"line": r.line, "action": r.action, "key": r.key, "id": r.id,
-                                         "reason": r.reason} for r in self.rows]}
+                                         "reason": r.reason, "changes": r.changes} for r in self.rows]}
 
 
-# -- reading CSV --------------------------------------------------------------------------------
-
-def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """Header and (line number, cells) rows, read as they are needed, whatever the dialect: , or ; or tab;
-    UTF-8 with or without BOM, or cp1251."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise UsageError(f"{path}: {M.text('file_unreadable', reason=error.strerror or error)}")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1251")  # what Russian spreadsheets and CRMs export; it decodes any byte
-    sample = text[:8192]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    header = [c.strip() for c in next(reader, [])]
-    if not header:
-        raise UsageError(M.text("import_empty", path=path))
-
-    def rows():
-        while True:
-            first_line = reader.line_num + 1  # a quoted cell may span lines: a row is named by its first
-            cells = next(reader, None)
-            if cells is None:
-                return
-            if any(c.strip() for c in cells):
-                yield first_line, cells
-
-    return header, rows()
-
+# -- mapping columns and values -----------------------------------------------------------------
 
 def parse_mapping(pairs: list[str]) -> dict[str, str]:
     mapping = {}
@@ -111,7 +85,8 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
 
 
 def load_mapping_file(path: Path) -> dict:
-    """A mapping file: {columns: {source: target}, stages: {source: stage}, id_column: name}."""
+    """A mapping file: {columns: {source: target}, stages: {source: stage}, id_column: name, date_format: DD.MM.YYYY};
+    read within the loader's size limit."""
     from flowctl.errors import ConfigError
     from flowctl.pipeline.loader import load_file
     from flowctl.pipeline.problems import ProblemsFound
@@ -121,11 +96,32 @@ def load_mapping_file(path: Path) -> dict:
     except ProblemsFound as found:
         first = found.problems[0]
         raise ConfigError(f"{first.path}:{first.line}:{first.column}: {first.message}")
-    allowed = {"columns", "stages", "id_column"}
-    if not isinstance(data, dict) or set(data) - allowed or not all(
-            isinstance(data.get(k, {}), dict) for k in ("columns", "stages")):
+    if not isinstance(data, dict) or set(data) - {"columns", "stages", "id_column", "date_format"} or not all(
+            isinstance(data.get(k, {}), dict) and all(isinstance(v, str) for v in data.get(k, {}).values())
+            for k in ("columns", "stages")) or not all(
+            isinstance(data.get(k, ""), str) for k in ("id_column", "date_format")):
         raise ConfigError(M.text("import_mapping_file", path=path))
     return data
+
+
+@dataclass(frozen=True)
+class ImportMapping:
+    """How a file's columns, stages and dates are read: the command line's --map, --stage-map, --id-column and
+    --date-format, over a mapping file's columns:, stages:, id_column: and date_format:."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    stages: dict[str, str] = field(default_factory=dict)
+    id_column: str | None = None
+    date_format: str | None = None
+    file: Path | None = None
+
+    def resolved(self) -> ImportMapping:
+        """With the mapping file read in; called once the import is allowed, as the file is input too."""
+        if self.file is None:
+            return self
+        spec = load_mapping_file(self.file)
+        return ImportMapping({**spec.get("columns", {}), **self.columns}, {**spec.get("stages", {}), **self.stages},
+                             self.id_column or spec.get("id_column"), self.date_format or spec.get("date_format"))
 
 
 def _columns(header: list[str], fields: tuple[Field, ...], mapping: dict[str, str], id_column: str | None,
@@ -154,39 +150,72 @@ def _columns(header: list[str], fields: tuple[Field, ...], mapping: dict[str, st
     return targets, ignored
 
 
-def _readers(fields: tuple[Field, ...], targets: dict[int, str]) -> list[tuple[int, str, Field | None]]:
-    """(column, target, its field or None for a special target), worked out once per file."""
+def _row_reader(session: Session, source: Path, header: list[str], fields: tuple[Field, ...],
+                targets: dict[int, str], date_format: str | None):
+    """values(line, cells) → {target: value}: each mapped cell by its field's type, a special target as text or,
+    for created_at, a moment. A blank cell gives None: a new deal or contact takes its default, an existing one has
+    the field cleared. Every date of the file is read one way (`date_format`, else day first); a date that does not
+    read so refuses the whole file, as the file's other dates may have been read wrongly too."""
+    from flowctl.fields import date_format as read_format, parse
+    from flowctl.render import plain_csv_cell
+
+    fmt = read_format(date_format) if date_format else None
+    how = M.text("date_read_as", format=date_format) if date_format else M.text("date_read_day_first")
     by_id = {f.id: f for f in fields}
-    return [(index, target, by_id.get(target)) for index, target in targets.items()]
+    readers = [(index, header[index], target, by_id.get(target)) for index, target in targets.items()]
+    width = len(header)
 
+    def values(line: int, cells: list[str]) -> dict:
+        if len(cells) != width:
+            raise UsageError(M.text("csv_cells", count=len(cells), expected=width))
+        out = {}
+        for index, column, target, spec in readers:
+            raw = plain_csv_cell(cells[index]).strip()
+            try:
+                if spec:
+                    out[target] = parse(spec, raw, team_logins=session.team_logins, today=session.today,
+                                        date_format=fmt)
+                elif target == "created_at":
+                    out[target] = _moment(raw, session, fmt) if raw else None
+                else:
+                    out[target] = raw or None
+            except UsageError as error:
+                if spec is None or spec.type in ("date", "datetime"):  # only created_at is read as a special
+                    raise _FileRefused(M.text("import_date_format", path=source, line=line, column=column,
+                                              reason=error.message, how=how)) from None
+                raise
+        return out
 
-def _values(session: Session, readers, cells: list[str]) -> dict:
-    from flowctl.fields import parse
-
-    values = {}
-    for index, target, field_spec in readers:
-        raw = cells[index].strip() if index < len(cells) else ""
-        if raw:
-            values[target] = parse(field_spec, raw, team_logins=session.team_logins,
-                                   today=session.today) if field_spec else raw
     return values
 
 
-def _run(session: Session, result: ImportResult, rows, handle, skip_invalid: bool, progress,
-         before=None) -> ImportResult:
+def _moment(text: str, session: Session, date_format) -> str:
+    """When a deal was created: as flowctl reads a moment (2026-11-30T06:00:00Z, 30.11.2026 09:00), or with a date
+    format, a date so written and an optional time of day."""
+    from flowctl.fields import parse
+    from flowctl.when import parse_when, to_iso_utc
+
+    if date_format:
+        day, _, clock = text.partition(" ")
+        text = f"{parse(_CREATED_AT, day, date_format=date_format)} {clock}".strip()
+    return to_iso_utc(parse_when(text, session.now, session.workspace.tz))
+
+
+_CREATED_AT = Field("created_at", "created_at", "date")
+
+
+def _run(session: Session, result: ImportResult, rows, handle, skip_invalid: bool, before=None) -> ImportResult:
     try:
         with session.store.transaction():
             if before:
                 before()
-            for number, (line, cells) in enumerate(rows, start=1):
+            for line, cells in rows:
                 try:
                     result.add(handle(line, cells))
-                except StoreError:
-                    raise  # the store itself failed: the whole import stops and rolls back
+                except (StoreError, _FileRefused):
+                    raise  # the store itself failed, or the file cannot be read: the whole import rolls back
                 except FlowError as error:  # rows are checked before they write, so a refused row wrote nothing
                     result.add(RowOutcome(line, "refused", reason=error.message))
-                if progress:
-                    progress(number)
             if result.dry_run or (result.count("refused") and not skip_invalid):
                 raise _Rollback()
     except _Rollback:
@@ -196,18 +225,14 @@ def _run(session: Session, result: ImportResult, rows, handle, skip_invalid: boo
 
 # -- deals --------------------------------------------------------------------------------------
 
-def import_deals(session: Session, path: Path, pipeline_id: str | None, mapping: dict[str, str],
-                 stage_map: dict[str, str], id_column: str | None, dry_run: bool = False,
-                 skip_invalid: bool = False, progress=None) -> ImportResult:
+def import_deals(session: Session, path: Path, pipeline_id: str | None, mapping: ImportMapping,
+                 dry_run: bool = False, skip_invalid: bool = False, progress=None) -> ImportResult:
     ws = session.workspace
     pipeline = ws.pipeline(pipeline_id) if pipeline_id else ws.default_pipeline()
     session.require_power("import")
     session.require_role_in(pipeline)
-    header, rows = read_csv(path)
-    targets, ignored = _columns(header, pipeline.deal_fields, mapping, id_column, SPECIAL_DEAL_TARGETS)
-    readers = _readers(pipeline.deal_fields, targets)
-    mapped = {fold(source): _stage(pipeline, target) for source, target in stage_map.items()}
-    result = ImportResult(path.name, dry_run, ignored_columns=ignored)
+    mapping = mapping.resolved()
+    mapped = {fold(source): _stage(pipeline, target) for source, target in mapping.stages.items()}
 
     @cache
     def stage_of(text: str):  # a file names a handful of stages, a hundred thousand times
@@ -215,26 +240,34 @@ def import_deals(session: Session, path: Path, pipeline_id: str | None, mapping:
 
     known: dict[str, int] = {}
 
-    def handle(line: int, cells: list[str]) -> RowOutcome:
-        values = _values(session, readers, cells)
-        key = values.pop("external_id", None)
-        stage_text = values.pop("stage", None)
-        stage = stage_of(stage_text) if stage_text else None
-        contact_id = _contact_ref(session, values.pop("contact", None))
-        created_at = _moment(values.pop("created_at", None), session)
-        if key in known:
-            deal = session.store.get_deal(known[key])
-            return _update_deal(session, pipeline, deal, values, stage, contact_id, line, path.name)
-        outcome = _create_deal(session, pipeline, key, values, stage or pipeline.initial, contact_id, created_at,
-                               line, path.name)
-        if key:
-            known[key] = outcome.id  # a later row of the same file updates it
-        return outcome
-
     def load_known():
         known.update(session.store.external_ids(pipeline.id))  # inside the import's transaction
 
-    return _run(session, result, rows, handle, skip_invalid, progress, before=load_known)
+    with read_csv(path, progress) as (header, rows):
+        targets, ignored = _columns(header, pipeline.deal_fields, mapping.columns, mapping.id_column,
+                                    SPECIAL_DEAL_TARGETS)
+        values_of = _row_reader(session, path, header, pipeline.deal_fields, targets, mapping.date_format)
+        result = ImportResult(path.name, dry_run, ignored_columns=ignored,
+                              labels={f.id: f.label for f in pipeline.deal_fields})
+
+        def handle(line: int, cells: list[str]) -> RowOutcome:
+            values = values_of(line, cells)
+            key = values.pop("external_id", None)
+            stage_text = values.pop("stage", None)
+            stage = stage_of(stage_text) if stage_text else None
+            contact_id = _contact_ref(session, values.pop("contact", None))
+            created_at = values.pop("created_at", None)
+            if key in known:
+                deal = session.store.get_deal(known[key])
+                return _update_deal(session, pipeline, deal, values, stage, contact_id, line, path.name)
+            given = {k: v for k, v in values.items() if v is not None}  # a blank takes the default
+            outcome = _create_deal(session, pipeline, key, given, stage or pipeline.initial, contact_id,
+                                   created_at, line, path.name)
+            if key:
+                known[key] = outcome.id  # a later row of the same file updates it
+            return outcome
+
+        return _run(session, result, rows, handle, skip_invalid, before=load_known)
 
 
 def _stage(pipeline: Pipeline, typed: str):
@@ -261,12 +294,6 @@ def _contact_ref(session: Session, ref: str | None) -> int | None:
     return found.id
 
 
-def _moment(text: str | None, session: Session) -> str | None:
-    from flowctl.when import parse_when, to_iso_utc
-
-    return to_iso_utc(parse_when(text, session.now, session.workspace.tz)) if text else None
-
-
 def _require(pipeline: Pipeline, stage, fields: dict) -> None:
     missing = stage.missing(fields)
     if missing:
@@ -291,10 +318,10 @@ def _create_deal(session, pipeline, key, values, stage, contact_id, created_at, 
 
 
 def _update_deal(session, pipeline, deal, values, stage, contact_id, line, source) -> RowOutcome:
-    new_fields = {**deal.fields, **values}
+    changed = _field_changes(session, pipeline, deal, values, contact_id)
+    new_fields = {k: v for k, v in {**deal.fields, **changed}.items() if v is not None}
     new_stage = stage.id if stage else deal.stage
     _require(pipeline, pipeline.stage(new_stage), new_fields)
-    changed = {k: v for k, v in values.items() if deal.fields.get(k) != v}
     if not changed and new_stage == deal.stage and (contact_id is None or contact_id == deal.contact_id):
         return RowOutcome(line, "unchanged", deal.external_id, deal.id)
     require_changeable(session, pipeline, deal)
@@ -306,49 +333,69 @@ def _update_deal(session, pipeline, deal, values, stage, contact_id, line, sourc
         enter_stage(session, pipeline, deal, pipeline.stage(new_stage), source=source, line=line)
     deal.contact_id = contact_id or deal.contact_id
     session.store.update_deal(deal)
-    return RowOutcome(line, "update", deal.external_id, deal.id)
+    return RowOutcome(line, "update", deal.external_id, deal.id, changes=changed)
+
+
+def _field_changes(session, pipeline, deal, values, contact_id) -> dict:
+    """{field id: new value} for the fields a row changes, None where a blank cell clears one. A blank keeps a
+    field a new deal is given by default (responsible, lead date, product, the contact's client type): creating
+    the deal, the same blank took the default, so importing the same file again changes nothing."""
+    changed = {k: v for k, v in values.items() if deal.fields.get(k) != v}
+    if None in changed.values():
+        contact_ref = contact_id or deal.contact_id
+        contact = session.store.get_contact(contact_ref) if contact_ref is not None else None
+        defaulted = initial_fields(session, pipeline, contact, session.today.isoformat(), {})
+        changed = {k: v for k, v in changed.items() if v is not None or k not in defaulted}
+    return changed
 
 
 # -- contacts -----------------------------------------------------------------------------------
 
-def import_contacts(session: Session, path: Path, mapping: dict[str, str], id_column: str | None,
-                    dry_run: bool = False, skip_invalid: bool = False, progress=None) -> ImportResult:
+def import_contacts(session: Session, path: Path, mapping: ImportMapping, dry_run: bool = False,
+                    skip_invalid: bool = False, progress=None) -> ImportResult:
     session.require_power("import")
+    mapping = mapping.resolved()
     fields = session.workspace.contact_fields
-    header, rows = read_csv(path)
-    targets, ignored = _columns(header, fields, mapping, id_column, ("external_id",))
-    readers = _readers(fields, targets)
-    result = ImportResult(path.name, dry_run, ignored_columns=ignored)
     required = [f for f in fields if f.required]
+    with read_csv(path, progress) as (header, rows):
+        targets, ignored = _columns(header, fields, mapping.columns, mapping.id_column, ("external_id",))
+        values_of = _row_reader(session, path, header, fields, targets, mapping.date_format)
+        result = ImportResult(path.name, dry_run, ignored_columns=ignored, labels={f.id: f.label for f in fields})
 
-    def handle(line: int, cells: list[str]) -> RowOutcome:
-        values = _values(session, readers, cells)
-        key = values.pop("external_id", None)
-        existing = session.store.contact_by_external_id(key) if key else None
-        if existing is None and values.get("phone"):
-            existing = session.store.contact_by_phone(values["phone"])
-        if existing:
-            merged = {**existing.fields, **values}
-            if merged == existing.fields and (not key or existing.external_id == key):
-                return RowOutcome(line, "unchanged", key, existing.id)
-            for field_id in values:
-                if existing.fields.get(field_id) != values[field_id]:
+        def handle(line: int, cells: list[str]) -> RowOutcome:
+            values = values_of(line, cells)
+            key = values.pop("external_id", None)
+            existing = session.store.contact_by_external_id(key) if key else None
+            if existing is None and values.get("phone"):
+                existing = session.store.contact_by_phone(values["phone"])
+            if existing:  # a blank cell clears the field: a contact has no defaults to keep
+                changed = {k: v for k, v in values.items() if existing.fields.get(k) != v}
+                if not changed and (not key or existing.external_id == key):
+                    return RowOutcome(line, "unchanged", key, existing.id)
+                merged = {k: v for k, v in {**existing.fields, **changed}.items() if v is not None}
+                _require_contact(required, merged)
+                for field_id, new in changed.items():
                     session.record("contact.field", contact_id=existing.id, data={
-                        "field": field_id, "old": existing.fields.get(field_id), "new": values[field_id],
+                        "field": field_id, "old": existing.fields.get(field_id), "new": new,
                         "source": path.name, "line": line})
-            existing.fields, existing.external_id = merged, key or existing.external_id
-            session.store.update_contact(existing)
-            return RowOutcome(line, "update", key, existing.id)
-        missing = [f.label for f in required if not values.get(f.id)]
-        if missing:
-            raise RuleRefused(M.text("contact_missing", fields=", ".join(missing)))
-        contact = Contact(None, values, session.now_iso, key)
-        contact.id = session.store.add_contact(contact)
-        session.record("contact.imported", contact_id=contact.id, data={"source": path.name, "line": line,
-                                                                        "fields": values, "external_id": key})
-        return RowOutcome(line, "create", key, contact.id)
+                existing.fields, existing.external_id = merged, key or existing.external_id
+                session.store.update_contact(existing)
+                return RowOutcome(line, "update", key, existing.id, changes=changed)
+            given = {k: v for k, v in values.items() if v is not None}
+            _require_contact(required, given)
+            contact = Contact(None, given, session.now_iso, key)
+            contact.id = session.store.add_contact(contact)
+            session.record("contact.imported", contact_id=contact.id, data={"source": path.name, "line": line,
+                                                                            "fields": given, "external_id": key})
+            return RowOutcome(line, "create", key, contact.id)
 
-    return _run(session, result, rows, handle, skip_invalid, progress)
+        return _run(session, result, rows, handle, skip_invalid)
+
+
+def _require_contact(required: list[Field], fields: dict) -> None:
+    missing = [f.label for f in required if not fields.get(f.id)]
+    if missing:
+        raise RuleRefused(M.text("contact_missing", fields=", ".join(missing)))
 
 
 # -- export and restore -------------------------------------------------------------------------
