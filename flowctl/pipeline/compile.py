@@ -92,12 +92,13 @@ def _cache_dir() -> Path | None:
 
 @cache
 def _code_fingerprint() -> str | None:
-    """Changes whenever the code that makes an entry does: flowctl's files are hashed (~70 KB: 0.3 ms with
-    reading them, once per process), the YAML and JSON Schema libraries are known by their files' stat, so neither
-    is imported. None when the files cannot be read (an install without sources): then nothing is cached."""
+    """Changes whenever the code that makes an entry does. flowctl's files are hashed: ~70 KB, about 0.3 ms once
+    per process, so remembering the fingerprint by the files' mtimes would save less than it costs in another file
+    to trust. The YAML and JSON Schema libraries are known by their files' stat, so neither is imported. None when
+    the files cannot be read (an install without sources): then nothing is cached."""
     from importlib.util import find_spec
 
-    digest = hashlib.sha256(str(CACHE_FORMAT).encode())
+    digest = hashlib.sha256()
     try:
         for folder, suffix in _DECIDING:
             names = sorted(n for n in os.listdir(_PACKAGE / folder) if n.endswith(suffix))
@@ -164,8 +165,8 @@ def _write_entry(entry: Path, content: dict) -> None:
 def _cached(path: str | Path, kind: str, make, rebuild):
     """rebuild(make(path)), with make's plain data kept on disk as JSON while the source and the code are unchanged.
 
-    Everyday commands then pay for reading a small JSON file and rebuilding the frozen model (~0.15 ms) instead
-    of YAML + JSON Schema + lint, which also keeps yaml and jsonschema out of their start-up.
+    Everyday commands then pay for reading a small JSON file and rebuilding the frozen model (under a millisecond)
+    instead of YAML + JSON Schema + lint, which also keeps yaml and jsonschema out of their start-up.
 
     An entry holds plain data, never code. It is used only if it records the full SHA-256 of these very source
     bytes, this kind and this code fingerprint, has the expected shape, rebuilds without error, and was written
@@ -179,7 +180,8 @@ def _cached(path: str | Path, kind: str, make, rebuild):
     folder = _cache_dir()
     if raw is None or fingerprint is None or folder is None:
         return rebuild(make(path))
-    header = {"format": CACHE_FORMAT, "kind": kind, "code": fingerprint, "source_sha256": hashlib.sha256(raw).hexdigest()}
+    header = {"format": CACHE_FORMAT, "kind": kind, "code": fingerprint,
+              "source_sha256": hashlib.sha256(raw).hexdigest()}
     entry = folder / (hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest() + ".json")
     plain = _read_entry(entry, header)
     if plain is not None:
@@ -207,7 +209,8 @@ def check_config_cached(path: str | Path, schema_name: str) -> Document:
     """check_config, not repeated while the file and flowctl are unchanged; positions are kept for messages."""
     def make(p):
         doc = check_config(p, schema_name)
-        return {"data": doc.data, "positions": _positions(doc.positions), "key_positions": _positions(doc.key_positions)}
+        return {"data": doc.data, "positions": _positions(doc.positions),
+                "key_positions": _positions(doc.key_positions)}
 
     def rebuild(plain: dict) -> Document:
         if not isinstance(plain["data"], dict):
