@@ -36,7 +36,8 @@ def iso(moment: datetime) -> str:
 
 def workspace_yaml(store: str) -> str:
     team = "\n".join(f"  - {{login: {m}, name: Менеджер {m}, roles: [manager]}}" for m in MANAGERS)
-    return (f"version: 1\nstore: {store}\npipelines: [pipelines]\ntimezone: Europe/Moscow\nteam:\n{team}\n"
+    return (f"version: 1\nstore: {store}\npipelines: [pipelines]\ntimezone: Europe/Moscow\n"
+            f"powers: {{import: [head], restore: [head], migrate: [head]}}\nteam:\n{team}\n"
             "  - {login: tural, name: Турал, roles: [engineer]}\n  - {login: olga, name: Ольга, roles: [head, manager]}\n")
 
 
