@@ -14,10 +14,18 @@ class TooLarge(Exception):
         self.limit = limit
 
 
+CHUNK = 1 << 20
+
+
 def read_limited(path: str | Path, limit: int) -> bytes:
-    """The file's bytes, or TooLarge once more than `limit` bytes have been read (OSError as open raises it)."""
+    """The file's bytes, or TooLarge once more than `limit` bytes have been read (OSError as open raises it).
+
+    Read in chunks: one read(limit) would reserve the whole limit in memory up front, whatever the file's size."""
+    chunks, size = [], 0
     with open(path, "rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise TooLarge(limit)
-    return data
+        while chunk := handle.read(min(CHUNK, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(limit)
+    return b"".join(chunks)
