@@ -214,7 +214,7 @@ def stays_of(journeys) -> dict[str, tuple[int, float, float]]:
     for path in journeys:
         for (stage, entered_at), (_, left_at) in zip(path, path[1:]):
             seconds = (datetime.fromisoformat(left_at) - datetime.fromisoformat(entered_at)).total_seconds()
-            stays.setdefault(stage, []).append(seconds)
+            stays.setdefault(stage, []).append(max(0.0, seconds))  # never negative, even after a clock set back
     return {stage: (len(v), round(nearest_rank(sorted(v), 0.5)), round(nearest_rank(sorted(v), 0.9)))
             for stage, v in stays.items()}
 

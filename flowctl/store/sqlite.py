@@ -408,8 +408,9 @@ class SqliteStore(Store):
     def stage_stays(self, pipeline, lead_from, lead_to):
         entries, params = self._entries_sql(pipeline, lead_from, lead_to)
         sql = (f"WITH {entries},"
-               " stays AS (SELECT stage, (julianday(LEAD(at) OVER (PARTITION BY deal_id ORDER BY id)) - julianday(at))"
-               " * 86400.0 AS seconds FROM entries),"
+               # a stay is never negative, even where a clock was set back between two moves (NULL stays NULL)
+               " stays AS (SELECT stage, MAX(0, (julianday(LEAD(at) OVER (PARTITION BY deal_id ORDER BY id))"
+               " - julianday(at)) * 86400.0) AS seconds FROM entries),"
                " ranked AS (SELECT stage, seconds, ROW_NUMBER() OVER (PARTITION BY stage ORDER BY seconds) AS rank,"
                " COUNT(*) OVER (PARTITION BY stage) AS n FROM stays WHERE seconds IS NOT NULL)"
                # nearest rank: the first value whose rank reaches share·n
