@@ -263,6 +263,21 @@ TEXTS: dict[str, str] = {
     "import_clears": "clears {fields}",
     "import_sets": "sets {fields}",
     "export_unwritable": "cannot write {path}: {reason}",
+    # store hardening
+    "store_not_file": "{store} is not a regular file (a folder, a device or a pipe); a store is a file",
+    "store_not_flowctl": "{store} is not a flowctl store ({reason}); it was left as it was",
+    "store_not_sqlite": "not an SQLite database",
+    "store_not_json_store": "not a flowctl JSON store",
+    "store_foreign_sqlite": "an SQLite database of another application",
+    "store_empty": "it is empty; `flowctl init` creates a store, `flowctl import all` restores one",
+    "store_too_old": "the store {store} has schema version {version}, older than this flowctl's {current}; read commands do not upgrade a store: the next command that writes to it will",
+    "store_corrupt": "the store {store} is damaged: {reason}",
+    "store_row_lacks": "{kind} {id} lacks {keys}",
+    "store_write_failed": "could not write to the store {store}: {reason}; nothing was changed",
+    "store_opened_read_only": "it was opened read-only",
+    "store_too_large": "the store {store} is larger than {limit} bytes, the most a JSON store may hold; keep data this size in an SQLite store",
+    "store_wal_without_index": "the store {store} has a write-ahead log (-wal) without its index (-shm); a read command does not create one: the next command that writes to the store will",
+    "busy_timeout_invalid": "FLOWCTL_BUSY_TIMEOUT='{value}' is not a number of seconds from 0 to {limit}; unset it to wait 5 seconds",
 }
 
 RULE_SUMMARIES: dict[str, str] = {

@@ -20,7 +20,7 @@ import stat
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields as dataclass_fields
+from dataclasses import MISSING, asdict, dataclass, field, fields as dataclass_fields
 from pathlib import Path
 
 from flowctl import messages as M
@@ -32,6 +32,7 @@ from flowctl.store.base import (Contact, Deal, DealQuery, Event, Store, Task, Ta
 FORMAT = "flowctl-store"
 VERSION = 1
 TABLES = ("contacts", "deals", "tasks")
+MAX_BYTES = 1 << 30  # 1 GiB, read at most: far past where SQLite serves better (README), and a bound on any read
 
 
 def _empty() -> dict:
@@ -173,20 +174,23 @@ def split_sections(text: str) -> dict | None:
     return data
 
 
-def _row(cls, data: dict):
-    names = {f.name for f in dataclass_fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in names})
+_KINDS = {Contact: "contact", Deal: "deal", Task: "task", Event: "event"}
+_NAMES = {cls: frozenset(f.name for f in dataclass_fields(cls)) for cls in _KINDS}
+_REQUIRED = {cls: [f.name for f in dataclass_fields(cls) if f.default is MISSING and f.default_factory is MISSING]
+             for cls in _KINDS}
 
 
 class JsonFileStore(Store):
-    def __init__(self, path: str, busy_seconds: float = 5.0):
+    def __init__(self, path: str, busy_seconds: float = 5.0, create: bool = True, read_only: bool = False):
+        """`create`: a missing (or, for SQLite, empty) file may become a new store; open_store says when."""
         self.location = path
         self._busy_seconds = busy_seconds
+        self._read_only = read_only  # reads never lock nor write: a writer renames a whole new file into place
         self._path = Path(path).resolve()  # write through a symlink, not over it
         self._data: dict | None = None
         self._stamp: tuple | None = None  # which version of the file _data was read from
         self._in_transaction = False
-        if not self._path.exists():
+        if create and not self._path.exists():
             with self.transaction():
                 pass  # creates the file, so that an empty store is a real, valid file
         else:
@@ -206,12 +210,14 @@ class JsonFileStore(Store):
         if self._data is not None and stamp is not None and stamp == self._stamp:
             return self._data  # already read this very version (open, then a transaction)
         try:
-            text = self._path.read_text("utf-8") if stamp else None
+            text = self._read() if stamp else None
+            if text is not None and (not text or text.isspace()):
+                raise StoreError(M.text("store_not_flowctl", store=self.location, reason=M.text("store_empty")))
             data = (split_sections(text) or json.loads(text)) if text is not None else _empty()
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise StoreError(M.text("store_damaged", store=self.location, reason=str(error))) from error
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise StoreError(M.text("store_damaged", store=self.location, reason="not a flowctl store file"))
+            raise StoreError(M.text("store_not_flowctl", store=self.location, reason=M.text("store_not_json_store")))
         version = data.get("version")
         if not isinstance(version, int):
             raise StoreError(M.text("store_damaged", store=self.location, reason="no format version"))
@@ -237,8 +243,20 @@ class JsonFileStore(Store):
         self._data, self._stamp = data, stamp
         return data
 
+    def _read(self) -> str:
+        """The file's text; refused unread if it is not a regular file or is larger than MAX_BYTES."""
+        fd = os.open(self._path, os.O_RDONLY | os.O_NONBLOCK)  # a pipe must not block the open
+        with open(fd, "rb") as file:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):  # swapped for a device or pipe since open_store looked
+                raise StoreError(M.text("store_not_file", store=self.location))
+            if info.st_size > MAX_BYTES:
+                raise StoreError(M.text("store_too_large", store=self.location, limit=MAX_BYTES))
+            return file.read(info.st_size).decode("utf-8")  # writers replace the file, never grow it
+
     def _io_error(self, error: OSError) -> StoreError:
-        return StoreError(M.text("store_damaged", store=self.location, reason=error.strerror or str(error)))
+        """Locking and writing are the file operations that can fail here: either is a failed write."""
+        return StoreError(M.text("store_write_failed", store=self.location, reason=error.strerror or str(error)))
 
     def _write(self, data: dict) -> None:
         try:
@@ -304,6 +322,8 @@ class JsonFileStore(Store):
 
     @contextmanager
     def transaction(self):
+        if self._read_only:  # a read command asked to write: refuse as SQLite's read-only connection does
+            raise StoreError(M.text("store_write_failed", store=self.location, reason=M.text("store_opened_read_only")))
         if self._in_transaction:
             yield
             return
@@ -326,6 +346,14 @@ class JsonFileStore(Store):
     @property
     def _state(self) -> dict:
         return self._data if self._data is not None else self._load()
+
+    def _row(self, cls, data: dict):
+        try:
+            return cls(**{k: v for k, v in data.items() if k in _NAMES[cls]})
+        except TypeError:  # only a missing key fails here: the names are filtered
+            missing = ", ".join(f"'{name}'" for name in _REQUIRED[cls] if name not in data)
+            reason = M.text("store_row_lacks", kind=_KINDS[cls], id=data.get("id", "?"), keys=missing)
+            raise StoreError(M.text("store_corrupt", store=self.location, reason=reason)) from None
 
     def _decode(self, value):
         if not isinstance(value, str):
@@ -386,11 +414,11 @@ class JsonFileStore(Store):
         rows = self._state[table]
         if isinstance(rows, Section):  # one row wanted: read its line, leave the rest of the section as text
             found = rows.row(str(row_id))
-            return _row(cls, self._decode(found)) if found is not None else None
+            return self._row(cls, self._decode(found)) if found is not None else None
         data = rows.get(str(row_id))
         if isinstance(data, str):
             rows[str(row_id)] = data = self._decode(data)
-        return _row(cls, data) if data else None
+        return self._row(cls, data) if data else None
 
     def _replace(self, table: str, row) -> None:
         rows = self._state[table]
@@ -407,7 +435,7 @@ class JsonFileStore(Store):
         self._replace("contacts", contact)
 
     def list_contacts(self) -> list[Contact]:
-        return sorted((_row(Contact, c) for c in self._table("contacts")), key=lambda c: c.id)
+        return sorted((self._row(Contact, c) for c in self._table("contacts")), key=lambda c: c.id)
 
     def contact_by_phone(self, phone: str) -> Contact | None:
         return next((c for c in self.list_contacts() if c.fields.get("phone") == phone), None)
@@ -426,7 +454,7 @@ class JsonFileStore(Store):
         self._replace("deals", deal)
 
     def list_deals(self, query: DealQuery) -> list[Deal]:
-        deals = [d for d in (_row(Deal, raw) for raw in self._table("deals")) if deal_matches(d, query)]
+        deals = [d for d in (self._row(Deal, raw) for raw in self._table("deals")) if deal_matches(d, query)]
         deals.sort(key=deal_sort_key(query.sort), reverse=query.descending)
         if query.sort == "budget":  # as in SQL: deals without a budget last, whichever the direction
             deals = [d for d in deals if d.budget] + [d for d in deals if not d.budget]
@@ -455,7 +483,7 @@ class JsonFileStore(Store):
         # a task line holds `"deal_id": 12,` as written: a cheap test before parsing it (one deal's tasks of thousands)
         needle = f'"deal_id": {query.deal_ids[0]},' if len(query.deal_ids) == 1 else None
         tasks = [
-            t for t in (_row(Task, raw) for raw in self._table("tasks", needle))
+            t for t in (self._row(Task, raw) for raw in self._table("tasks", needle))
             if (not query.deal_ids or t.deal_id in query.deal_ids)
             and (query.responsible is None or t.responsible == query.responsible)
             and (query.status is None or t.status == query.status)
@@ -470,7 +498,7 @@ class JsonFileStore(Store):
         return [(t, self.get_deal(t.deal_id)) for t in tasks]
 
     def deals_without_open_task(self, stages, responsible):
-        tasks = [_row(Task, raw) for raw in self._table("tasks")]
+        tasks = [self._row(Task, raw) for raw in self._table("tasks")]
         busy = {t.deal_id for t in tasks if t.status == "open"}
         last: dict[int, str] = {}
         for t in tasks:
@@ -488,7 +516,7 @@ class JsonFileStore(Store):
 
     # report aggregates ----------------------------------------------------------------------
     def _deals(self) -> list[Deal]:
-        return [_row(Deal, raw) for raw in self._table("deals")]
+        return [self._row(Deal, raw) for raw in self._table("deals")]
 
     def _cohort(self, pipeline, lead_from, lead_to) -> dict[int, Deal]:
         return {d.id: d for d in self._deals() if d.pipeline == pipeline
@@ -504,10 +532,10 @@ class JsonFileStore(Store):
         return [(stage, who, n, minor) for (stage, who), (n, minor) in totals.items()]
 
     def _entries(self):
-        for raw in self._events():
-            stage = entered_stage(_row(Event, raw))
+        for event in (self._row(Event, raw) for raw in self._events()):
+            stage = entered_stage(event)
             if stage:
-                yield raw["deal_id"], stage, raw["at"]
+                yield event.deal_id, stage, event.at
 
     def _journeys(self, pipeline, lead_from, lead_to) -> list[list[tuple[str, str]]]:
         cohort = self._cohort(pipeline, lead_from, lead_to)
@@ -533,7 +561,7 @@ class JsonFileStore(Store):
 
     def task_counts(self, done_from, done_to, now):
         counts: dict[str, list[int]] = {}
-        for t in (_row(Task, raw) for raw in self._table("tasks")):
+        for t in (self._row(Task, raw) for raw in self._table("tasks")):
             bucket = counts.setdefault(t.responsible, [0, 0])
             if t.status == "done" and (not done_from or t.done_at >= done_from) and (not done_to or t.done_at < done_to):
                 bucket[0] += 1
@@ -549,6 +577,6 @@ class JsonFileStore(Store):
         needles = tuple(n for n in (deal_id is not None and f'"deal_id": {deal_id},',
                                     contact_id is not None and f'"contact_id": {contact_id},') if n)
         return [
-            _row(Event, e) for e in self._events(needles[:1])
-            if (deal_id is None or e["deal_id"] == deal_id) and (contact_id is None or e["contact_id"] == contact_id)
+            e for e in (self._row(Event, raw) for raw in self._events(needles[:1]))
+            if (deal_id is None or e.deal_id == deal_id) and (contact_id is None or e.contact_id == contact_id)
         ]

@@ -1,10 +1,19 @@
-"""The default store: one SQLite file, WAL, foreign keys, a busy timeout, migrations on open."""
+"""The default store: one SQLite file, WAL, foreign keys, a busy timeout, migrations on open.
+
+A file is recognised as a flowctl store (application id, schema version, tables) before anything in it
+changes; read commands open it read-only and create no file beside it (see `_connect_read_only`).
+"""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
+import os
 import sqlite3
-from contextlib import contextmanager
+import time
+from contextlib import contextmanager, suppress
+from pathlib import Path
 
 from flowctl import messages as M
 from flowctl.errors import StoreError, UsageError
@@ -82,6 +91,15 @@ MIGRATIONS = [
     """,
 ]
 
+APPLICATION_ID = 0x464C4F57  # "FLOW" in PRAGMA application_id: this SQLite file is a flowctl store
+TABLES = frozenset({"contacts", "deals", "tasks", "events"})
+SQLITE_MAGIC = b"SQLite format 3\x00"
+# SQLite's SHARED lock on unix is a read lock on these bytes of the database file (os_unix.c: SHARED_FIRST,
+# SHARED_SIZE); while any process holds one, no connection can take the EXCLUSIVE lock a checkpoint on close needs
+SHARED_LOCK_START, SHARED_LOCK_LENGTH = 0x40000002, 510
+# primary result codes (https://sqlite.org/rescode.html)
+SQLITE_READONLY, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_NOTADB = 8, 5, 6, 11, 13, 26
+
 _DEAL_SORT = {  # deals without a budget come last either way; ties go by id in the same direction
     "id": "id {dir}", "budget": "budget_minor IS NULL, budget_minor {dir}, id {dir}",
     "lead_date": "lead_date {dir}, id {dir}", "stage_since": "stage_since {dir}, id {dir}",
@@ -108,34 +126,140 @@ def _minor(money: str | None) -> int | None:
 
 
 class SqliteStore(Store):
-    def __init__(self, path: str, busy_seconds: float = 5.0):
+    def __init__(self, path: str, busy_seconds: float = 5.0, create: bool = True, read_only: bool = False):
+        """`create`: a missing (or, for SQLite, empty) file may become a new store; open_store says when."""
         self.location = path
         self._depth = 0
+        self._db: sqlite3.Connection | None = None
+        self._lock_fd: int | None = None  # the shared lock a read-only connection holds (_connect_read_only)
+        self._marked = False  # whether the file carries APPLICATION_ID (see _recognise)
         try:
+            self._open(path, busy_seconds, create, read_only)
+        except BaseException as error:
+            self.close()
+            if isinstance(error, sqlite3.Error):
+                raise self._error(error) from error
+            if isinstance(error, OSError):  # the file or its lock could not be opened
+                reason = error.strerror or str(error)
+                raise StoreError(M.text("store_damaged", store=self.location, reason=reason)) from error
+            raise
+
+    def _open(self, path: str, busy_seconds: float, create: bool, read_only: bool) -> None:
+        self._check_header(path)
+        if read_only:
+            self._db = self._connect_read_only(path, busy_seconds)
+        elif os.path.exists(path) and not os.access(path, os.W_OK):
+            # SQLite would open it read-only without a word, create -wal and -shm files this user owns (that
+            # writers may not be able to use), and only then fail to write
+            raise StoreError(M.text("store_write_failed", store=self.location, reason=os.strerror(errno.EACCES)))
+        else:
             self._db = sqlite3.connect(path, timeout=busy_seconds, isolation_level=None)
-            self._db.execute(f"PRAGMA busy_timeout = {int(busy_seconds * 1000)}")
-            self._db.execute("PRAGMA foreign_keys = ON")
-            if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")  # a deal acknowledged is a deal kept
-            self._migrate()
-        except sqlite3.Error as error:
-            raise self._error(error) from error
+        self._db.execute(f"PRAGMA busy_timeout = {int(busy_seconds * 1000)}")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        version = self._recognise(create)
+        if read_only:
+            if version < len(MIGRATIONS):  # upgrading is a write: leave it to the next write command
+                raise StoreError(M.text("store_too_old", store=self.location, version=version,
+                                        current=len(MIGRATIONS)))
+            return
+        # The file is ours from here on (or a new one): switching it to WAL changes its format, not its data.
+        if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = FULL")  # a deal acknowledged is a deal kept
+        # Checkpoint only when the last connection closes (a command is one transaction, so the log grows no
+        # longer than it did): a read-only reader holding the shared lock then keeps the file still while it reads.
+        self._db.execute("PRAGMA wal_autocheckpoint = 0")
+        self._migrate(version)
 
-    def _error(self, error: sqlite3.Error) -> StoreError:
-        text = str(error)
-        if "locked" in text or "busy" in text:
-            return StoreError(M.text("store_busy", store=self.location))
-        return StoreError(M.text("store_damaged", store=self.location, reason=text))
+    def _check_header(self, path: str) -> None:
+        """Refuse a file that is not an SQLite database before SQLite opens it (an empty file may become one)."""
+        try:
+            with open(path, "rb") as file:
+                magic = file.read(len(SQLITE_MAGIC))
+        except FileNotFoundError:
+            return  # a new store: open_store has checked that it may be created
+        if magic and magic != SQLITE_MAGIC:
+            raise StoreError(M.text("store_not_flowctl", store=self.location, reason=M.text("store_not_sqlite")))
 
-    def _migrate(self) -> None:
+    def _recognise(self, create: bool) -> int:
+        """The schema version of a flowctl store, read before anything in the file changes; else refuse.
+
+        A store made before flowctl set its application id (id 0, a schema version and our tables) is
+        accepted, and gets the id with its next write transaction, not here: marking it on open would be a
+        write by a command that may then be refused, or that only reads. An empty database is a new store
+        only where one may be created (init, demo, restore).
+        """
+        application_id = self._db.execute("PRAGMA application_id").fetchone()[0]
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        names = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
+        self._marked = application_id == APPLICATION_ID
+        if application_id == 0 and version == 0 and not names:
+            if not create:
+                raise StoreError(M.text("store_not_flowctl", store=self.location, reason=M.text("store_empty")))
+        elif not (self._marked or (application_id == 0 and version >= 1 and TABLES <= names)):
+            raise StoreError(M.text("store_not_flowctl", store=self.location, reason=M.text("store_foreign_sqlite")))
         if version > len(MIGRATIONS):
             raise StoreError(M.text("store_too_new", store=self.location, version=version))
+        return version
+
+    def _connect_read_only(self, path: str, busy_seconds: float) -> sqlite3.Connection:
+        """A connection that can neither write the store nor create a file beside it.
+
+        `mode=ro` alone is not enough in WAL mode: SQLite creates the -wal and -shm files when they are
+        missing, owned by whoever reads, and leaves them behind; writers who cannot write them are then
+        refused until someone deletes them (and in a read-only folder the read itself fails). So:
+        - we hold SQLite's shared lock on the file ourselves: no checkpoint can rewrite the file, or delete
+          the -wal and -shm, while we read (flowctl writers checkpoint only on close; see _open);
+        - with no -wal and no -journal, every committed write is in the file: read it as `immutable`,
+          which opens nothing else;
+        - with a -wal and its -shm (a writer is at work, or was killed), `mode=ro` reads them, and opens
+          the -shm read-only when it may not write it (SQLite ≥ 3.22); with a -journal, `mode=ro` reads
+          through it or reports a hot one;
+        - a -wal without its -shm is a writer between creating the two, or a -shm deleted by hand: wait
+          for the writer, up to the busy timeout, rather than create the -shm ourselves.
+        """
+        absolute = os.path.abspath(path)
+        deadline = time.monotonic() + busy_seconds
+        self._lock_fd = os.open(absolute, os.O_RDONLY)
+        self._wait(self._shared_lock, deadline, "store_busy")
+        wal = absolute + "-wal"
+        self._wait(lambda: not os.path.exists(wal) or os.path.exists(absolute + "-shm"), deadline,
+                   "store_wal_without_index")
+        logged = os.path.exists(wal) or os.path.exists(absolute + "-journal")
+        query = "mode=ro" if logged else "mode=ro&immutable=1"
+        return sqlite3.connect(f"{Path(absolute).as_uri()}?{query}", uri=True, timeout=busy_seconds,
+                               isolation_level=None)
+
+    def _shared_lock(self) -> bool:
+        try:
+            fcntl.lockf(self._lock_fd, fcntl.LOCK_SH | fcntl.LOCK_NB, SHARED_LOCK_LENGTH, SHARED_LOCK_START)
+            return True
+        except OSError as error:
+            if error.errno in (errno.EACCES, errno.EAGAIN):  # a checkpoint holds the file for a moment
+                return False
+            raise
+
+    def _wait(self, ready, deadline: float, message_id: str) -> None:
+        while not ready():
+            if time.monotonic() > deadline:
+                raise StoreError(M.text(message_id, store=self.location))
+            time.sleep(0.01)
+
+    def _error(self, error: sqlite3.Error) -> StoreError:
+        """Busy, damaged, a failed write, or a store that cannot be read: each says which it is."""
+        code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+        reason = str(error)
+        if code in (SQLITE_BUSY, SQLITE_LOCKED):
+            return StoreError(M.text("store_busy", store=self.location))
+        if code in (SQLITE_CORRUPT, SQLITE_NOTADB):
+            return StoreError(M.text("store_corrupt", store=self.location, reason=reason))
+        if self._depth or code in (SQLITE_FULL, SQLITE_READONLY):
+            return StoreError(M.text("store_write_failed", store=self.location, reason=reason))
+        return StoreError(M.text("store_damaged", store=self.location, reason=reason))
+
+    def _migrate(self, version: int) -> None:
         if version == len(MIGRATIONS):
             return
-        if version == 0 and self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
-            raise StoreError(M.text("store_damaged", store=self.location, reason="a database, but not a flowctl store"))
         with self.transaction():
             version = self._db.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
@@ -158,10 +282,15 @@ class SqliteStore(Store):
             raise self._error(error) from error
         self._depth = 1
         try:
+            if not self._marked:  # a new store, or one from before the mark: marked with its first write
+                self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             yield
             self._db.execute("COMMIT")
+            self._marked = True
         except BaseException as error:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # after a full disk or an I/O error SQLite has rolled back already
+                with suppress(sqlite3.Error):  # and if ROLLBACK fails too, the first error is the one to tell
+                    self._db.execute("ROLLBACK")
             if isinstance(error, sqlite3.Error):
                 raise self._error(error) from error
             raise
@@ -169,7 +298,11 @@ class SqliteStore(Store):
             self._depth = 0
 
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def _run(self, sql: str, params=()) -> sqlite3.Cursor:
         try:
@@ -178,6 +311,18 @@ class SqliteStore(Store):
             raise self._error(error) from error
         except OverflowError:  # an id past SQLite's 64-bit integers: no such row can exist
             raise UsageError(M.text("number_too_large")) from None
+
+    def _rows(self, sql: str, params=()):
+        """A query's rows, one at a time: SQLite reads pages as rows are fetched, so a damaged one can
+        surface at any row, and is reported like any other store error."""
+        cursor = self._run(sql, params)
+        try:
+            yield from cursor
+        except sqlite3.Error as error:
+            raise self._error(error) from error
+
+    def _one(self, sql: str, params=()):
+        return next(self._rows(sql, params), None)
 
     # contacts ---------------------------------------------------------------------------
     _CONTACT_COLUMNS = "id, fields, created_at, external_id"
@@ -193,8 +338,8 @@ class SqliteStore(Store):
         return cur.lastrowid
 
     def _one_contact(self, where: str, value) -> Contact | None:
-        row = self._run(f"SELECT {self._CONTACT_COLUMNS} FROM contacts WHERE {where} = ? ORDER BY id LIMIT 1",
-                        (value,)).fetchone()
+        row = self._one(f"SELECT {self._CONTACT_COLUMNS} FROM contacts WHERE {where} = ? ORDER BY id LIMIT 1",
+                        (value,))
         return self._contact(row) if row else None
 
     def get_contact(self, contact_id: int) -> Contact | None:
@@ -211,7 +356,7 @@ class SqliteStore(Store):
                   (_dumps(contact.fields), contact.fields.get("phone"), contact.external_id, contact.id))
 
     def list_contacts(self) -> list[Contact]:
-        return [self._contact(r) for r in self._run(f"SELECT {self._CONTACT_COLUMNS} FROM contacts ORDER BY id")]
+        return [self._contact(r) for r in self._rows(f"SELECT {self._CONTACT_COLUMNS} FROM contacts ORDER BY id")]
 
     # deals ------------------------------------------------------------------------------
     _DEAL_COLUMNS = "id, pipeline, stage, fields, contact_id, created_at, stage_since, updated_at, external_id"
@@ -233,11 +378,11 @@ class SqliteStore(Store):
         return cur.lastrowid
 
     def external_ids(self, pipeline: str) -> dict[str, int]:
-        return dict(self._run("SELECT external_id, id FROM deals WHERE pipeline = ? AND external_id IS NOT NULL",
-                              (pipeline,)).fetchall())
+        return dict(self._rows("SELECT external_id, id FROM deals WHERE pipeline = ? AND external_id IS NOT NULL",
+                               (pipeline,)))
 
     def get_deal(self, deal_id: int) -> Deal | None:
-        row = self._run(f"SELECT {self._DEAL_COLUMNS} FROM deals WHERE id = ?", (deal_id,)).fetchone()
+        row = self._one(f"SELECT {self._DEAL_COLUMNS} FROM deals WHERE id = ?", (deal_id,))
         return self._deal(row) if row else None
 
     def update_deal(self, deal: Deal) -> None:
@@ -273,18 +418,18 @@ class SqliteStore(Store):
         if query.limit is not None:
             sql += " LIMIT ?"
             params.append(query.limit)
-        return [self._deal(r) for r in self._run(sql, params)]
+        return [self._deal(r) for r in self._rows(sql, params)]
 
     def iter_deals(self):
-        for row in self._run(f"SELECT {self._DEAL_COLUMNS} FROM deals ORDER BY id"):
+        for row in self._rows(f"SELECT {self._DEAL_COLUMNS} FROM deals ORDER BY id"):
             yield self._deal(row)
 
     def pipelines_in_use(self) -> list[str]:
-        return [r[0] for r in self._run("SELECT DISTINCT pipeline FROM deals ORDER BY pipeline")]
+        return [r[0] for r in self._rows("SELECT DISTINCT pipeline FROM deals ORDER BY pipeline")]
 
     def count_deals(self, query: DealQuery) -> int:
         where, params = self._deal_filter(query)
-        return self._run(f"SELECT COUNT(*) FROM deals{where}", params).fetchone()[0]
+        return self._one(f"SELECT COUNT(*) FROM deals{where}", params)[0]
 
     # tasks ------------------------------------------------------------------------------
     _TASK_FIELDS = ("deal_id", "type", "due", "responsible", "text", "status", "created_at", "created_by", "stage",
@@ -300,7 +445,7 @@ class SqliteStore(Store):
         return cur.lastrowid
 
     def get_task(self, task_id: int) -> Task | None:
-        row = self._run(f"SELECT id, {', '.join(self._TASK_FIELDS)} FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        row = self._one(f"SELECT id, {', '.join(self._TASK_FIELDS)} FROM tasks WHERE id = ?", (task_id,))
         return self._task(row) if row else None
 
     def update_task(self, task: Task) -> None:
@@ -323,7 +468,7 @@ class SqliteStore(Store):
         if query.limit is not None:
             sql += " LIMIT ?"
             params.append(query.limit)
-        return [self._task(r) for r in self._run(sql, params)]
+        return [self._task(r) for r in self._rows(sql, params)]
 
     def open_tasks_with_deals(self, responsible: str | None, due_before: str) -> list[tuple[Task, Deal]]:
         task_cols = ", ".join(f"t.{f}" for f in ("id",) + self._TASK_FIELDS)
@@ -335,7 +480,7 @@ class SqliteStore(Store):
             sql += " AND t.responsible = ?"
             params.append(responsible)
         width = 1 + len(self._TASK_FIELDS)
-        return [(self._task(r[:width]), self._deal(r[width:])) for r in self._run(sql + " ORDER BY t.due, t.id", params)]
+        return [(self._task(r[:width]), self._deal(r[width:])) for r in self._rows(sql + " ORDER BY t.due, t.id", params)]
 
     def deals_without_open_task(self, stages, responsible):
         found = []
@@ -347,7 +492,7 @@ class SqliteStore(Store):
             if responsible is not None:
                 sql += " AND responsible = ?"
                 params.append(responsible)
-            for row in self._run(sql, params):
+            for row in self._rows(sql, params):
                 deal = self._deal(row[:9])
                 found.append((deal, max(deal.stage_since, row[9] or "")))
         return sorted(found, key=lambda pair: pair[0].id)
@@ -370,7 +515,7 @@ class SqliteStore(Store):
             params.append(contact_id)
         sql = "SELECT id, at, actor, kind, deal_id, contact_id, task_id, data FROM events"
         sql += f" WHERE {' AND '.join(where)}" if where else ""
-        rows = self._run(sql + " ORDER BY id", params)
+        rows = self._rows(sql + " ORDER BY id", params)
         return [Event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7])) for r in rows]
 
     # report aggregates ----------------------------------------------------------------------
@@ -389,7 +534,7 @@ class SqliteStore(Store):
         period, params = self._lead_period(lead_from, lead_to)
         sql = ("SELECT stage, COALESCE(responsible, ''), COUNT(*), COALESCE(SUM(budget_minor), 0) FROM deals"
                f" WHERE pipeline = ?{period} GROUP BY stage, responsible")
-        return [tuple(r) for r in self._run(sql, [pipeline, *params])]
+        return [tuple(r) for r in self._rows(sql, [pipeline, *params])]
 
     def _entries_sql(self, pipeline, lead_from, lead_to) -> tuple[str, list]:
         """A CTE `entries(deal_id, id, stage, at)`: every stage entry of the period's deals, in deal then time order."""
@@ -403,7 +548,7 @@ class SqliteStore(Store):
         # a few dozen distinct paths, whatever the number of deals: the counting happens here
         sql = (f"WITH {entries} SELECT path, COUNT(*) FROM"
                " (SELECT group_concat(stage, ' ') AS path FROM entries GROUP BY deal_id) GROUP BY path")
-        return [(tuple(path.split(" ")), count) for path, count in self._run(sql, params)]
+        return [(tuple(path.split(" ")), count) for path, count in self._rows(sql, params)]
 
     def stage_stays(self, pipeline, lead_from, lead_to):
         entries, params = self._entries_sql(pipeline, lead_from, lead_to)
@@ -416,13 +561,13 @@ class SqliteStore(Store):
                # nearest rank: the first value whose rank reaches share·n
                " SELECT stage, MAX(n), MIN(CASE WHEN rank >= n * 0.5 THEN seconds END),"
                " MIN(CASE WHEN rank >= n * 0.9 THEN seconds END) FROM ranked GROUP BY stage")
-        return {stage: (n, round(median), round(p90)) for stage, n, median, p90 in self._run(sql, params)}
+        return {stage: (n, round(median), round(p90)) for stage, n, median, p90 in self._rows(sql, params)}
 
     def entries_between(self, pipeline, stages, at_from, at_to):
         sql = ("SELECT DISTINCT d.id, COALESCE(d.responsible, ''), COALESCE(d.budget_minor, 0)"
                " FROM events e JOIN deals d ON d.id = e.deal_id"
                f" WHERE e.stage_to IN ({', '.join('?' * len(stages))}) AND e.at >= ? AND e.at < ? AND d.pipeline = ?")
-        return [tuple(r) for r in self._run(sql, [*stages, at_from, at_to, pipeline])]
+        return [tuple(r) for r in self._rows(sql, [*stages, at_from, at_to, pipeline])]
 
     def task_counts(self, done_from, done_to, now):
         done, params = "", []
@@ -434,7 +579,7 @@ class SqliteStore(Store):
             params.append(done_to)
         sql = (f"SELECT responsible, SUM(status = 'done'{done}), SUM(status = 'open' AND due < ?)"
                " FROM tasks GROUP BY responsible")
-        return [(r[0], r[1] or 0, r[2] or 0) for r in self._run(sql, [*params, now])]
+        return [(r[0], r[1] or 0, r[2] or 0) for r in self._rows(sql, [*params, now])]
 
     def integrity_check(self) -> str:
-        return self._run("PRAGMA integrity_check").fetchone()[0]
+        return self._one("PRAGMA integrity_check")[0]
