@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,43 @@ def test_13_a_store_from_before_the_mark_is_accepted_and_marked_only_by_a_write(
 # item 14: read commands open the store read-only
 # ------------------------------------------------------------------------------------------------------------
 
+READ_COMMANDS = [
+    ("deal", "show", "1"), ("deal", "list"), ("deal", "history", "1"), ("contact", "show", "1"), ("contact", "list"),
+    ("task", "list"), ("agenda",), ("check",), ("report", "funnel"), ("report", "forecast"), ("report", "managers"),
+    ("report", "velocity"), ("export", "deals"), ("export", "contacts"), ("export", "tasks"), ("export", "all"),
+]
+
+
+@contextmanager
+def immutable(folder: Path):
+    """A folder nobody, root included, may create a file in (chattr +i)."""
+    if not shutil.which("chattr") or subprocess.run(["chattr", "+i", folder], capture_output=True).returncode:
+        pytest.skip("chattr +i is not available here")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", folder], check=True)
+
+
+def test_14_every_read_command_works_in_a_read_only_folder(ws):
+    """Each read command gives the same answer on a copy of the store in a folder where no file can be created:
+    it writes nothing, locks nothing for writing, and creates no -wal/-shm/-journal/.lock. (On SQLite a read
+    that opened the store for writing needs to create its -wal and -shm, and fails there.)"""
+    ws.ok("contact", "add", "name=Алмаз", "phone=8 912 345-67-89")
+    deal = ws.json("deal", "create", "--contact", "1")["id"]
+    ws.ok("deal", "set", deal, "site=Званка")
+    data = ws.root / "data"
+    data.mkdir()
+    shutil.copyfile(ws.store_path, data / ws.store_name)
+    expected = {command: ws.run(*command) for command in READ_COMMANDS}
+    with immutable(data):
+        for command in READ_COMMANDS:
+            result = ws.run("--store", data / ws.store_name, *command)
+            assert (result.exit_code, result.stdout) == (expected[command].exit_code, expected[command].stdout), \
+                (command, result.stderr)
+    assert [p.name for p in data.iterdir()] == [ws.store_name]
+
+
 def test_14_a_store_opened_read_only_cannot_be_written(ws):
     before = ws.snapshot()
     store = open_store(str(ws.store_path), read_only=True)
@@ -156,6 +194,24 @@ def test_14_a_store_opened_read_only_cannot_be_written(ws):
     finally:
         store.close()
     assert ws.snapshot() == before
+
+
+def test_14_a_read_command_never_upgrades_an_older_store(tmp_path, monkeypatch):
+    """A store whose schema is older than this flowctl: a read says so (exit 6) and changes nothing; the next
+    write command upgrades it."""
+    import flowctl.store.sqlite as backend
+
+    ws = Workspace(tmp_path / "ws", "sqlite", monkeypatch)
+    ws.ok("deal", "create")
+    before = ws.snapshot()
+    monkeypatch.setattr(backend, "MIGRATIONS", [*backend.MIGRATIONS, "CREATE TABLE notes (id INTEGER PRIMARY KEY);"])
+    result = ws.run("deal", "list")
+    assert result.exit_code == 6 and "older than this flowctl" in result.stderr
+    assert ws.snapshot() == before
+    ws.ok("deal", "create")
+    db = sqlite3.connect(ws.store_path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(backend.MIGRATIONS)
+    db.close()
 
 
 WRITER, READER = 1001, 1002  # two teammates; READER may read the store but not write it

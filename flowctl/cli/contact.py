@@ -47,7 +47,7 @@ def list_(ctx: typer.Context, fmt: str = FormatOption):
     from flowctl.services import contacts
 
     check_format(fmt)
-    rows = contacts.list_contacts(open_session(ctx))
+    rows = contacts.list_contacts(open_session(ctx, read_only=True))
     shown = [{**r, "phone": r["fields"].get("phone")} for r in rows]
     echo(render(shown if fmt != "json" else rows, fmt, [("id", "#"), ("display_name", "contact"), ("phone", "phone")]))
 
@@ -60,7 +60,7 @@ def show(ctx: typer.Context, contact_id: int = typer.Argument(..., metavar="ID")
     from flowctl.services import contacts
 
     check_format(fmt)
-    session = open_session(ctx)
+    session = open_session(ctx, read_only=True)
     card = contacts.card(session, contact_id)
     if fmt == "json":
         echo(to_json(card))

@@ -177,7 +177,7 @@ def export(ctx: typer.Context,
         raise UsageError(M.text("export_kind", kind=kind, kinds=", ".join(EXPORT_KINDS)))
     fmt = fmt or ("json" if kind == "all" else "csv")
     check_format(fmt, ("json",) if kind == "all" else ("csv", "json"))
-    session = open_session(ctx)
+    session = open_session(ctx, read_only=True)
     data = collect(session, kind)
     if fmt == "json":
         text = to_json(data)

@@ -24,7 +24,7 @@ def agenda(ctx: typer.Context,
     from flowctl.render import render, to_json
 
     check_format(fmt)
-    session = open_session(ctx)
+    session = open_session(ctx, read_only=True)
     login = session.workspace.teammate(user).login if user else session.actor.login
     the_day = session.today
     if day:
@@ -59,7 +59,7 @@ def check(ctx: typer.Context,
     from flowctl.render import render
 
     check_format(fmt)
-    session = open_session(ctx)
+    session = open_session(ctx, read_only=True)
     login = session.workspace.teammate(user).login if user else None
     findings = run_check(session, login)
     for f in findings:

@@ -45,7 +45,7 @@ def show(ctx: typer.Context, deal_id: int = typer.Argument(..., metavar="ID"), f
     from flowctl.services import deals
 
     check_format(fmt)
-    session = open_session(ctx)
+    session = open_session(ctx, read_only=True)
     deal = deals.deal_row(session, deals.get(session, deal_id))
     if fmt == "csv":
         from flowctl.cli.views import DEAL_COLUMNS, deal_rows
@@ -72,7 +72,7 @@ def list_(ctx: typer.Context,
     from flowctl.services import deals
 
     check_format(fmt)
-    session = open_session(ctx)
+    session = open_session(ctx, read_only=True)
     rows = deals.list_deals(session, pipeline, stage, responsible, contact, sort, desc, limit)
     echo(render(deal_rows(session, rows) if fmt != "json" else rows, fmt, DEAL_COLUMNS))
 
@@ -111,7 +111,7 @@ def history(ctx: typer.Context, deal_id: int = typer.Argument(..., metavar="ID")
     from flowctl.services import deals
 
     check_format(fmt)
-    session = open_session(ctx)
+    session = open_session(ctx, read_only=True)
     events = deals.history(session, deal_id)
     if fmt == "json":
         echo(render(events, "json"))

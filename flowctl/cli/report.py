@@ -46,7 +46,7 @@ def funnel(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = From
     from flowctl.render import render, to_json
 
     check_format(fmt)
-    session = open_session(ctx)
+    session = open_session(ctx, read_only=True)
     p = _pipeline(session, pipeline)
     result = build(session, p, _day(session, from_), _day(session, to))
     if fmt == "json":
@@ -81,7 +81,7 @@ def forecast(ctx: typer.Context, pipeline: str = PipelineOption,
     from flowctl.render import render, to_json
 
     check_format(fmt)
-    session = open_session(ctx)
+    session = open_session(ctx, read_only=True)
     p = _pipeline(session, pipeline)
     try:
         the_month = date.fromisoformat(f"{month}-01") if month else session.today
@@ -112,7 +112,7 @@ def managers(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = Fr
     from flowctl.render import render
 
     check_format(fmt)
-    session = open_session(ctx)
+    session = open_session(ctx, read_only=True)
     p = _pipeline(session, pipeline)
     rows = build(session, p, _day(session, from_), _day(session, to))
     shown = [{**r, "won_sum_shown": money_text(p, r["won_sum"]), "win_rate_shown": _pct(r["win_rate"])}
@@ -131,7 +131,7 @@ def velocity(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = Fr
     from flowctl.render import render
 
     check_format(fmt)
-    session = open_session(ctx)
+    session = open_session(ctx, read_only=True)
     rows = build(session, _pipeline(session, pipeline), _day(session, from_), _day(session, to))
     echo(render(rows, fmt, [("stage_label", "stage"), ("stays", "stays"), ("median", "median"), ("p90", "90%"),
                             ("limit", "limit"), ("over_limit_now", "over limit now")]))

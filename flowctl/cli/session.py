@@ -7,9 +7,10 @@ import typer
 from flowctl.cli.common import options
 
 
-def open_session(ctx: typer.Context, create_store: bool = False, with_store: bool = True):
+def open_session(ctx: typer.Context, create_store: bool = False, with_store: bool = True, read_only: bool = False):
     """A session; with_store=False leaves the store unopened (see attach_store) for a command that checks its
-    input before it may create a store."""
+    input before it may create a store. `read_only` for commands that only read: the store cannot be written,
+    is never migrated, and no file is created beside it (a teammate who may only read leaves nothing behind)."""
     from flowctl import clock
     from flowctl.services.session import Session
     from flowctl.workspace import open_workspace
@@ -20,12 +21,12 @@ def open_session(ctx: typer.Context, create_store: bool = False, with_store: boo
     actor = workspace.member(opts.acting_user)  # before the store is opened: a stranger writes nothing
     session = Session(workspace, None, actor, clock.now())
     if with_store:
-        attach_store(ctx, session, create_store)
+        attach_store(ctx, session, create_store, read_only)
     return session
 
 
-def attach_store(ctx: typer.Context, session, create: bool = False) -> None:
+def attach_store(ctx: typer.Context, session, create: bool = False, read_only: bool = False) -> None:
     from flowctl.store import open_store
 
-    session.store = open_store(session.workspace.store, create=create)
+    session.store = open_store(session.workspace.store, create=create, read_only=read_only)
     ctx.call_on_close(session.store.close)

@@ -80,6 +80,6 @@ def list_(ctx: typer.Context,
     from flowctl.services import tasks
 
     check_format(fmt)
-    session = open_session(ctx)
+    session = open_session(ctx, read_only=True)
     rows = tasks.list_tasks(session, user, deal, overdue, due, None if all_ else "open")
     echo(render(task_rows(session, rows) if fmt != "json" else rows, fmt, TASK_COLUMNS))
