@@ -177,13 +177,17 @@ def json_store_cases(folder: Path, sizes: list[int], env: dict) -> list[dict]:
         build(ws, size, seed=11)
         dump = folder / f"json-{size}.json"
         subprocess.run(flowctl() + ["export", "all", "-o", str(dump)], cwd=ws, env=env, check=True)
+        db = sqlite3.connect(ws / "flowctl.db")
+        open_deal = db.execute("SELECT id FROM deals WHERE stage NOT IN ('won', 'lost') ORDER BY id LIMIT 1 OFFSET ?",
+                               (size // 20,)).fetchone()[0]  # a closed deal is frozen: set a field of an open one
+        db.close()
         config = ws / "flowctl.yaml"
         config.write_text(config.read_text("utf-8").replace("store: flowctl.db", "store: store.json"), "utf-8")
         subprocess.run(flowctl() + ["--as", "olga", "import", "all", str(dump)], cwd=ws, env=env, check=True,
                        stdout=subprocess.DEVNULL)
         target = 200 if size <= 2000 else None
         out.append(dict(name=f"JSON store, {size:,} deals: flowctl deal set", cwd=ws, target=target,
-                        argv=lambda i, s=size: flowctl() + ["deal", "set", str(s // 2), f"site=Дом {i}"],
+                        argv=lambda i, d=open_deal: flowctl() + ["deal", "set", str(d), f"site=Дом {i}"],
                         floor="python -c pass"))
     return out
 
