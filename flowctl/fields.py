@@ -15,7 +15,7 @@ from typing import NamedTuple
 from flowctl import messages as M
 from flowctl.errors import UsageError
 from flowctl.pipeline.model import Field, fold
-from flowctl.text import is_blank
+from flowctl.text import CONTROL, is_blank
 
 
 TEXT_MAX_LENGTH = 2000
@@ -27,8 +27,6 @@ SHOWN_RAW_LENGTH = 40
 
 _SPACES = re.compile(r"[\u00a0\u202f]")  # no-break and narrow no-break spaces, as pasted from Word or Excel
 _MINUS = ("-", "\u2212")  # hyphen-minus and the minus sign
-# C0, DEL, C1, Unicode line breaks, and the bidi controls that reorder what a reader sees (Trojan Source)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _CURRENCY = re.compile(r"\s*(?:₽|руб\.?|р\.?)$", re.IGNORECASE)
 _CANONICAL_MONEY = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]{2}")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
@@ -137,12 +135,12 @@ def _refuse(key: str, field: Field, raw: str = "", **values) -> UsageError:
 
 def _shown(raw: str) -> str:
     """`raw` fit to quote in a one-line message: short, and with control characters (escapes, newlines) masked."""
-    raw = _CONTROL.sub("\ufffd", raw)
+    raw = CONTROL.sub("\ufffd", raw)
     return raw if len(raw) <= SHOWN_RAW_LENGTH else raw[:SHOWN_RAW_LENGTH - 1] + "…"
 
 
 def _text(field: Field, typed: str) -> str:
-    if _CONTROL.search(typed):
+    if CONTROL.search(typed):
         raise _refuse("field_text_control", field)
     if len(typed) > TEXT_MAX_LENGTH:
         raise _refuse("field_text_too_long", field, length=len(typed), limit=TEXT_MAX_LENGTH)

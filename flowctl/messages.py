@@ -7,7 +7,8 @@ for the roofing customer); the sentences around them live here.
 from __future__ import annotations
 
 import difflib
-import re
+
+from flowctl.text import CONTROL
 
 TEXTS: dict[str, str] = {
     # loading YAML
@@ -304,14 +305,13 @@ RULE_SUMMARIES: dict[str, str] = {
 }
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def visible(value):
     """Text from a file or a command line goes into a one-line message or a table: its control characters are shown
     escaped."""
-    if isinstance(value, str) and _CONTROL.search(value):
-        return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), value)
+    if isinstance(value, str) and CONTROL.search(value):
+        return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), value)
     return value
 
 

@@ -8,7 +8,12 @@ length counts only what a reader sees.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+# C0, DEL, C1, Unicode line breaks, and the bidi controls and marks that reorder what a reader sees (Trojan
+# Source): refused in values, shown escaped in messages and tables.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 # Letters (category Lo/So) that fonts draw as blank space: Hangul choseong/jungseong fillers, the Hangul
 # filler and its half-width form, and the braille pattern blank.

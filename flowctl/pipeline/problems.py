@@ -1,6 +1,6 @@
 """A problem found in a configuration file, and the loaded document whose positions problems point at.
 
-Kept free of yaml so that a cached document unpickles without importing the YAML parser.
+Kept free of yaml so that a cached document is rebuilt without importing the YAML parser.
 """
 
 from __future__ import annotations
