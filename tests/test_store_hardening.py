@@ -354,6 +354,35 @@ def test_12_a_json_row_missing_a_key_is_a_damaged_store(tmp_path, monkeypatch):
         assert result.exit_code == 6 and "event 1 lacks 'at'" in result.stderr, (command, result.stderr)
 
 
+def test_12_a_json_row_holding_the_wrong_type_is_a_damaged_store(tmp_path, monkeypatch):
+    """A hand edit that left `"fields": "x"` or a number for a time was exit 70 wherever the row was used."""
+    ws = Workspace(tmp_path / "ws", "json", monkeypatch)
+    deal = ws.json("deal", "create")["id"]
+    whole = ws.store_path.read_text("utf-8")
+    for edited, says in ((re.sub(r'"fields": \{[^}]*\}', '"fields": "x"', whole, count=1), "holds a str in 'fields'"),
+                         (re.sub(r'"stage_since": "[^"]*"', '"stage_since": 5', whole, count=1),
+                          "holds a int in 'stage_since'")):
+        ws.store_path.write_text(edited, "utf-8")
+        for command in (("deal", "show", deal), ("deal", "list"), ("check",)):
+            result = ws.run(*command)
+            assert result.exit_code == 6 and f"deal {deal} {says}" in result.stderr, (command, result.stderr)
+
+
+@pytest.mark.parametrize("update, says", [("fields = '{broken'", "'fields' is not a JSON object"),
+                                          ("fields = '[1]'", "holds a list in 'fields'"),
+                                          ("stage_since = 5", "holds '5' in 'stage_since', not a UTC time")])
+def test_12_an_sqlite_row_edited_by_hand_is_a_damaged_store(tmp_path, monkeypatch, update, says):
+    ws = Workspace(tmp_path / "ws", "sqlite", monkeypatch)
+    deal = ws.json("deal", "create")["id"]
+    db = sqlite3.connect(ws.store_path)
+    db.execute(f"UPDATE deals SET {update}")
+    db.commit()
+    db.close()
+    for command in (("deal", "show", deal), ("deal", "list"), ("agenda",)):
+        result = ws.run(*command)
+        assert result.exit_code == 6 and f"deal {deal}" in result.stderr and says in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize("value", ["inf", "nan", "-1", "1e300", "soon"])
 def test_12_a_busy_timeout_that_is_not_a_sane_number_of_seconds_is_a_usage_error(ws, monkeypatch, value):
     """FLOWCTL_BUSY_TIMEOUT=inf overflowed into exit 70; nan, negative, huge and garbage were taken silently."""

@@ -55,6 +55,22 @@ def test_closed_deal_changed_by_the_reopen_role_is_a_history_event(ws):
         "deal.field", "olga", {"field": "budget", "old": "350000.50", "new": "360000.00"})
 
 
+def test_closed_deal_is_frozen_for_an_import_by_a_role_without_reopen(ws, tmp_path):
+    """The import power and reopen are separate: a manager trusted with imports still cannot change a won deal."""
+    config = ws.root / "flowctl.yaml"
+    config.write_text(config.read_text("utf-8").replace("import: [head]", "import: [head, manager]"), "utf-8")
+    first = write_csv(tmp_path / "a.csv", [["ID", "Этап", "Бюджет"], ["X-1", "КП ГОТОВО", "100 000"]])
+    deal_id = run_json(ws, "import", "deals", first, "--id-column", "ID", user="ivan")["rows"][0]["id"]
+    call_done(ws, deal_id)
+    ws.ok("deal", "advance", deal_id, WON)
+    before = ws.snapshot()
+    changed = write_csv(tmp_path / "b.csv", [["ID", "Этап", "Бюджет"], ["X-1", WON, "1"]])
+    refused = run_json(ws, "import", "deals", changed, "--id-column", "ID", user="ivan", expect=1)
+    assert refused["rows"][0]["reason"].startswith(f"deal #{deal_id} is closed")
+    assert ws.snapshot() == before
+    assert run_json(ws, "import", "deals", changed, "--id-column", "ID", user="olga")["update"] == 1  # reopen may
+
+
 # -- item 2: invisible text is no value ----------------------------------------------------------
 
 INVISIBLE = ["\u200b", "\ufeff", "\u3164\u3164\u3164", "\u2800\u2800", "\u115f\u1160", "\uffa0", "\u2003\u3000",

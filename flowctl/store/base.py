@@ -13,6 +13,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from flowctl import messages as M
 
 
 @dataclass
@@ -71,6 +74,37 @@ class Event:
     contact_id: int | None = None
     task_id: int | None = None
     data: dict = field(default_factory=dict)
+
+
+_NONE = type(None)
+ROW_TYPES = {  # what each column of a row read back from a store must hold: a hand edit can put anything there
+    Contact: (("id", {int}), ("fields", {dict}), ("created_at", {str}), ("external_id", {str, _NONE})),
+    Deal: (("id", {int}), ("pipeline", {str}), ("stage", {str}), ("fields", {dict}), ("contact_id", {int, _NONE}),
+           ("created_at", {str}), ("stage_since", {str}), ("updated_at", {str}), ("external_id", {str, _NONE})),
+    Task: (("id", {int}), ("deal_id", {int}), ("type", {str}), ("due", {str}), ("responsible", {str}),
+           ("text", {str}), ("status", {str}), ("created_at", {str}), ("created_by", {str}), ("stage", {str, _NONE}),
+           ("result", {str, _NONE}), ("contact_kind", {str, _NONE}), ("done_at", {str, _NONE})),
+    Event: (("id", {int}), ("at", {str}), ("actor", {str}), ("kind", {str}), ("deal_id", {int, _NONE}),
+            ("contact_id", {int, _NONE}), ("task_id", {int, _NONE}), ("data", {dict})),
+}
+ROW_KINDS = {Contact: "contact", Deal: "deal", Task: "task", Event: "event"}
+TIME_COLUMNS = frozenset(("created_at", "stage_since", "updated_at", "due", "done_at", "at"))  # UTC, ending Z
+
+
+def row_fault(row) -> str | None:
+    """Why a row read back from a store cannot be used (a column holding the wrong type or a time that is not
+    one), or None."""
+    for column, kinds in ROW_TYPES[type(row)]:
+        value = getattr(row, column)
+        if type(value) not in kinds:
+            return M.text("store_row_type", kind=ROW_KINDS[type(row)], id=row.id, column=column,
+                          type=type(value).__name__)
+        if column in TIME_COLUMNS and value is not None:
+            try:
+                datetime.fromisoformat(value if value.endswith("Z") else "not a stored time")
+            except ValueError:
+                return M.text("store_row_time", kind=ROW_KINDS[type(row)], id=row.id, column=column, value=value)
+    return None
 
 
 STAGE_EVENTS = {"deal.created": "stage", "deal.imported": "stage", "deal.stage": "to"}  # kind → key of the stage entered
@@ -208,8 +242,6 @@ def nearest_rank(ordered: list[float], share: float) -> float:
 
 def stays_of(journeys) -> dict[str, tuple[int, float, float]]:
     """stage_stays computed in Python from each deal's ordered [(stage, at), …]."""
-    from datetime import datetime
-
     stays: dict[str, list[float]] = {}
     for path in journeys:
         for (stage, entered_at), (_, left_at) in zip(path, path[1:]):

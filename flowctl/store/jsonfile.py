@@ -26,8 +26,8 @@ from pathlib import Path
 from flowctl import messages as M
 from flowctl.errors import StoreError
 from flowctl.fields import money_minor
-from flowctl.store.base import (Contact, Deal, DealQuery, Event, Store, Task, TaskQuery, deal_matches, deal_sort_key,
-                                entered_stage, stays_of)
+from flowctl.store.base import (ROW_KINDS, Contact, Deal, DealQuery, Event, Store, Task, TaskQuery, deal_matches,
+                                deal_sort_key, entered_stage, row_fault, stays_of)
 
 FORMAT = "flowctl-store"
 VERSION = 1
@@ -174,10 +174,9 @@ def split_sections(text: str) -> dict | None:
     return data
 
 
-_KINDS = {Contact: "contact", Deal: "deal", Task: "task", Event: "event"}
-_NAMES = {cls: frozenset(f.name for f in dataclass_fields(cls)) for cls in _KINDS}
+_NAMES = {cls: frozenset(f.name for f in dataclass_fields(cls)) for cls in ROW_KINDS}
 _REQUIRED = {cls: [f.name for f in dataclass_fields(cls) if f.default is MISSING and f.default_factory is MISSING]
-             for cls in _KINDS}
+             for cls in ROW_KINDS}
 
 
 class JsonFileStore(Store):
@@ -349,11 +348,15 @@ class JsonFileStore(Store):
 
     def _row(self, cls, data: dict):
         try:
-            return cls(**{k: v for k, v in data.items() if k in _NAMES[cls]})
+            row = cls(**{k: v for k, v in data.items() if k in _NAMES[cls]})
         except TypeError:  # only a missing key fails here: the names are filtered
             missing = ", ".join(f"'{name}'" for name in _REQUIRED[cls] if name not in data)
-            reason = M.text("store_row_lacks", kind=_KINDS[cls], id=data.get("id", "?"), keys=missing)
+            reason = M.text("store_row_lacks", kind=ROW_KINDS[cls], id=data.get("id", "?"), keys=missing)
             raise StoreError(M.text("store_corrupt", store=self.location, reason=reason)) from None
+        fault = row_fault(row)
+        if fault:
+            raise StoreError(M.text("store_corrupt", store=self.location, reason=fault))
+        return row
 
     def _decode(self, value):
         if not isinstance(value, str):

@@ -13,12 +13,14 @@ import os
 import sqlite3
 import time
 from contextlib import contextmanager, suppress
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
 from flowctl import messages as M
 from flowctl.errors import StoreError, UsageError
 from flowctl.fields import money_minor
-from flowctl.store.base import Contact, Deal, DealQuery, Event, Store, Task, TaskQuery, entered_stage
+from flowctl.store.base import (ROW_KINDS, Contact, Deal, DealQuery, Event, Store, Task, TaskQuery, entered_stage,
+                                row_fault)
 
 
 # Each entry takes the schema from version i to i + 1; never edit a shipped one, append.
@@ -317,7 +319,8 @@ class SqliteStore(Store):
         surface at any row, and is reported like any other store error."""
         cursor = self._run(sql, params)
         try:
-            yield from cursor
+            for row in cursor:  # not `yield from`: closing an abandoned generator must not close a closed cursor
+                yield row
         except sqlite3.Error as error:
             raise self._error(error) from error
 
@@ -327,9 +330,24 @@ class SqliteStore(Store):
     # contacts ---------------------------------------------------------------------------
     _CONTACT_COLUMNS = "id, fields, created_at, external_id"
 
-    @staticmethod
-    def _contact(row) -> Contact:
-        return Contact(row[0], json.loads(row[1]), row[2], row[3])
+    def _checked(self, cls, values: tuple, json_column: int | None = None):
+        """A row built from its columns (its JSON column parsed): a hand-edited row is a damaged store, not a crash."""
+        values = tuple(values)
+        if json_column is not None:
+            try:
+                values = (*values[:json_column], json.loads(values[json_column]), *values[json_column + 1:])
+            except (TypeError, ValueError) as error:
+                column = [f.name for f in dataclass_fields(cls)][json_column]
+                fault = M.text("store_row_json", kind=ROW_KINDS[cls], id=values[0], column=column, reason=error)
+                raise StoreError(M.text("store_corrupt", store=self.location, reason=fault)) from None
+        row = cls(*values)
+        fault = row_fault(row)
+        if fault:
+            raise StoreError(M.text("store_corrupt", store=self.location, reason=fault))
+        return row
+
+    def _contact(self, row) -> Contact:
+        return self._checked(Contact, row, 1)
 
     def add_contact(self, contact: Contact) -> int:
         cur = self._run("INSERT INTO contacts (id, fields, phone, created_at, external_id) VALUES (?, ?, ?, ?, ?)",
@@ -361,9 +379,8 @@ class SqliteStore(Store):
     # deals ------------------------------------------------------------------------------
     _DEAL_COLUMNS = "id, pipeline, stage, fields, contact_id, created_at, stage_since, updated_at, external_id"
 
-    @staticmethod
-    def _deal(row) -> Deal:
-        return Deal(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6], row[7], row[8])
+    def _deal(self, row) -> Deal:
+        return self._checked(Deal, row, 3)
 
     @staticmethod
     def _deal_values(deal: Deal) -> tuple:
@@ -436,7 +453,7 @@ class SqliteStore(Store):
                     "result", "contact_kind", "done_at")
 
     def _task(self, row) -> Task:
-        return Task(row[0], *row[1:])
+        return self._checked(Task, row)
 
     def add_task(self, task: Task) -> int:
         values = [task.id] + [getattr(task, f) for f in self._TASK_FIELDS]
@@ -516,7 +533,7 @@ class SqliteStore(Store):
         sql = "SELECT id, at, actor, kind, deal_id, contact_id, task_id, data FROM events"
         sql += f" WHERE {' AND '.join(where)}" if where else ""
         rows = self._rows(sql + " ORDER BY id", params)
-        return [Event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7])) for r in rows]
+        return [self._checked(Event, r, 7) for r in rows]
 
     # report aggregates ----------------------------------------------------------------------
     @staticmethod
