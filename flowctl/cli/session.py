@@ -7,7 +7,8 @@ import typer
 from flowctl.cli.common import options
 
 
-def open_session(ctx: typer.Context, create_store: bool = False, with_store: bool = True, read_only: bool = False):
+def open_session(ctx: typer.Context, create_store: bool = False, with_store: bool = True,
+                 read_only: bool = False):
     """A session; with_store=False leaves the store unopened (see attach_store) for a command that checks its
     input before it may create a store. `read_only` for commands that only read: the store cannot be written,
     is never migrated, and no file is created beside it (a teammate who may only read leaves nothing behind)."""

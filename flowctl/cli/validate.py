@@ -65,7 +65,7 @@ def _store_findings(store_location: str, files: list[Path]) -> list[dict]:
     pipelines = {p.id: p for p in (compile_file(f) for f in files)}
     config = find_config(_Path.cwd())
     team = frozenset(load(config).team) if config else None
-    store = open_store(store_location)
+    store = open_store(store_location, read_only=True)
     try:
         return plan(store, pipelines, team)
     finally:
