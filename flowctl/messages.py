@@ -264,6 +264,7 @@ TEXTS: dict[str, str] = {
     "import_clears": "clears {fields}",
     "import_sets": "sets {fields}",
     "export_unwritable": "cannot write {path}: {reason}",
+    "standard_output": "standard output",
     # store hardening
     "store_not_file": "{store} is not a regular file (a folder, a device or a pipe); a store is a file",
     "store_not_flowctl": "{store} is not a flowctl store ({reason}); it was left as it was",

@@ -213,3 +213,16 @@ def test_deal_show_after_a_fields_type_changed_shows_the_stored_value(ws):
     shown = ws.run("deal", "show", deal_id)
     assert shown.exit_code == 0, shown.stderr
     assert "Званка" in shown.stdout
+
+
+@pytest.mark.parametrize("command", [["deal", "list"], ["export", "deals"]])
+def test_output_to_a_full_device_is_a_one_line_error(ws, command):
+    import subprocess
+    import sys
+
+    ws.ok("deal", "create")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "flowctl", "--as", "ivan", *command], cwd=ws.root, stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr == "flowctl: cannot write standard output: No space left on device\n"

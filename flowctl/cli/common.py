@@ -70,5 +70,12 @@ def check_format(fmt: str, allowed=("table", "json", "csv")) -> str:
 
 
 def echo(text: str) -> None:
-    typer.echo(text)
+    """Print to standard output; an output that cannot take it (a full disk, a closed device) is said in one line."""
+    try:
+        typer.echo(text)
+    except BrokenPipeError:
+        raise  # a reader that stopped early (| head) ends the command quietly
+    except OSError as error:
+        raise UsageError(M.text("export_unwritable", path=M.text("standard_output"),
+                                reason=error.strerror or error)) from None
 
