@@ -5,7 +5,6 @@ Without a workspace, read-only pipeline commands fall back to the pipelines flow
 
 from __future__ import annotations
 
-import getpass
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -61,6 +60,7 @@ class Member:
     login: str
     name: str
     roles: frozenset[str]
+    database_role: str = ""  # the PostgreSQL role this member connects as (default: the login)
 
 
 @dataclass
@@ -140,6 +140,13 @@ class Workspace:
             raise NotPermitted(M.text("not_in_team", login=login, config=self.config_path or CONFIG_NAME))
         return found
 
+    def member_by_database_role(self, role: str) -> Member:
+        """The acting user on a PostgreSQL store: the member whose database role the server authenticated."""
+        found = next((m for m in self.team.values() if (m.database_role or m.login) == role), None)
+        if not found:
+            raise NotPermitted(M.text("not_in_team_database", role=role, config=self.config_path or CONFIG_NAME))
+        return found
+
     def teammate(self, login: str) -> Member:
         """A team member named in a command (--to, --user): an unknown one is not found, not a refusal."""
         found = self._find(login)
@@ -153,10 +160,13 @@ def _first_unknown(role_ids, roles: dict) -> str | None:
 
 
 def _os_login() -> str:
+    """The login of the real user id: LOGNAME and USER are whatever the shell says, so they are not asked."""
+    import pwd
+
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return os.environ.get("USER", "")
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:  # a user id with no passwd entry (a container): no login to claim
+        return ""
 
 
 def load(config_path: Path, store_override: str | None = None) -> Workspace:
@@ -182,13 +192,14 @@ def load(config_path: Path, store_override: str | None = None) -> Workspace:
     except (ZoneInfoNotFoundError, ValueError):
         line, col = doc.position(("timezone",))
         raise ConfigError(f"{config_path}:{line}:{col}: {M.text('bad_timezone', tz=data.get('timezone'))}")
-    store = store_override or str(root / data.get("store", DEFAULT_STORE))
+    configured = data.get("store", DEFAULT_STORE)
+    store = store_override or (configured if "://" in configured else str(root / configured))
     team: dict[str, Member] = {}
     for index, m in enumerate(data["team"]):
         if any(login.lower() == m["login"].lower() for login in team):
             line, col = doc.position(("team", index, "login"))
             raise ConfigError(f"{config_path}:{line}:{col}: {M.text('team_duplicate', login=m['login'])}")
-        team[m["login"]] = Member(m["login"], m["name"], frozenset(m["roles"]))
+        team[m["login"]] = Member(m["login"], m["name"], frozenset(m["roles"]), m.get("database_role", ""))
     powers = {power: frozenset(roles) for power, roles in data.get("powers", {}).items()}
     return Workspace(root, config_path, store, paths, data.get("timezone", "UTC"), team, powers)
 

@@ -46,24 +46,32 @@ PINNED_NOW = "2026-11-30T06:00:00Z"  # Monday 09:00 in Moscow
 
 
 class Workspace:
-    """A workspace on disk with the shipped pipeline and a team; `run` drives the real CLI in-process."""
+    """A workspace on disk with the shipped pipeline and a team; `run` drives the real CLI in-process.
 
-    def __init__(self, root: Path, store_kind: str, monkeypatch):
+    On PostgreSQL (`postgres`), the store is a fresh database made from a template; a command runs as the
+    member's database role (PGUSER), not with --as, and FLOWCTL_NOW is written as the store's pinned clock,
+    which is how a server store takes a pinned "now".
+    """
+
+    def __init__(self, root: Path, store_kind: str, monkeypatch, server=None):
         import shutil
 
         self.root = root
-        self.store_name = "flowctl.db" if store_kind == "sqlite" else "store.json"
+        self.kind = store_kind
+        self.server = server
+        self.store_name = {"sqlite": "flowctl.db", "json": "store.json"}.get(store_kind) or server.new_database()
         (root / "pipelines").mkdir(parents=True)
         shutil.copyfile(KROVLYA, root / "pipelines" / "krovlya.yaml")
         (root / "flowctl.yaml").write_text(TEAM_YAML.format(store=self.store_name), "utf-8")
-        from flowctl.store import open_store
+        if not server:
+            from flowctl.store import open_store
 
-        open_store(str(root / self.store_name), create=True).close()
+            open_store(str(root / self.store_name), create=True).close()
         monkeypatch.chdir(root)
         monkeypatch.setenv("FLOWCTL_NOW", PINNED_NOW)
         monkeypatch.setenv("XDG_CACHE_HOME", str(root / ".cache"))
-        monkeypatch.delenv("FLOWCTL_USER", raising=False)
-        monkeypatch.delenv("FLOWCTL_STORE", raising=False)
+        for name in ("FLOWCTL_USER", "FLOWCTL_STORE", "PGUSER", "PGDATABASE"):
+            monkeypatch.delenv(name, raising=False)
         self.monkeypatch = monkeypatch
         from flowctl.cli.app import app
 
@@ -71,13 +79,32 @@ class Workspace:
         self._runner = CliRunner()
 
     @property
-    def store_path(self) -> Path:
-        return self.root / self.store_name
+    def store_path(self):
+        """The store's file, or its URL on PostgreSQL."""
+        return self.store_name if self.server else self.root / self.store_name
 
     def run(self, *args, user: str = "ivan", now: str | None = None):
+        import os
+
         if now:
             self.monkeypatch.setenv("FLOWCTL_NOW", now)
-        return self._runner.invoke(self._app, ["--as", user, *[str(a) for a in args]], catch_exceptions=False)
+        argv = [str(a) for a in args]
+        local = "--store" in argv and "://" not in argv[argv.index("--store") + 1]  # a local store named here
+        if not self.server or local:
+            return self._runner.invoke(self._app, ["--as", user, *argv], catch_exceptions=False)
+        self.server.as_member(user)
+        self.server.pin_clock(self.store_name, os.environ.get("FLOWCTL_NOW"))
+        return self._runner.invoke(self._app, argv, env={"PGUSER": user}, catch_exceptions=False)
+
+    def child(self, user: str = "ivan") -> tuple[list[str], dict]:
+        """(arguments after `python -m flowctl`, environment) for running flowctl as `user` in a child process."""
+        import os
+
+        if not self.server:
+            return ["--as", user], dict(os.environ)
+        self.server.as_member(user)
+        self.server.pin_clock(self.store_name, os.environ.get("FLOWCTL_NOW"))
+        return [], {**os.environ, "PGUSER": user}
 
     def ok(self, *args, user: str = "ivan", now: str | None = None):
         result = self.run(*args, user=user, now=now)
@@ -90,7 +117,9 @@ class Workspace:
         return json.loads(self.ok(*args, "--format", "json", user=user, now=now).stdout)
 
     def snapshot(self):
-        """The store's whole content: byte-for-byte for JSON, row-for-row for SQLite."""
+        """The store's whole content: byte-for-byte for JSON, row-for-row for SQLite and PostgreSQL."""
+        if self.server:
+            return self.server.rows(self.store_name)
         if self.store_name.endswith(".json"):
             return self.store_path.read_bytes()
         import sqlite3
@@ -102,6 +131,120 @@ class Workspace:
             db.close()
 
 
-@pytest.fixture(params=["sqlite", "json"])
+class PostgresServer:
+    """The PostgreSQL server of the development and CI machines (127.0.0.1:5432, trust authentication), or the
+    one FLOWCTL_TEST_PG names: test databases made from a template with the schema, and team roles."""
+
+    def __init__(self, admin_url: str):
+        import os
+
+        import psycopg
+
+        self.psycopg = psycopg
+        self.admin_url = admin_url
+        self.admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=3)
+        self.prefix = f"flowctl_t{os.getpid()}_"
+        self.template = self.prefix + "template"
+        self.TEAM_GROUP = self.prefix + "team"  # the template grants flowctl's rights to it; members join it
+        self.count = 0
+        self.roles: set[str] = set()
+        self._connections: dict = {}
+        self.admin.execute(f"DROP DATABASE IF EXISTS {self.template}")
+        self.admin.execute(f"CREATE DATABASE {self.template}")
+        if not self.admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (self.TEAM_GROUP,)).fetchone():
+            self.admin.execute(f"CREATE ROLE {self.TEAM_GROUP} NOLOGIN")
+        from flowctl.store import open_store
+
+        store = open_store(self.url(self.template), create=True)
+        with store.transaction():
+            pass
+        store.grant(self.TEAM_GROUP)
+        store.close()
+
+    def url(self, database: str) -> str:
+        from urllib.parse import urlsplit, urlunsplit
+
+        return urlunsplit(urlsplit(self.admin_url)._replace(path="/" + database))
+
+    def new_database(self) -> str:
+        self.count += 1
+        name = f"{self.prefix}{self.count}"
+        self.admin.execute(f"CREATE DATABASE {name} TEMPLATE {self.template}")
+        return self.url(name)
+
+    def connection(self, url: str):
+        if url not in self._connections:
+            self._connections[url] = self.psycopg.connect(url, autocommit=True)
+        return self._connections[url]
+
+    def as_member(self, login: str) -> None:
+        """A login role for a team member (or a stranger), in the group the template granted flowctl's rights to."""
+        if login not in self.roles:
+            if not self.admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
+                self.admin.execute(f'CREATE ROLE "{login}" LOGIN')
+            self.admin.execute(f'GRANT {self.TEAM_GROUP} TO "{login}"')
+            self.roles.add(login)
+
+    def drop_role(self, role: str) -> None:
+        self.admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        self.roles.discard(role)
+
+    def pin_clock(self, url: str, now: str | None) -> None:
+        """The store's pinned clock (an empty database has none to pin yet)."""
+        db = self.connection(url)
+        if db.execute("SELECT to_regclass('flowctl_store')").fetchone()[0]:
+            db.execute("UPDATE flowctl_store SET clock = %s", (now,))
+
+    def rows(self, url: str) -> list:
+        db = self.connection(url)
+        return [(table, db.execute(f"SELECT * FROM {table} ORDER BY id").fetchall())
+                for table in ("contacts", "deals", "tasks", "events")]
+
+    def drop(self, url: str) -> None:
+        connection = self._connections.pop(url, None)
+        if connection is not None:
+            connection.close()
+        name = url.rsplit("/", 1)[1]
+        self.admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def close(self) -> None:
+        for url in list(self._connections):
+            self.drop(url)
+        self.admin.execute(f"DROP DATABASE IF EXISTS {self.template} WITH (FORCE)")
+        for role in list(self.roles):
+            self.drop_role(role)
+        self.admin.execute(f"DROP ROLE IF EXISTS {self.TEAM_GROUP}")
+        self.admin.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The PostgreSQL server; without one the PostgreSQL tests skip with one line, except in CI, where they fail."""
+    import os
+
+    url = os.environ.get("FLOWCTL_TEST_PG", "postgresql://127.0.0.1:5432/postgres")
+    try:
+        server = PostgresServer(url)
+    except Exception as error:  # psycopg missing, or no server: say which
+        reason = f"no PostgreSQL server at {url} ({type(error).__name__}: {str(error).strip().splitlines()[0]})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI runs the PostgreSQL tests: {reason}")
+        pytest.skip(reason)
+    yield server
+    server.close()
+
+
+@pytest.fixture(params=["sqlite", "json", "postgres"])
 def ws(request, tmp_path, monkeypatch):
+    server = request.getfixturevalue("pg_server") if request.param == "postgres" else None
+    workspace = Workspace(tmp_path / "ws", request.param, monkeypatch, server)
+    if server:
+        request.addfinalizer(lambda: server.drop(workspace.store_name))
+    return workspace
+
+
+@pytest.fixture(params=["sqlite", "json"])
+def local_ws(request, tmp_path, monkeypatch):
+    """A workspace on a local store, for what only local stores have: identity claimed with --as, a file."""
     return Workspace(tmp_path / "ws", request.param, monkeypatch)
+

@@ -129,13 +129,13 @@ def test_user_outside_team_refused_and_nothing_written(ws):
     assert ws.snapshot() == before
 
 
-def test_acting_user_from_env_then_os_login(ws, monkeypatch):
+def test_acting_user_from_env_then_os_login(local_ws, monkeypatch):
     from typer.testing import CliRunner
 
     from flowctl.cli.app import app
 
     runner = CliRunner()
-    monkeypatch.setattr("getpass.getuser", lambda: "olga")
+    monkeypatch.setattr("flowctl.workspace._os_login", lambda: "olga")
 
     def created_by(*argv):
         result = runner.invoke(app, [*argv, "deal", "create", "--format", "json"])
@@ -246,7 +246,8 @@ def test_no_workspace_is_a_config_error(tmp_path, monkeypatch, cli):
     assert result.exit_code == 3 and "flowctl init" in result.stderr
 
 
-def test_store_option_overrides_workspace_store(ws, tmp_path):
+def test_store_option_overrides_workspace_store(local_ws, tmp_path):
+    ws = local_ws
     other = tmp_path / "other.json"
     missing = ws._runner.invoke(ws._app, ["--store", str(other), "--as", "ivan", "deal", "create"])
     assert missing.exit_code == 6 and "no store at" in missing.stderr and not other.exists()  # a typo creates nothing

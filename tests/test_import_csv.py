@@ -346,8 +346,9 @@ def _flowctl(ws, *args, user="olga", memory=2 * 2**30):
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
-    return subprocess.run([sys.executable, "-m", "flowctl", "--as", user, *map(str, args)], cwd=ws.root,
-                          env=os.environ.copy(), capture_output=True, text=True, timeout=120, preexec_fn=limit)
+    identity, env = ws.child(user)
+    return subprocess.run([sys.executable, "-m", "flowctl", *identity, *map(str, args)], cwd=ws.root,
+                          env=env, capture_output=True, text=True, timeout=120, preexec_fn=limit)
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")

@@ -162,7 +162,13 @@ def test_a_held_store_is_busy_after_a_bounded_wait(ws, monkeypatch):
 
     monkeypatch.setenv("FLOWCTL_BUSY_TIMEOUT", "0.3")
     before = ws.snapshot()
-    if ws.store_name.endswith(".db"):
+    if ws.server:  # another client inside a writing transaction holds flowctl's advisory lock
+        from flowctl.store.postgres import WRITE_LOCK
+
+        holder = ws.server.psycopg.connect(ws.store_path)
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        release = holder.close
+    elif ws.store_name.endswith(".db"):
         holder = sqlite3.connect(ws.store_path, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
         release = holder.close

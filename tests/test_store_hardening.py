@@ -165,10 +165,11 @@ def immutable(folder: Path):
         subprocess.run(["chattr", "-i", folder], check=True)
 
 
-def test_14_every_read_command_works_in_a_read_only_folder(ws):
+def test_14_every_read_command_works_in_a_read_only_folder(local_ws):
     """Each read command gives the same answer on a copy of the store in a folder where no file can be created:
     it writes nothing, locks nothing for writing, and creates no -wal/-shm/-journal/.lock. (On SQLite a read
     that opened the store for writing needs to create its -wal and -shm, and fails there.)"""
+    ws = local_ws
     ws.ok("contact", "add", "name=Алмаз", "phone=8 912 345-67-89")
     deal = ws.json("deal", "create", "--contact", "1")["id"]
     ws.ok("deal", "set", deal, "site=Званка")
@@ -293,9 +294,10 @@ LONG_TEXTS = [f"{field}={letter * 2000}" for field, letter in (("site", "ж"), (
                                                                  ("nuances", "ы"))]
 
 
-def test_12_a_full_disk_is_a_failed_write_and_the_store_is_unchanged(ws, monkeypatch):
+def test_12_a_full_disk_is_a_failed_write_and_the_store_is_unchanged(local_ws, monkeypatch):
     """SQLite: SQLITE_FULL ("database or disk is full") rolls the transaction back itself, and the ROLLBACK that
     followed failed with exit 70. JSON: ENOSPC while writing was reported as a store that "cannot be read"."""
+    ws = local_ws
     deal = ws.json("deal", "create")["id"]
     before = ws.snapshot()
     with monkeypatch.context() as patch:

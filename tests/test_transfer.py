@@ -51,7 +51,12 @@ def deals_by_key(ws, store=None):
 
 
 def store_event_count(path) -> int:
-    """Events in the store file itself, read around flowctl."""
+    """Events in the store itself, read around flowctl."""
+    if str(path).startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(str(path)) as db:
+            return db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
     if str(path).endswith(".json"):
         return len(json.loads(path.read_text("utf-8"))["events"])
     db = sqlite3.connect(path)

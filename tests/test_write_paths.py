@@ -3,11 +3,9 @@ stage change has the effects of `deal advance`, and "contact made" follows the h
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from test_deals import QUALIFIED, call_done, new_deal, walk_to
+from test_deals import call_done, new_deal, walk_to
 from test_transfer import run_json, write_csv
 
 WON = "УСПЕШНО РЕАЛИЗОВАНО"
@@ -190,9 +188,9 @@ def test_contact_made_counts_only_completions_after_the_last_stage_entry(ws):
 # -- item 12: documented exit codes, not internal errors -------------------------------------------
 
 @pytest.mark.parametrize("pinned", ["garbage", "2026-13-01", "0001-01-01T00:00:00Z", "9999-12-31T23:00:00Z"])
-def test_a_bad_pinned_clock_is_a_usage_error(ws, pinned):
-    ws.monkeypatch.setenv("FLOWCTL_NOW", pinned)
-    result = ws.run("deal", "list")
+def test_a_bad_pinned_clock_is_a_usage_error(local_ws, pinned):
+    local_ws.monkeypatch.setenv("FLOWCTL_NOW", pinned)
+    result = local_ws.run("deal", "list")
     assert result.exit_code == 2 and f"FLOWCTL_NOW '{pinned}' is not a moment" in result.stderr
 
 
@@ -222,7 +220,8 @@ def test_output_to_a_full_device_is_a_one_line_error(ws, command):
 
     ws.ok("deal", "create")
     with open("/dev/full", "w") as full:
-        done = subprocess.run([sys.executable, "-m", "flowctl", "--as", "ivan", *command], cwd=ws.root, stdout=full,
-                              stderr=subprocess.PIPE, text=True, timeout=60)
+        identity, env = ws.child("ivan")
+        done = subprocess.run([sys.executable, "-m", "flowctl", *identity, *command], cwd=ws.root, stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=60, env=env)
     assert done.returncode == 2
     assert done.stderr == "flowctl: cannot write standard output: No space left on device\n"

@@ -28,7 +28,8 @@ team:                     # only these logins may use the store (--as, FLOWCTL_U
 
 def init(
     directory: Path = typer.Argument(Path("."), help="Where to create the workspace."),
-    store: str = typer.Option("flowctl.db", "--store", help="Store file: .db/.sqlite (SQLite) or .json."),
+    store: str = typer.Option("flowctl.db", "--store",
+                              help="Store file: .db/.sqlite (SQLite) or .json, or a postgresql:// URL (an empty database)."),
     timezone: str = typer.Option("Europe/Moscow", "--timezone", help="IANA time zone of the team."),
     login: str = typer.Option(None, "--user", help="First team member's login (default: the OS login)."),
     name: str = typer.Option(None, "--name", help="Their display name (default: the login)."),
@@ -40,7 +41,7 @@ def init(
 
     from flowctl import messages as M
     from flowctl.errors import RuleRefused
-    from flowctl.store import open_store
+    from flowctl.store import is_server, open_store
     from flowctl.workspace import CONFIG_NAME, _os_login, load, shipped_pipelines_dir
 
     import json
@@ -62,6 +63,8 @@ def init(
         raise UsageError(M.text("init_bad_login", login=login))
     if not role_list or not all(re.fullmatch(r"[a-z][a-z0-9_]*", r) for r in role_list):
         raise UsageError(M.text("init_bad_roles", roles=roles))
+    if is_server(store):  # a server database that is unreachable, or holds something else, is refused first
+        open_store(store, create=True).close()
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "pipelines").mkdir(exist_ok=True)
     (directory / "schemas").mkdir(exist_ok=True)
@@ -77,6 +80,9 @@ def init(
     config.write_text(WORKSPACE_TEMPLATE.format(**quoted, roles=json.dumps(role_list)), "utf-8")
     workspace = load(config)  # proves what was written is valid, and compiles the pipelines
     workspace.pipelines()
-    open_store(workspace.store, create=True).close()
+    created = open_store(workspace.store, create=True)
+    with created.transaction():  # a new database gets its schema with its first transaction
+        pass
+    created.close()
     echo(M.text("init_done", path=config, pipelines=", ".join(workspace.pipelines()), store=workspace.store,
                 login=login, roles=", ".join(role_list)))

@@ -4,21 +4,39 @@ from __future__ import annotations
 
 import typer
 
+from flowctl import messages as M
 from flowctl.cli.common import options
 
 
 def open_session(ctx: typer.Context, create_store: bool = False, with_store: bool = True,
                  read_only: bool = False):
-    """A session; with_store=False leaves the store unopened (see attach_store) for a command that checks its
+    """A session; with_store=False leaves a local store unopened (see attach_store) for a command that checks its
     input before it may create a store. `read_only` for commands that only read: the store cannot be written,
-    is never migrated, and no file is created beside it (a teammate who may only read leaves nothing behind)."""
+    is never migrated, and no file is created beside it (a teammate who may only read leaves nothing behind).
+
+    On a PostgreSQL store the acting user is the role the server authenticated and "now" is the server's: the
+    store is opened first (a new database gets its schema only with the first write, so nothing is written
+    before the user is known).
+    """
     from flowctl import clock
     from flowctl.services.session import Session
+    from flowctl.store import is_server
     from flowctl.workspace import open_workspace
 
     opts = options(ctx)
     workspace = open_workspace(store_override=opts.store)
     workspace.pipelines()  # compiled (or read from the cache) and checked against the team's roles
+    if is_server(workspace.store):
+        from flowctl.errors import NotPermitted
+        from flowctl.when import from_iso_utc
+
+        if opts.acting_user:
+            raise NotPermitted(M.text("server_identity_claimed"))
+        session = Session(workspace, None, None, None)
+        attach_store(ctx, session, create_store or not with_store, read_only)
+        role, now = session.store.server_identity()
+        session.actor, session.now = workspace.member_by_database_role(role), from_iso_utc(now)
+        return session
     actor = workspace.member(opts.acting_user)  # before the store is opened: a stranger writes nothing
     session = Session(workspace, None, actor, clock.now())
     if with_store:
@@ -27,7 +45,10 @@ def open_session(ctx: typer.Context, create_store: bool = False, with_store: boo
 
 
 def attach_store(ctx: typer.Context, session, create: bool = False, read_only: bool = False) -> None:
+    """Open the session's store, unless it is open already (a server store is opened with the session)."""
     from flowctl.store import open_store
 
+    if session.store is not None:
+        return
     session.store = open_store(session.workspace.store, create=create, read_only=read_only)
     ctx.call_on_close(session.store.close)

@@ -32,13 +32,26 @@ def busy_timeout() -> float:
     return seconds
 
 
+SERVER_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_server(location: str) -> bool:
+    """A PostgreSQL store: identity and time come from the server, not from this machine."""
+    return location.lower().startswith(SERVER_SCHEMES)
+
+
 def open_store(location: str, create: bool = False, read_only: bool = False) -> Store:
-    """A store by path (`.db`/`.sqlite` → SQLite, `.json` → JSON file) or URL (sqlite:///abs, sqlite://rel.db).
+    """A store by path (`.db`/`.sqlite` → SQLite, `.json` → JSON file) or URL (sqlite:///abs, sqlite://rel.db,
+    postgresql://… for a team's server: a libpq URL, with PG* variables, ~/.pgpass and services as psql has them).
 
     A missing store is created only when `create` is set (init, demo, restoring an export): a typo in
     --store must not leave a new empty store behind and answer "not found". A `read_only` store is opened
     for reading alone: it never migrates, locks for writing or creates a file (read commands use it).
     """
+    if is_server(location):
+        from flowctl.store.postgres import PostgresStore
+
+        return PostgresStore(location, busy_timeout(), create=create, read_only=read_only)
     scheme, path = "", location
     if "://" in location:
         url = urlparse(location)

@@ -99,12 +99,18 @@ def row_fault(row) -> str | None:
         if type(value) not in kinds:
             return M.text("store_row_type", kind=ROW_KINDS[type(row)], id=row.id, column=column,
                           type=type(value).__name__)
-        if column in TIME_COLUMNS and value is not None:
-            try:
-                datetime.fromisoformat(value if value.endswith("Z") else "not a stored time")
-            except ValueError:
-                return M.text("store_row_time", kind=ROW_KINDS[type(row)], id=row.id, column=column, value=value)
+        if column in TIME_COLUMNS and value is not None and not_a_time(value):
+            return M.text("store_row_time", kind=ROW_KINDS[type(row)], id=row.id, column=column, value=value)
     return None
+
+
+def not_a_time(value: str) -> bool:
+    """Whether a stored time is not one (UTC ISO ending Z, as when.to_iso_utc writes it)."""
+    try:
+        datetime.fromisoformat(value if value.endswith("Z") else "not a stored time")
+    except ValueError:
+        return True
+    return False
 
 
 STAGE_EVENTS = {"deal.created": "stage", "deal.imported": "stage", "deal.stage": "to"}  # kind → key of the stage entered
