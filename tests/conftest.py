@@ -35,7 +35,7 @@ version: 1
 store: {store}
 pipelines: [pipelines]
 timezone: Europe/Moscow
-powers: {{import: [head], restore: [head], migrate: [head]}}
+powers: {{import: [head], restore: [head], migrate: [head], publish: [head]}}
 team:
   - {{login: ivan, name: Иван, roles: [manager]}}
   - {{login: tural, name: Турал, roles: [engineer]}}
@@ -53,7 +53,7 @@ class Workspace:
     which is how a server store takes a pinned "now".
     """
 
-    def __init__(self, root: Path, store_kind: str, monkeypatch, server=None):
+    def __init__(self, root: Path, store_kind: str, monkeypatch, server=None, publish: bool = True):
         import shutil
 
         self.root = root
@@ -63,7 +63,7 @@ class Workspace:
         (root / "pipelines").mkdir(parents=True)
         shutil.copyfile(KROVLYA, root / "pipelines" / "krovlya.yaml")
         (root / "flowctl.yaml").write_text(TEAM_YAML.format(store=self.store_name), "utf-8")
-        if not server:
+        if not server:  # a server store is made from a template that has published these files already
             from flowctl.store import open_store
 
             open_store(str(root / self.store_name), create=True).close()
@@ -77,6 +77,8 @@ class Workspace:
 
         self._app = app
         self._runner = CliRunner()
+        if publish and not server:
+            self.republish()  # as `flowctl init` does: the rules the team works under
 
     @property
     def store_path(self):
@@ -105,6 +107,10 @@ class Workspace:
         self.server.as_member(user)
         self.server.pin_clock(self.store_name, os.environ.get("FLOWCTL_NOW"))
         return [], {**os.environ, "PGUSER": user}
+
+    def republish(self, user: str = "olga"):
+        """Publish the workspace's files as they are now (a test that changed them, as the head would)."""
+        return self.ok("publish", user=user)
 
     def ok(self, *args, user: str = "ivan", now: str | None = None):
         result = self.run(*args, user=user, now=now)
@@ -144,6 +150,7 @@ class PostgresServer:
         self.admin_url = admin_url
         self.admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=3)
         self.prefix = f"flowctl_t{os.getpid()}_"
+        self._drop_leftovers()
         self.template = self.prefix + "template"
         self.TEAM_GROUP = self.prefix + "team"  # the template grants flowctl's rights to it; members join it
         self.count = 0
@@ -153,13 +160,34 @@ class PostgresServer:
         self.admin.execute(f"CREATE DATABASE {self.template}")
         if not self.admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (self.TEAM_GROUP,)).fetchone():
             self.admin.execute(f"CREATE ROLE {self.TEAM_GROUP} NOLOGIN")
+        self.published_by("olga")
+
+    def published_by(self, login: str) -> None:
+        """The template's schema, its rights for the team group, and the test workspace's files published."""
+        import shutil
+        import tempfile
+        from datetime import datetime
+
+        from flowctl.services.publish import publish_first
         from flowctl.store import open_store
+        from flowctl.workspace import load
 
         store = open_store(self.url(self.template), create=True)
-        with store.transaction():
-            pass
-        store.grant(self.TEAM_GROUP)
-        store.close()
+        try:
+            with store.transaction():
+                pass
+            store.grant(self.TEAM_GROUP)
+            self.as_member(login)
+            store.grant(login, publisher=True)
+            with tempfile.TemporaryDirectory() as folder:
+                (Path(folder) / "pipelines").mkdir()
+                shutil.copyfile(KROVLYA, Path(folder) / "pipelines" / "krovlya.yaml")
+                (Path(folder) / "flowctl.yaml").write_text(TEAM_YAML.format(store=self.template), "utf-8")
+                workspace = load(Path(folder) / "flowctl.yaml")
+                publish_first(workspace, store, workspace.member(login),
+                              datetime.fromisoformat(PINNED_NOW.replace("Z", "+00:00")))
+        finally:
+            store.close()
 
     def url(self, database: str) -> str:
         from urllib.parse import urlsplit, urlunsplit
@@ -186,6 +214,7 @@ class PostgresServer:
             self.roles.add(login)
 
     def drop_role(self, role: str) -> None:
+        """A role a test made for itself (the team's login roles stay: other test runs may be using them)."""
         self.admin.execute(f'DROP ROLE IF EXISTS "{role}"')
         self.roles.discard(role)
 
@@ -211,10 +240,28 @@ class PostgresServer:
         for url in list(self._connections):
             self.drop(url)
         self.admin.execute(f"DROP DATABASE IF EXISTS {self.template} WITH (FORCE)")
-        for role in list(self.roles):
-            self.drop_role(role)
         self.admin.execute(f"DROP ROLE IF EXISTS {self.TEAM_GROUP}")
         self.admin.close()
+
+    def _drop_leftovers(self) -> None:
+        """Databases and group roles of test runs that were killed before they could drop them."""
+        import os
+
+        names = [r[0] for r in self.admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'flowctl\\_t%'")]
+        groups = [r[0] for r in self.admin.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'flowctl\\_t%'")]
+        for name in names + groups:
+            pid = name[len("flowctl_t"):].split("_", 1)[0]
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                os.kill(int(pid), 0)
+                continue  # that run is still going
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+            what = "DATABASE" if name in names else "ROLE"
+            self.admin.execute(f"DROP {what} IF EXISTS {name}" + (" WITH (FORCE)" if what == "DATABASE" else ""))
 
 
 @pytest.fixture(scope="session")
@@ -247,4 +294,11 @@ def ws(request, tmp_path, monkeypatch):
 def local_ws(request, tmp_path, monkeypatch):
     """A workspace on a local store, for what only local stores have: identity claimed with --as, a file."""
     return Workspace(tmp_path / "ws", request.param, monkeypatch)
+
+
+@pytest.fixture(params=["sqlite", "json"])
+def unpublished_ws(request, tmp_path, monkeypatch):
+    """A local store where nothing was ever published (one from before flowctl published): it works from the
+    local files, so a test can change them under stored data, as a hand edit of such a store may."""
+    return Workspace(tmp_path / "ws", request.param, monkeypatch, publish=False)
 

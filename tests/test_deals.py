@@ -281,7 +281,9 @@ def test_team_mistakes_are_config_errors(ws):
     assert typo.exit_code == 3 and "did you mean 'engineer'" in typo.stderr
 
 
-def test_a_stage_removed_from_the_yaml_is_a_config_error_not_a_crash(ws):
+def test_a_stage_removed_from_the_yaml_is_a_config_error_not_a_crash(unpublished_ws):
+    """On a store where nothing is published, the local files rule: a stage they lost is a config error."""
+    ws = unpublished_ws
     deal_id = new_deal(ws)
     pipeline = ws.root / "pipelines" / "krovlya.yaml"
     pipeline.write_text(pipeline.read_text("utf-8").replace("new_lead", "lead"), "utf-8")

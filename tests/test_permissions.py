@@ -39,6 +39,7 @@ def test_the_shipped_pipeline_allows_exactly_the_regulations_moves():
 def team(ws):
     with open(ws.root / "flowctl.yaml", "a", encoding="utf-8") as config:
         config.write("  - {login: hana, name: Хана, roles: [head]}\n")
+    ws.republish()
     return ws
 
 

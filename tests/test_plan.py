@@ -47,6 +47,7 @@ def test_declared_stage_rename_passes_and_migrate_applies_it(ws):
                    ("[new_lead]", "[lead]"), append="renames:\n  stages:\n    new_lead: lead\n")
     code, report = _plan(ws)
     assert code == 0 and [f["rule"] for f in report["data"]] == ["stage-rename"]
+    ws.republish()  # a declared rename strands nothing: the head publishes it, then migrates the data
     refused = ws.run("migrate")  # ivan is a manager: migrating data is the head's
     assert refused.exit_code == 5
     before = ws.snapshot()
@@ -98,6 +99,7 @@ def test_field_rename_moves_values(ws):
     _edit_pipeline(ws, ("    - id: site ", "    - id: place "), ("      - site\n", "      - place\n"),
                    append="renames:\n  fields:\n    site: place\n")
     assert _plan(ws)[0] == 0
+    ws.republish()
     ws.ok("migrate", user="olga")
     assert ws.json("deal", "show", deal)["fields"]["place"] == "Званка"
     assert "Где строит: — → Званка" in ws.ok("deal", "history", deal).stdout

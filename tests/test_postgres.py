@@ -46,7 +46,8 @@ def test_init_creates_the_schema_in_an_empty_database(cli, tmp_path, pg_server, 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
     result = cli("init", tmp_path / "team", "--user", "root", "--store", empty_database)
     assert result.exit_code == 0, result.stderr
-    assert tables(pg_server, empty_database) == {"flowctl_store", "contacts", "deals", "tasks", "events"}
+    assert tables(pg_server, empty_database) == {"flowctl_store", "contacts", "deals", "tasks", "events",
+                                                 "publications"}
     assert f"store: \"{empty_database}\"" in (tmp_path / "team" / "flowctl.yaml").read_text("utf-8")
 
 
@@ -154,6 +155,7 @@ def test_a_member_may_connect_as_a_differently_named_database_role(pg):
     config.write_text(config.read_text("utf-8").replace(
         "{login: tural, name: Турал, roles: [engineer]}",
         "{login: tural, name: Турал, roles: [engineer], database_role: t_aliev}"), "utf-8")
+    pg.republish()
     assert pg.run("deal", "create", user="tural").exit_code == 5  # the role "tural" is nobody now
     created = pg.json("deal", "create", user="t_aliev")
     assert created["responsible"] == "tural"
@@ -190,6 +192,7 @@ def test_db_grant_gives_a_member_rows_and_nothing_else(pg, pg_server, tmp_path):
     try:
         config = pg.root / "flowctl.yaml"
         config.write_text(config.read_text("utf-8") + "  - {login: dima, name: Дима, roles: [manager]}\n", "utf-8")
+        pg.republish()
         pg.ok("deal", "create")
         denied = pg._runner.invoke(pg._app, ["deal", "create"], env={"PGUSER": "dima"})
         assert denied.exit_code == 5 and "permission denied" in denied.stderr  # no rights before the grant

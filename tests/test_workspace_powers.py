@@ -70,6 +70,7 @@ def test_reopen_in_every_pipeline_still_grants_no_workspace_power(ws, tmp_path):
     _pipeline(ws, "krovlya", MANAGER_REOPENS)
     _pipeline(ws, "okna", MANAGER_REOPENS)
     assert ws.run("validate").exit_code == 0
+    ws.republish()
     before = ws.snapshot()
     for argv in attempts.values():
         refused = ws.run(*argv, user="ivan")
@@ -81,8 +82,9 @@ def test_reopen_in_every_pipeline_still_grants_no_workspace_power(ws, tmp_path):
 
 def test_powers_are_granted_by_flowctl_yaml(ws, tmp_path):
     attempts = _attempts(ws, tmp_path)
-    _config(ws, "powers: {import: [head], restore: [head], migrate: [head]}",
-            "powers: {import: [manager], restore: [head], migrate: [engineer]}")
+    _config(ws, "powers: {import: [head], restore: [head], migrate: [head], publish: [head]}",
+            "powers: {import: [manager], restore: [head], migrate: [engineer], publish: [head]}")
+    ws.republish()
     assert ws.run(*attempts["import contacts"], user="ivan").exit_code == 0
     assert ws.run(*attempts["import all"], user="ivan").exit_code == 5  # a manager may import, not restore
     assert ws.run(*attempts["import all"], user="olga").exit_code == 0
@@ -94,7 +96,8 @@ def test_without_powers_nobody_holds_them(ws, tmp_path):
     """The careful default: a workspace that declares no powers gives them to nobody, not even the head, and the
     refusal says what to declare where."""
     attempts = _attempts(ws, tmp_path)
-    _config(ws, "powers: {import: [head], restore: [head], migrate: [head]}\n", "")
+    _config(ws, "powers: {import: [head], restore: [head], migrate: [head], publish: [head]}\n", "")
+    ws.republish()  # by the head, who holds the power in the version published before
     before = ws.snapshot()
     for argv in attempts.values():
         refused = ws.run(*argv, user="olga")
@@ -123,6 +126,7 @@ def test_import_deals_also_needs_a_role_in_the_pipeline(ws, tmp_path):
     _config(ws, "import: [head]", "import: [measurer]")
     with open(ws.root / "flowctl.yaml", "a", encoding="utf-8") as config:
         config.write("  - {login: mira, name: Мира, roles: [measurer]}\n")
+    ws.republish()
     deals = tmp_path / "deals.csv"
     deals.write_text("ID,Бюджет\nX-1,100\n", "utf-8")
     before = ws.snapshot()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from flowctl import __version__
-from flowctl.cli import contact, data, day, db, deal, demo, init, pipeline, report, task, validate
+from flowctl.cli import contact, data, day, db, deal, demo, init, pipeline, publish, report, task, validate
 from flowctl.cli.common import new_app, options
 
 app = new_app("flowctl: a sales pipeline declared in YAML and enforced.")
@@ -46,6 +46,7 @@ app.add_typer(data.import_app, name="import")
 app.command("export")(data.export)
 app.command("migrate")(data.migrate)
 app.add_typer(db.app, name="db")
+app.command("publish")(publish.publish)
 
 
 def main() -> None:

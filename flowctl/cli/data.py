@@ -148,7 +148,7 @@ def import_all(ctx: typer.Context, path: Path = typer.Argument(..., metavar="EXP
     from flowctl.errors import RuleRefused
     from flowctl.services import restore
 
-    session = open_session(ctx, with_store=False)
+    session = open_session(ctx, with_store=False, published=False)  # an empty store has published nothing
     session.require_power("restore")  # before reading a byte of the file
     export = restore.read_export(path)
     bad = restore.problems(session, export)

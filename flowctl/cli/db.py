@@ -27,5 +27,5 @@ def grant(ctx: typer.Context, login: str = typer.Argument(..., help="A team memb
     role = member.database_role or member.login
     store = open_store(workspace.store)  # the server decides: only the tables' owner may grant on them
     ctx.call_on_close(store.close)
-    store.grant(role)
+    store.grant(role, publisher=bool(member.roles & workspace.powers.get("publish", frozenset())))
     echo(M.text("db_granted", role=role, login=member.login))

@@ -19,7 +19,7 @@ version: 1
 store: demo.db
 pipelines: [pipelines]
 timezone: Europe/Moscow
-powers: {import: [head], restore: [head], migrate: [head]}
+powers: {import: [head], restore: [head], migrate: [head], publish: [head]}
 team:
   - {login: anna, name: Анна (менеджер ОП), roles: [manager]}
   - {login: tural, name: Турал (инженер), roles: [engineer]}
@@ -92,14 +92,20 @@ def _play(folder: Path) -> int:
     from flowctl import messages as M
     from flowctl import clock
     from flowctl.cli.app import app
+    from flowctl.services.publish import publish_first
     from flowctl.store import open_store
-    from flowctl.workspace import shipped_pipelines_dir
+    from flowctl.workspace import CONFIG_NAME, load, shipped_pipelines_dir
 
     (folder / "pipelines").mkdir(parents=True, exist_ok=True)
     for pipeline in shipped_pipelines_dir().glob("*.yaml"):
         shutil.copyfile(pipeline, folder / "pipelines" / pipeline.name)
     (folder / "flowctl.yaml").write_text(DEMO_WORKSPACE, "utf-8")
-    open_store(str(folder / "demo.db"), create=True).close()
+    workspace = load(folder / CONFIG_NAME)
+    store = open_store(str(folder / "demo.db"), create=True)
+    try:  # the head of sales publishes the rules the team works under
+        publish_first(workspace, store, workspace.member("olga"), clock.now())
+    finally:
+        store.close()
     buys_when = (clock.now() + timedelta(days=14)).strftime("%d.%m.%Y")
     failures = 0
     with _demo_environment(folder):

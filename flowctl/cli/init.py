@@ -19,6 +19,7 @@ powers:                   # workspace-wide, past every pipeline's move rules: th
   import: [head]          #   flowctl import deals / contacts
   restore: [head]         #   flowctl import all (an export into an empty store)
   migrate: [head]         #   flowctl migrate (apply the pipelines' renames to the data)
+  publish: [head]         #   flowctl publish (the rules everybody works under, kept in the store)
 team:                     # only these logins may use the store (--as, FLOWCTL_USER or the OS login)
   - login: {login}
     name: {name}
@@ -36,19 +37,19 @@ def init(
     roles: str = typer.Option("manager,head", "--roles", help="Their roles, comma-separated."),
 ):
     """Create flowctl.yaml, pipelines/ (the shipped «Кровля»), schemas/ and an empty store. Never overwrites."""
-    import shutil
-    from importlib import resources
-
-    from flowctl import messages as M
-    from flowctl.errors import RuleRefused
-    from flowctl.store import is_server, open_store
-    from flowctl.workspace import CONFIG_NAME, _os_login, load, shipped_pipelines_dir
-
     import json
     import re
+    import shutil
+    from importlib import resources
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from flowctl.errors import UsageError
+    from flowctl import clock
+    from flowctl import messages as M
+    from flowctl.errors import RuleRefused, UsageError
+    from flowctl.services.publish import publish_first
+    from flowctl.store import is_server, open_store
+    from flowctl.when import from_iso_utc
+    from flowctl.workspace import CONFIG_NAME, _os_login, load, shipped_pipelines_dir
 
     config = directory / CONFIG_NAME
     if config.exists():
@@ -81,8 +82,14 @@ def init(
     workspace = load(config)  # proves what was written is valid, and compiles the pipelines
     workspace.pipelines()
     created = open_store(workspace.store, create=True)
-    with created.transaction():  # a new database gets its schema with its first transaction
-        pass
-    created.close()
+    try:
+        with created.transaction():  # a new database gets its schema with its first transaction
+            pass
+        first = workspace.team[login]
+        if first.roles & workspace.powers.get("publish", frozenset()):  # the rules, published as written
+            now = from_iso_utc(created.server_identity()[1]) if is_server(store) else clock.now()
+            publish_first(workspace, created, first, now)
+    finally:
+        created.close()
     echo(M.text("init_done", path=config, pipelines=", ".join(workspace.pipelines()), store=workspace.store,
                 login=login, roles=", ".join(role_list)))

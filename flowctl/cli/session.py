@@ -9,7 +9,7 @@ from flowctl.cli.common import options
 
 
 def open_session(ctx: typer.Context, create_store: bool = False, with_store: bool = True,
-                 read_only: bool = False):
+                 read_only: bool = False, published: bool = True):
     """A session; with_store=False leaves a local store unopened (see attach_store) for a command that checks its
     input before it may create a store. `read_only` for commands that only read: the store cannot be written,
     is never migrated, and no file is created beside it (a teammate who may only read leaves nothing behind).
@@ -17,6 +17,9 @@ def open_session(ctx: typer.Context, create_store: bool = False, with_store: boo
     On a PostgreSQL store the acting user is the role the server authenticated and "now" is the server's: the
     store is opened first (a new database gets its schema only with the first write, so nothing is written
     before the user is known).
+
+    `published`: the local files must be what the store published last (see services/publish.py); only
+    publishing and restoring an export into an empty store do without.
     """
     from flowctl import clock
     from flowctl.services.session import Session
@@ -36,11 +39,15 @@ def open_session(ctx: typer.Context, create_store: bool = False, with_store: boo
         attach_store(ctx, session, create_store or not with_store, read_only)
         role, now = session.store.server_identity()
         session.actor, session.now = workspace.member_by_database_role(role), from_iso_utc(now)
-        return session
-    actor = workspace.member(opts.acting_user)  # before the store is opened: a stranger writes nothing
-    session = Session(workspace, None, actor, clock.now())
-    if with_store:
-        attach_store(ctx, session, create_store, read_only)
+    else:
+        actor = workspace.member(opts.acting_user)  # before the store is opened: a stranger writes nothing
+        session = Session(workspace, None, actor, clock.now())
+        if with_store:
+            attach_store(ctx, session, create_store, read_only)
+    if published and session.store is not None:
+        from flowctl.services.publish import require_published
+
+        require_published(session, is_server(workspace.store))
     return session
 
 

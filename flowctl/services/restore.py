@@ -18,11 +18,11 @@ from pathlib import Path
 
 from flowctl import messages as M
 from flowctl.errors import RuleRefused, UsageError
-from flowctl.store.base import Contact, Deal, Event, Task
+from flowctl.store.base import Contact, Deal, Event, Publication, Task
 
 EXPORT_FORMAT = "flowctl-export"
 EXPORT_VERSION = 1
-SECTIONS = {"contacts": Contact, "deals": Deal, "tasks": Task, "history": Event}
+SECTIONS = {"contacts": Contact, "deals": Deal, "tasks": Task, "history": Event, "publications": Publication}
 MAX_EXPORT_BYTES = 2 * 1024 ** 3  # far above 100,000 deals with their history; /dev/zero stops here
 PROBLEMS_SHOWN = 20
 TASK_STATUSES = ("open", "done", "cancelled")
@@ -140,13 +140,13 @@ class _Checker:
 
     def check(self) -> Iterator[tuple[str, int, str]]:
         for section, check in (("contacts", self.contact), ("deals", self.deal), ("tasks", self.task),
-                               ("history", self.event)):
+                               ("history", self.event), ("publications", self.publication)):
             last_id = 0
             for index, row in enumerate(self.rows[section]):
                 row_id = None
                 try:
                     row_id = self.shape(row, SECTIONS[section])
-                    if section == "history" and row_id <= last_id:
+                    if section in ("history", "publications") and row_id <= last_id:
                         raise _Bad(M.text("restore_event_order", id=row_id))
                     check(row)
                     last_id = row_id
@@ -289,6 +289,17 @@ class _Checker:
             raise _Bad(M.text("restore_bad_fields", what="data"))
 
 
+    def publication(self, row) -> None:
+        """A published version is history: it must be what was published, its digest its content's."""
+        from flowctl.services.publish import PUBLISHED_PARTS, digest_of
+
+        self.moment(row["at"], "at")
+        self.name(row["actor"], "actor")
+        content = row["content"]
+        if not isinstance(content, dict) or set(content) != set(PUBLISHED_PARTS) or row["digest"] != digest_of(content):
+            raise _Bad(M.text("restore_bad_publication", version=row["id"]))
+
+
 def _printable(text: str) -> bool:
     from flowctl.fields import free_text
 
@@ -317,4 +328,6 @@ def restore(session, export: Export) -> dict:
             store.add_task(Task(**row))
         for row in export.rows["history"]:
             store.add_event(Event(**row))
+        for row in export.rows["publications"]:
+            store.add_publication(Publication(**row))
     return export.counts()

@@ -415,7 +415,8 @@ def export(session: Session, kind: str) -> list[dict] | dict:
         return [asdict(e) for e in store.events()]
     from flowctl.services.restore import EXPORT_FORMAT, EXPORT_VERSION
 
-    return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, **{k: export(session, k) for k in EXPORT_KINDS[:-1]}}
+    return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, **{k: export(session, k) for k in EXPORT_KINDS[:-1]},
+            "publications": [asdict(p) for p in store.publications()]}
 
 
 def _names(cls) -> list[str]:

@@ -76,6 +76,17 @@ class Event:
     data: dict = field(default_factory=dict)
 
 
+@dataclass
+class Publication:
+    """One published version of the rules a store's team works under: pipeline files, team, powers, time zone."""
+
+    id: int | None  # the version number
+    at: str
+    actor: str
+    digest: str  # sha256 of the content's canonical JSON
+    content: dict
+
+
 _NONE = type(None)
 ROW_TYPES = {  # what each column of a row read back from a store must hold: a hand edit can put anything there
     Contact: (("id", {int}), ("fields", {dict}), ("created_at", {str}), ("external_id", {str, _NONE})),
@@ -86,8 +97,9 @@ ROW_TYPES = {  # what each column of a row read back from a store must hold: a h
            ("result", {str, _NONE}), ("contact_kind", {str, _NONE}), ("done_at", {str, _NONE})),
     Event: (("id", {int}), ("at", {str}), ("actor", {str}), ("kind", {str}), ("deal_id", {int, _NONE}),
             ("contact_id", {int, _NONE}), ("task_id", {int, _NONE}), ("data", {dict})),
+    Publication: (("id", {int}), ("at", {str}), ("actor", {str}), ("digest", {str}), ("content", {dict})),
 }
-ROW_KINDS = {Contact: "contact", Deal: "deal", Task: "task", Event: "event"}
+ROW_KINDS = {Contact: "contact", Deal: "deal", Task: "task", Event: "event", Publication: "publication"}
 TIME_COLUMNS = frozenset(("created_at", "stage_since", "updated_at", "due", "done_at", "at"))  # UTC, ending Z
 
 
@@ -237,6 +249,13 @@ class Store(ABC):
     def add_event(self, event: Event) -> int: ...
     @abstractmethod
     def events(self, deal_id: int | None = None, contact_id: int | None = None) -> list[Event]: ...
+
+    # the published rules: append and read, never edit
+    @abstractmethod
+    def add_publication(self, publication: Publication) -> int: ...
+    @abstractmethod
+    def publications(self, latest_only: bool = False) -> list[Publication]:
+        """Every published version, oldest first (or only the latest)."""
 
 
 def nearest_rank(ordered: list[float], share: float) -> float:

@@ -26,18 +26,21 @@ from pathlib import Path
 from flowctl import messages as M
 from flowctl.errors import StoreError
 from flowctl.fields import money_minor
-from flowctl.store.base import (ROW_KINDS, Contact, Deal, DealQuery, Event, Store, Task, TaskQuery, deal_matches,
-                                deal_sort_key, entered_stage, row_fault, stays_of)
+from flowctl.store.base import (ROW_KINDS, Contact, Deal, DealQuery, Event, Publication, Store, Task, TaskQuery,
+                                deal_matches, deal_sort_key, entered_stage, row_fault, stays_of)
 
 FORMAT = "flowctl-store"
-VERSION = 1
+VERSION = 2  # 2: published versions of the rules ("publications"); a version 1 file gains an empty list
 TABLES = ("contacts", "deals", "tasks")
 MAX_BYTES = 1 << 30  # 1 GiB, read at most: far past where SQLite serves better (README), and a bound on any read
 
 
 def _empty() -> dict:
     return {"format": FORMAT, "version": VERSION, "next_id": {t: 1 for t in TABLES + ("events",)},
-            "contacts": {}, "deals": {}, "tasks": {}, "events": []}
+            "contacts": {}, "deals": {}, "tasks": {}, "events": [], "publications": []}
+
+
+ADDED_IN = {"publications": 2}  # keys a file of an older version lacks
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # the C encoder; indent= would not use it
@@ -153,6 +156,8 @@ def split_sections(text: str) -> dict | None:
     marks = []
     for key in sorted(_empty()):
         found = text.find(f'\n "{key}": ')
+        if found < 0 and key in ADDED_IN:
+            continue  # an older file: _load adds it
         if found < 0:
             return None
         marks.append((found, key))
@@ -222,8 +227,12 @@ class JsonFileStore(Store):
             raise StoreError(M.text("store_damaged", store=self.location, reason="no format version"))
         if version > VERSION:
             raise StoreError(M.text("store_too_new", store=self.location, version=version))
+        for key, since in ADDED_IN.items():  # upgraded in memory; written so by the next write, never by a read
+            if version < since:
+                data[key] = _empty()[key]
+        data["version"] = VERSION
         shapes = {"contacts": (dict, Section), "deals": (dict, Section), "tasks": (dict, Section),
-                  "events": (list, Section), "next_id": dict}
+                  "events": (list, Section), "next_id": dict, "publications": list}
         broken = [key for key, kind in shapes.items() if not isinstance(data.get(key), kind)]
         if broken:
             raise StoreError(M.text("store_damaged", store=self.location, reason=f"bad or missing {', '.join(broken)}"))
@@ -571,6 +580,20 @@ class JsonFileStore(Store):
             if t.status == "open" and t.due < now:
                 bucket[1] += 1
         return [(who, done, overdue) for who, (done, overdue) in counts.items()]
+
+    # the published rules ----------------------------------------------------------------
+    def add_publication(self, publication: Publication) -> int:
+        published = self._state["publications"]
+        publication.id = publication.id or len(published) + 1
+        published.append(asdict(publication))
+        return publication.id
+
+    def publications(self, latest_only: bool = False) -> list[Publication]:
+        published = self._state["publications"]
+        chosen = published[-1:] if latest_only else published
+        if not all(isinstance(p, dict) for p in chosen):
+            raise StoreError(M.text("store_corrupt", store=self.location, reason=M.text("store_row_not_object")))
+        return [self._row(Publication, p) for p in chosen]
 
     # history ----------------------------------------------------------------------------
     def add_event(self, event: Event) -> int:

@@ -15,8 +15,8 @@ from dataclasses import fields as dataclass_fields
 from flowctl import messages as M
 from flowctl.errors import StoreError
 from flowctl.fields import money_minor
-from flowctl.store.base import (ROW_KINDS, Contact, Deal, DealQuery, Event, Store, Task, TaskQuery, entered_stage,
-                                row_fault)
+from flowctl.store.base import (ROW_KINDS, Contact, Deal, DealQuery, Event, Publication, Store, Task, TaskQuery,
+                                entered_stage, row_fault)
 
 _DEAL_SORT = {  # deals without a budget come last either way; ties go by id in the same direction
     "id": "id {dir}", "budget": "budget_minor IS NULL, budget_minor {dir}, id {dir}",
@@ -274,6 +274,16 @@ class SqlStore(Store):
         sql += f" WHERE {' AND '.join(where)}" if where else ""
         rows = self._rows(sql + " ORDER BY id", params)
         return [self._checked(Event, r, 7) for r in rows]
+
+    # the published rules ----------------------------------------------------------------------
+    def add_publication(self, publication: Publication) -> int:
+        return self._insert("publications", publication.id, ("at", "actor", "digest", "content"),
+                            (publication.at, publication.actor, publication.digest, _dumps(publication.content)))
+
+    def publications(self, latest_only: bool = False) -> list[Publication]:
+        order = "DESC LIMIT 1" if latest_only else "ASC"
+        rows = self._rows(f"SELECT id, at, actor, digest, content FROM publications ORDER BY id {order}")
+        return [self._checked(Publication, r, 4) for r in rows]
 
     # report aggregates ----------------------------------------------------------------------
     @staticmethod

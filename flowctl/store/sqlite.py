@@ -87,6 +87,19 @@ MIGRATIONS = [
     CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END;
     """,
+    """
+    CREATE TABLE publications (
+        id INTEGER PRIMARY KEY,  -- the version number
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        content TEXT NOT NULL  -- pipeline files, team, powers and time zone, as published
+    );
+    CREATE TRIGGER publications_append_only_update BEFORE UPDATE ON publications
+        BEGIN SELECT RAISE(ABORT, 'published versions are history'); END;
+    CREATE TRIGGER publications_append_only_delete BEFORE DELETE ON publications
+        BEGIN SELECT RAISE(ABORT, 'published versions are history'); END;
+    """,
 ]
 
 APPLICATION_ID = 0x464C4F57  # "FLOW" in PRAGMA application_id: this SQLite file is a flowctl store

@@ -1,0 +1,37 @@
+"""`flowctl publish`: the pipelines, the team, the powers and the time zone, published into the store."""
+
+from __future__ import annotations
+
+import typer
+
+from flowctl.cli.common import check_format, echo
+
+
+def publish(ctx: typer.Context,
+            history: bool = typer.Option(False, "--history", help="List every published version instead."),
+            fmt: str = typer.Option("table", "--format", "-f", help="table or json.")):
+    """Publish the local pipeline files and flowctl.yaml's team, powers and time zone as the rules everybody
+    works under: afterwards every command refuses to run from files that differ. Needs the publish power in
+    the version already published; refused when the change would strand data (see validate --store)."""
+    from flowctl import messages as M
+    from flowctl.cli.session import open_session
+    from flowctl.render import render, to_json
+    from flowctl.services import publish as service
+
+    check_format(fmt, ("table", "json"))
+    session = open_session(ctx, read_only=history, published=False)
+    if history:
+        rows = service.history(session)
+        echo(to_json(rows) if fmt == "json" else render(rows, "table", [
+            ("version", "version"), ("at", "published at"), ("actor", "by"), ("pipelines", "pipelines"),
+            ("team", "team")]))
+        return
+    result = service.publish(session)
+    if fmt == "json":
+        echo(to_json(result))
+    elif result["published"]:
+        workspace = session.workspace
+        echo(M.text("publish_done", version=result["version"], team=len(workspace.team),
+                    pipelines=", ".join(path.name for path in workspace.pipeline_paths)))
+    else:
+        echo(M.text("publish_unchanged", version=result["version"]))
