@@ -17,6 +17,7 @@ NOW = "2026-11-30T06:00:00Z"  # Monday 09:00 in Moscow
 
 DEALS = [
     ["init", "--user", "ivan", "--name", "Иван"],
+    ["publish"],
     ["contact", "add", "name=Алмаз", "phone=8 912 345-67-89", "Строитель/Частник=Строитель"],
     ["deal", "create", "--contact", "1", "-F", "Где строит=Званка", "-F", "houses=4"],
     ["deal", "advance", "1", "горячие"],
