@@ -153,6 +153,7 @@ class PostgresStore(SqlStore):
         self._pending_schema = False
         self._committing = False
         wait_ms = max(1, int(busy_seconds * 1000))  # 0 means "wait for ever" to the server, "not at all" to us
+        idle_ms = idle_limit_ms(busy_seconds)
         try:
             self._db = psycopg.connect(
                 location, autocommit=True, application_name="flowctl",
@@ -163,7 +164,7 @@ class PostgresStore(SqlStore):
                 # A client that vanishes inside its transaction has the server end the session (idle_limit_ms).
                 # Plans are made for each execution: a plan cached while an import's tables were nearly empty
                 # (the foreign-key checks' above all) scans them whole, which made a 100,000-row import quadratic.
-                options=f"-c lock_timeout={wait_ms} -c idle_in_transaction_session_timeout={idle_limit_ms(busy_seconds)}"
+                options=f"-c lock_timeout={wait_ms} -c idle_in_transaction_session_timeout={idle_ms}"
                         " -c plan_cache_mode=force_custom_plan")
         except psycopg.Error as error:
             raise StoreError(M.text("store_unreachable", store=self.location, reason=_reason(error))) from None
