@@ -302,3 +302,15 @@ def unpublished_ws(request, tmp_path, monkeypatch):
     local files, so a test can change them under stored data, as a hand edit of such a store may."""
     return Workspace(tmp_path / "ws", request.param, monkeypatch, publish=False)
 
+
+@pytest.fixture
+def empty_database(request, pg_server):
+    """A PostgreSQL database with nothing in it (a team's new one), dropped afterwards."""
+    pg_server.count += 1
+    name = f"{pg_server.prefix}empty{pg_server.count}"
+    pg_server.admin.execute(f"CREATE DATABASE {name}")
+    url = pg_server.url(name)
+    pg_server.connection(url)
+    request.addfinalizer(lambda: pg_server.drop(url))
+    return url
+

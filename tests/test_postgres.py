@@ -23,18 +23,6 @@ def pg(request, tmp_path, monkeypatch, pg_server):
     return workspace
 
 
-@pytest.fixture
-def empty_database(request, pg_server):
-    """A database with nothing in it, dropped afterwards."""
-    pg_server.count += 1
-    name = f"{pg_server.prefix}empty{pg_server.count}"
-    pg_server.admin.execute(f"CREATE DATABASE {name}")
-    url = pg_server.url(name)
-    pg_server._connections[url] = pg_server.psycopg.connect(url, autocommit=True)
-    request.addfinalizer(lambda: pg_server.drop(url))
-    return url
-
-
 def tables(pg_server, url) -> set[str]:
     return {r[0] for r in pg_server.connection(url).execute(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()}

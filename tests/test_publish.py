@@ -116,7 +116,7 @@ def test_published_versions_cannot_be_edited_in_an_sqlite_store(local_ws):
     db.close()
 
 
-def test_a_server_store_refuses_to_work_before_anything_is_published(pg_server, empty_database_url, tmp_path,
+def test_a_server_store_refuses_to_work_before_anything_is_published(pg_server, empty_database, tmp_path,
                                                                      monkeypatch):
     """On PostgreSQL the published version is what makes the server's identity worth having: until the head has
     published, no command runs from anybody's local files."""
@@ -125,11 +125,11 @@ def test_a_server_store_refuses_to_work_before_anything_is_published(pg_server, 
 
     ws = Workspace(tmp_path / "ws", "postgres", monkeypatch, pg_server)
     pg_server.drop(ws.store_name)
-    edit(ws, "flowctl.yaml", ws.store_name, empty_database_url)
-    ws.store_name = empty_database_url
+    edit(ws, "flowctl.yaml", ws.store_name, empty_database)
+    ws.store_name = empty_database
     pg_server.as_member("olga")
-    pg_server.admin.execute(f"ALTER DATABASE {empty_database_url.rsplit('/', 1)[1]} OWNER TO olga")
-    schema = open_store(empty_database_url.replace("postgresql://", "postgresql://olga@"), create=True)
+    pg_server.admin.execute(f"ALTER DATABASE {empty_database.rsplit('/', 1)[1]} OWNER TO olga")
+    schema = open_store(empty_database.replace("postgresql://", "postgresql://olga@"), create=True)
     with schema.transaction():  # the schema alone, as an older flowctl or a hand would leave it
         pass
     schema.close()
@@ -138,12 +138,3 @@ def test_a_server_store_refuses_to_work_before_anything_is_published(pg_server, 
     assert ws.run("publish", user="olga").exit_code == 0
     assert ws.json("deal", "list", user="olga") == []
 
-
-@pytest.fixture
-def empty_database_url(request, pg_server):
-    pg_server.count += 1
-    name = f"{pg_server.prefix}bare{pg_server.count}"
-    pg_server.admin.execute(f"CREATE DATABASE {name}")
-    url = pg_server.url(name)
-    request.addfinalizer(lambda: pg_server.drop(url))
-    return url
