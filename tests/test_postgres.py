@@ -19,7 +19,7 @@ WON = "УСПЕШНО РЕАЛИЗОВАНО"
 @pytest.fixture
 def pg(request, tmp_path, monkeypatch, pg_server):
     workspace = Workspace(tmp_path / "ws", "postgres", monkeypatch, pg_server)
-    request.addfinalizer(lambda: pg_server.drop(workspace.store_name))
+    request.addfinalizer(lambda: pg_server.release(workspace.store_name))
     return workspace
 
 
