@@ -104,12 +104,13 @@ def test_a_store_where_nothing_is_published_works_from_the_local_files(unpublish
     assert unpublished_ws.run("deal", "create").exit_code == 3
 
 
-def test_published_versions_cannot_be_edited_in_an_sqlite_store(local_ws):
-    if local_ws.kind != "sqlite":
-        pytest.skip("the JSON store is a file its writers may edit: see README")
+def test_published_versions_cannot_be_edited_in_an_sqlite_store(tmp_path, monkeypatch):
+    """(A JSON store is a file its writers may edit, like any of its rows: see README on what roles stop.)"""
     import sqlite3
 
-    db = sqlite3.connect(local_ws.store_path)
+    from conftest import Workspace
+
+    db = sqlite3.connect(Workspace(tmp_path / "ws", "sqlite", monkeypatch).store_path)
     for statement in ("UPDATE publications SET actor = 'ivan'", "DELETE FROM publications"):
         with pytest.raises(sqlite3.IntegrityError, match="published versions are history"):
             db.execute(statement)
