@@ -34,11 +34,17 @@ def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def workspace_yaml(store: str) -> str:
-    team = "\n".join(f"  - {{login: {m}, name: Менеджер {m}, roles: [manager]}}" for m in MANAGERS)
+def workspace_yaml(store: str, database_roles: dict[str, str] | None = None) -> str:
+    """The workspace file; on a PostgreSQL store, `database_roles` maps logins to the roles they connect as."""
+    def member(login: str, name: str, roles: str) -> str:
+        role = (database_roles or {}).get(login)
+        return f"  - {{login: {login}, name: {name}, roles: [{roles}]{f', database_role: {role}' if role else ''}}}"
+
+    team = [member(m, f"Менеджер {m}", "manager") for m in MANAGERS]
+    team += [member("tural", "Турал", "engineer"), member("olga", "Ольга", "head, manager")]
     return (f"version: 1\nstore: {store}\npipelines: [pipelines]\ntimezone: Europe/Moscow\n"
-            f"powers: {{import: [head], restore: [head], migrate: [head]}}\nteam:\n{team}\n"
-            "  - {login: tural, name: Турал, roles: [engineer]}\n  - {login: olga, name: Ольга, roles: [head, manager]}\n")
+            "powers: {import: [head], restore: [head], migrate: [head], publish: [head]}\nteam:\n"
+            + "\n".join(team) + "\n")
 
 
 def path_to(stage: str, rng: random.Random) -> list[str]:

@@ -1,12 +1,18 @@
-"""flowctl's benchmark: every everyday command as a fresh process, beside its floor, on a big store.
+"""flowctl's benchmark: every everyday command as a fresh process, beside its floor, on a big store, on SQLite
+and on PostgreSQL.
 
     python bench/run.py                      # 100,000 deals; writes bench/out/results.md
     python bench/run.py --deals 2000 --runs 3   # a quick look (the test suite runs a tiny size)
+    python bench/run.py --pg postgresql://db.local/postgres   # the PostgreSQL column against another server
+    python bench/run.py --no-pg              # SQLite and JSON only
 
 Each figure is the median wall time of N fresh processes, with min–max and peak RSS, printed
 beside a floor measured in the same run: `python -c pass` for start-up, and the same question
-asked of the store directly with the sqlite3 module for queries and writes. The ratio holds on
-any machine; the targets are those of the performance issue (2-core machine, SQLite, 100k deals).
+asked of the store directly, with the sqlite3 module for SQLite and with psycopg for PostgreSQL.
+The ratio holds on any machine; the targets are those of the performance issue (2-core machine,
+SQLite, 100k deals). The PostgreSQL store is the generated SQLite store's rows copied into a new
+database (COPY), so both columns time the same data; a command's runs on the two stores take turns,
+so that a shared machine's load weighs on both alike.
 """
 
 from __future__ import annotations
@@ -26,9 +32,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.generate import NOW, build, iso  # noqa: E402  (bench is run as a script from the repo)
+from bench.generate import NOW, build, iso, workspace_yaml  # noqa: E402  (bench is run as a script from the repo)
 
 PY = sys.executable
+DEFAULT_PG = "postgresql://127.0.0.1:5432/postgres"
+EVERYDAY_RATIO = 1.5  # issue 11: everyday commands on a loopback server within 1.5× of their SQLite time
 
 
 GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
@@ -56,20 +64,30 @@ def run_once(argv: list[str], cwd: Path, env: dict) -> tuple[float, float]:
     return wall, kib / 1024
 
 
-def measure(argvs, cwd: Path, env: dict, prepare=None) -> dict:
-    """argvs: one argv, or a function of the run number giving it (mutations need a new target each run)."""
-    make = argvs if callable(argvs) else (lambda i: argvs)
-    if prepare:
-        prepare(-1)
-    run_once(make(-1), cwd, env)  # warm the page cache and the pipeline cache once
-    samples = []
-    for i in range(RUNS):
-        if prepare:
-            prepare(i)
-        samples.append(run_once(make(i), cwd, env))
-    walls = [s[0] * 1000 for s in samples]
-    return {"median": statistics.median(walls), "min": min(walls), "max": max(walls),
-            "peak": max(s[1] for s in samples)}
+def measure(*variants: dict) -> list[dict]:
+    """The figures of each variant of a command (one per store), timed in turn run by run, so that a shared
+    machine's changing load weighs on each alike. A variant: argv (or a function of the run number giving it:
+    mutations need a new target each run), cwd, env, and optionally prepare(run), runs, warm."""
+    def once(variant: dict, run: int) -> tuple[float, float]:
+        argv = variant["argv"](run) if callable(variant["argv"]) else variant["argv"]
+        if variant.get("prepare"):
+            variant["prepare"](run)
+        return run_once(argv, variant["cwd"], variant["env"])
+
+    for variant in variants:
+        if WARM_UP and variant.get("warm", True):
+            once(variant, -1)  # warm the page cache and the pipeline cache once
+    samples: list[list] = [[] for _ in variants]
+    for run in range(max(variant.get("runs") or RUNS for variant in variants)):
+        for variant, taken in zip(variants, samples):
+            if run < (variant.get("runs") or RUNS):
+                taken.append(once(variant, run))
+    figures = []
+    for taken in samples:
+        walls = [wall * 1000 for wall, _ in taken]
+        figures.append({"median": statistics.median(walls), "min": min(walls), "max": max(walls),
+                        "peak": max(peak for _, peak in taken)})
+    return figures
 
 
 def flowctl() -> list[str]:
@@ -100,7 +118,92 @@ def import_csv(path: Path, count: int) -> None:
                              "Строитель" if i % 2 else "Частник", "Званка"])
 
 
-def cases(ws: Path, deals: int) -> list[dict]:
+class Server:
+    """The PostgreSQL side: a database per workspace on the server, loaded from the generated SQLite store.
+
+    The store's owner (the role the benchmark connects as) is olga, who imports and publishes; m01 connects as a
+    role of his own that `flowctl db grant` sets up, as a team member would.
+    """
+
+    def __init__(self, admin_url: str, database: str):
+        import psycopg
+
+        from flowctl.store.postgres import WRITE_LOCK
+
+        self.psycopg = psycopg
+        self.write_lock = WRITE_LOCK  # what every writing transaction takes first
+        self.admin_url = admin_url
+        self.admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
+        self.owner, self.version = self.admin.execute("SELECT session_user, current_setting('server_version')"
+                                                      ).fetchone()
+        self.database = database
+        self.member = f"{database}_m01"
+        if not self.admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (self.member,)).fetchone():
+            self.admin.execute(f'CREATE ROLE "{self.member}" LOGIN')
+
+    def url(self, database: str) -> str:
+        from urllib.parse import urlsplit, urlunsplit
+
+        return urlunsplit(urlsplit(self.admin_url)._replace(path="/" + database))
+
+    def env(self, base: dict, role: str) -> dict:
+        """A command's environment on the server store: the role it connects as; FLOWCTL_USER is refused there."""
+        env = {k: v for k, v in base.items() if k != "FLOWCTL_USER"}
+        return {**env, "PGUSER": role}
+
+    def workspace(self, folder: Path, database: str, source: Path | None, env: dict) -> None:
+        """`folder`: a workspace on a new database `database` holding `source`'s rows (an SQLite store), or none;
+        published, m01's role granted, the clock pinned to the benchmark's."""
+        from flowctl.store import open_store
+
+        if folder.exists():
+            shutil.rmtree(folder)
+        (folder / "pipelines").mkdir(parents=True)
+        shutil.copyfile(ROOT / "pipelines" / "krovlya.yaml", folder / "pipelines" / "krovlya.yaml")
+        url = self.url(database)
+        (folder / "flowctl.yaml").write_text(
+            workspace_yaml(url, {"olga": self.owner, "m01": self.member}), "utf-8")
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        self.admin.execute(f'CREATE DATABASE "{database}"')
+        store = open_store(url, create=True)
+        with store.transaction():  # the schema, as flowctl makes it
+            pass
+        store.close()
+        with self.psycopg.connect(url, autocommit=True) as db:
+            if source:
+                copy_rows(source, db)
+            db.execute("UPDATE flowctl_store SET clock = %s", (iso(NOW),))
+            db.execute("ANALYZE")
+        owner = self.env(env, self.owner)
+        for command in (["publish"], ["db", "grant", "m01"]):
+            subprocess.run(flowctl() + command, cwd=folder, env=owner, check=True, stdout=subprocess.DEVNULL)
+
+    def floor(self, script: str) -> list[str]:
+        """A fresh Python process asking the benchmark's database the same question with psycopg."""
+        return [PY, "-c", f"import psycopg; db = psycopg.connect({self.url(self.database)!r}); {script}"]
+
+    def drop(self, database: str) -> None:
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def copy_rows(source: Path, db) -> None:
+    """Every row of the SQLite store, COPYed into the same tables (same columns) of a new PostgreSQL store."""
+    lite = sqlite3.connect(source)
+    try:
+        with db.transaction():
+            for table in ("contacts", "deals", "tasks", "events"):
+                columns = ", ".join(row[1] for row in lite.execute(f"PRAGMA table_info({table})"))
+                with db.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in lite.execute(f"SELECT {columns} FROM {table} ORDER BY id"):
+                        copy.write_row(row)
+                db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) FROM {table}"
+                           " HAVING MAX(id) IS NOT NULL")
+    finally:
+        lite.close()
+
+
+def cases(ws: Path, deals: int, server: Server | None, env: dict) -> list[dict]:
+    """Each case: a command on SQLite and, under `pg`, the same command on PostgreSQL (floors: the same query)."""
     db = ws / "flowctl.db"
     fl = flowctl()
     open_tasks = ids(db, "SELECT id FROM tasks WHERE responsible = 'm01' AND status = 'open' ORDER BY id")
@@ -123,49 +226,83 @@ def cases(ws: Path, deals: int) -> list[dict]:
 
         open_store(str(fresh / "flowctl.db"), create=True).close()
 
+    def query(sql: str) -> tuple[list[str], dict | None]:
+        """The floor of a read: the same SELECT through sqlite3, and through psycopg."""
+        script = f"db.execute({sql!r}).fetchall()"
+        return sql_floor(db, script), server and on_server(server.floor(script))
+
+    def on_server(argv, **case) -> dict | None:
+        """The same command on the PostgreSQL workspace, as m01's role (or as `role`)."""
+        if not server:
+            return None
+        role = case.pop("role", server.member)
+        return dict(argv=argv, cwd=case.pop("cwd", ws.parent / "ws-pg"), env=server.env(env, role), **case)
+
+    fresh_pg = ws.parent / "import-ws-pg"
+    import_database = f"{server.database}_import" if server else ""
+
+    def fresh_server_store(_):
+        server.workspace(fresh_pg, import_database, None, env)
+
+    deal_by_id, deal_by_id_pg = query(f"SELECT * FROM deals WHERE id = {mid}")
+    by_stage, by_stage_pg = query("SELECT * FROM deals WHERE stage = 'hot' AND responsible = 'm03'")
+    due_today, due_today_pg = query("SELECT * FROM tasks t JOIN deals d ON d.id = t.deal_id WHERE t.responsible"
+                                    f" = 'm01' AND t.status = 'open' AND t.due < '{agenda_end}'")
+    no_task, no_task_pg = query("SELECT COUNT(*) FROM deals d WHERE stage NOT IN ('won', 'lost') AND NOT EXISTS"
+                                " (SELECT 1 FROM tasks t WHERE t.deal_id = d.id AND t.status = 'open')")
+    funnel_sql = ("db.execute('SELECT stage, COUNT(*), SUM(budget_minor) FROM deals GROUP BY stage').fetchall();"
+                  " db.execute('SELECT deal_id, stage_to, at FROM events WHERE stage_to IS NOT NULL').fetchall()")
+    complete = f"UPDATE tasks SET status = status WHERE id = {open_tasks[0]}"
+    deal_show = fl + ["deal", "show", str(mid)]
+    deal_list = fl + ["deal", "list", "--stage", "горячие", "--responsible", "m03"]
+    agenda = fl + ["agenda", "--user", "m01"]
+
+    def task_done(i):
+        return fl + ["task", "done", str(open_tasks[i + 1]), "--result", "Поговорили, клиент ждёт КП", "--contact",
+                     "call"]
+
+    def advance(i):
+        return fl + ["deal", "advance", str(in_work[i + 1]), "горячие", *qualify]
+
+    importer = fl + ["import", "deals", str(import_file), "--id-column", "ID"]
     return [
         dict(name="python -c pass", argv=[PY, "-c", "pass"]),
         dict(name="flowctl --help", argv=fl + ["--help"], floor="python -c pass", target=80),
         dict(name="flowctl validate pipelines/krovlya.yaml", argv=fl + ["validate", "pipelines/krovlya.yaml"],
              floor="python -c pass"),
-        dict(name="sqlite3: deal by id", argv=sql_floor(db, f"db.execute('SELECT * FROM deals WHERE id = {mid}').fetchall()")),
-        dict(name="flowctl deal show ID", argv=fl + ["deal", "show", str(mid)], floor="sqlite3: deal by id", target=150),
-        dict(name="sqlite3: deals by stage and user",
-             argv=sql_floor(db, "db.execute(\"SELECT * FROM deals WHERE stage = 'hot' AND responsible = 'm03'\").fetchall()")),
-        dict(name="flowctl deal list --stage горячие --responsible m03",
-             argv=fl + ["deal", "list", "--stage", "горячие", "--responsible", "m03"],
-             floor="sqlite3: deals by stage and user", target=150),
-        dict(name="sqlite3: open tasks of a user due today",
-             argv=sql_floor(db, "db.execute(\"SELECT * FROM tasks t JOIN deals d ON d.id = t.deal_id WHERE t.responsible"
-                                f" = 'm01' AND t.status = 'open' AND t.due < '{agenda_end}'\").fetchall()")),
-        dict(name="flowctl agenda --user m01", argv=fl + ["agenda", "--user", "m01"],
-             floor="sqlite3: open tasks of a user due today", target=150),
-        dict(name="sqlite3: complete a task",
-             argv=sql_floor(db, "db.execute('BEGIN IMMEDIATE'); db.execute(\"UPDATE tasks SET status = status WHERE id"
-                                f" = {open_tasks[0]}\"); db.execute('ROLLBACK')")),
-        dict(name="flowctl task done", argv=lambda i: fl + ["task", "done", str(open_tasks[i + 1]), "--result",
-                                                            "Поговорили, клиент ждёт КП", "--contact", "call"],
-             floor="sqlite3: complete a task", target=150),
-        dict(name="flowctl deal advance", argv=lambda i: fl + ["deal", "advance", str(in_work[i + 1]), "горячие",
-                                                               *qualify],
-             floor="sqlite3: complete a task", target=150),
-        dict(name="sqlite3: deals without an open task",
-             argv=sql_floor(db, "db.execute(\"SELECT COUNT(*) FROM deals d WHERE stage NOT IN ('won', 'lost') AND NOT"
-                                " EXISTS (SELECT 1 FROM tasks t WHERE t.deal_id = d.id AND t.status = 'open')\").fetchall()")),
-        dict(name="flowctl check", argv=fl + ["check"], floor="sqlite3: deals without an open task", target=1500),
-        dict(name="sqlite3: deals and budget by stage",
-             argv=sql_floor(db, "db.execute('SELECT stage, COUNT(*), SUM(budget_minor) FROM deals GROUP BY stage')"
-                                ".fetchall(); db.execute('SELECT deal_id, stage_to, at FROM events WHERE stage_to IS NOT"
-                                " NULL').fetchall()")),
-        dict(name="flowctl report funnel", argv=fl + ["report", "funnel"], floor="sqlite3: deals and budget by stage",
-             target=1000),
+        dict(name="query: deal by id", argv=deal_by_id, pg=deal_by_id_pg),
+        dict(name="flowctl deal show ID", argv=deal_show, floor="query: deal by id", target=150, everyday=True,
+             pg=on_server(deal_show)),
+        dict(name="query: deals by stage and user", argv=by_stage, pg=by_stage_pg),
+        dict(name="flowctl deal list --stage горячие --responsible m03", argv=deal_list,
+             floor="query: deals by stage and user", target=150, everyday=True, pg=on_server(deal_list)),
+        dict(name="query: open tasks of a user due today", argv=due_today, pg=due_today_pg),
+        dict(name="flowctl agenda --user m01", argv=agenda, floor="query: open tasks of a user due today",
+             target=150, everyday=True, pg=on_server(agenda)),
+        dict(name="query: complete a task",
+             argv=sql_floor(db, f"db.execute('BEGIN IMMEDIATE'); db.execute({complete!r}); db.execute('ROLLBACK')"),
+             pg=server and on_server(server.floor(f"db.execute('SELECT pg_advisory_xact_lock({server.write_lock})');"
+                                                  f" db.execute({complete!r}); db.rollback()"))),
+        dict(name="flowctl task done", argv=task_done, floor="query: complete a task", target=150, everyday=True,
+             pg=on_server(task_done)),
+        dict(name="flowctl deal advance", argv=advance, floor="query: complete a task", target=150, everyday=True,
+             pg=on_server(advance)),
+        dict(name="query: deals without an open task", argv=no_task, pg=no_task_pg),
+        dict(name="flowctl check", argv=fl + ["check"], floor="query: deals without an open task", target=1500,
+             pg=on_server(fl + ["check"])),
+        dict(name="query: deals and budget by stage", argv=sql_floor(db, funnel_sql),
+             pg=server and on_server(server.floor(funnel_sql))),
+        dict(name="flowctl report funnel", argv=fl + ["report", "funnel"], floor="query: deals and budget by stage",
+             target=1000, pg=on_server(fl + ["report", "funnel"])),
         dict(name="flowctl report managers", argv=fl + ["report", "managers"],
-             floor="sqlite3: deals and budget by stage", target=1000),
+             floor="query: deals and budget by stage", target=1000, pg=on_server(fl + ["report", "managers"])),
         dict(name="flowctl report velocity", argv=fl + ["report", "velocity"],
-             floor="sqlite3: deals and budget by stage"),
+             floor="query: deals and budget by stage", pg=on_server(fl + ["report", "velocity"])),
         dict(name=f"flowctl import deals ({deals:,} rows)", cwd=fresh, prepare=fresh_store,
              argv=fl + ["--as", "olga", "import", "deals", str(import_file), "--id-column", "ID"],
-             floor="python -c pass", rate=deals),
+             floor="python -c pass", rate=deals,
+             pg=on_server(importer, role=server and server.owner, cwd=fresh_pg, prepare=fresh_server_store,
+                          runs=IMPORT_RUNS, warm=False)),  # a minute a run at 100k; the caches are warm by now
     ]
 
 
@@ -183,6 +320,7 @@ def json_store_cases(folder: Path, sizes: list[int], env: dict) -> list[dict]:
         db.close()
         config = ws / "flowctl.yaml"
         config.write_text(config.read_text("utf-8").replace("store: flowctl.db", "store: store.json"), "utf-8")
+        (ws / "store.json").unlink(missing_ok=True)  # a restore needs a new store: an earlier run's is replaced
         subprocess.run(flowctl() + ["--as", "olga", "import", "all", str(dump)], cwd=ws, env=env, check=True,
                        stdout=subprocess.DEVNULL)
         target = 200 if size <= 2000 else None
@@ -192,13 +330,15 @@ def json_store_cases(folder: Path, sizes: list[int], env: dict) -> list[dict]:
     return out
 
 
-def table(results: list[tuple[dict, dict]]) -> str:
-    by_name = {case["name"]: r for case, r in results}
-    lines = ["| command | median ms | min–max ms | peak MiB | floor | floor ms | × floor | target | met |",
-             "|---|---:|---:|---:|---|---:|---:|---|---|"]
-    for case, r in results:
+def table(results: list[tuple[dict, dict, dict | None]]) -> str:
+    sqlite_by_name = {case["name"]: r for case, r, _ in results}
+    pg_by_name = {case["name"]: pg for case, _, pg in results if pg}
+    lines = ["| command | SQLite ms | min–max ms | peak MiB | floor | floor ms | × floor | target | met "
+             "| PostgreSQL ms | min–max ms | PG × floor | PG / SQLite |",
+             "|---|---:|---:|---:|---|---:|---:|---|---|---:|---:|---:|---:|"]
+    for case, r, pg in results:
         floor = case.get("floor")
-        base = by_name.get(floor)
+        base = sqlite_by_name.get(floor)
         target, met = "", ""
         if case.get("target"):
             target = f"≤ {case['target']} ms"
@@ -206,29 +346,56 @@ def table(results: list[tuple[dict, dict]]) -> str:
         if case.get("rate"):
             per_second = case["rate"] / (r["median"] / 1000)
             target, met = f"≥ 10,000 deals/s (got {per_second:,.0f}/s)", "yes" if per_second >= 10_000 else "no"
-        lines.append(f"| `{case['name']}` | {r['median']:.0f} | {r['min']:.0f}–{r['max']:.0f} | {r['peak']:.0f} | "
-                     f"{floor and f'`{floor}`' or ''} | {base['median']:.0f} | {r['median'] / base['median']:.1f} | "
-                     f"{target} | {met} |" if base else
-                     f"| `{case['name']}` | {r['median']:.0f} | {r['min']:.0f}–{r['max']:.0f} | {r['peak']:.0f} | | | | "
-                     f"{target} | {met} |")
+        cells = [f"`{case['name']}`", f"{r['median']:.0f}", f"{r['min']:.0f}–{r['max']:.0f}", f"{r['peak']:.0f}"]
+        cells += [f"`{floor}`", f"{base['median']:.0f}", f"{r['median'] / base['median']:.1f}"] if base else [""] * 3
+        cells += [target, met]
+        if pg:
+            pg_base = pg_by_name.get(floor) or (sqlite_by_name.get(floor) if floor == "python -c pass" else None)
+            ratio, mark = pg["median"] / r["median"], ""
+            if case.get("everyday"):
+                mark = f" ({'within' if ratio <= EVERYDAY_RATIO else 'over'} {EVERYDAY_RATIO}×)"
+            if case.get("rate"):
+                mark = f" ({case['rate'] / (pg['median'] / 1000):,.0f}/s)"
+            cells += [f"{pg['median']:.0f}", f"{pg['min']:.0f}–{pg['max']:.0f}",
+                      f"{pg['median'] / pg_base['median']:.1f}" if pg_base else "", f"{ratio:.2f}{mark}"]
+        else:
+            cells += ["", "", "", ""]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def machine() -> str:
+def machine(server: Server | None) -> str:
     cpu = platform.machine()
     try:
         cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                    if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    pg = f", PostgreSQL {server.version} (psycopg {server.psycopg.__version__})" if server else ""
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}{pg}"
 
 
 RUNS = 7
+WARM_UP = True
+IMPORT_RUNS = 3  # a PostgreSQL import of 100,000 rows takes a minute: three runs, not seven
+
+
+def connect_server(args) -> Server | None:
+    """The server of the PostgreSQL column: the default one when it answers (else a note), or the one named."""
+    if args.no_pg:
+        return None
+    try:
+        return Server(args.pg or DEFAULT_PG, args.pg_database)
+    except Exception as error:  # psycopg missing, or no server
+        reason = f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"
+        if args.pg:
+            raise SystemExit(f"the PostgreSQL server {args.pg} cannot be used: {reason}") from None
+        print(f"no PostgreSQL column: {DEFAULT_PG} cannot be used ({reason})", file=sys.stderr)
+        return None
 
 
 def main() -> None:
-    global RUNS
+    global RUNS, IMPORT_RUNS, WARM_UP
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--deals", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=RUNS)
@@ -236,23 +403,45 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="the Markdown table (default: DIR/results.md)")
     parser.add_argument("--json-sizes", default="2000,10000,30000",
                         help="deal counts of the JSON stores to time a mutation on (comma-separated)")
+    parser.add_argument("--pg", default=None, help=f"a PostgreSQL server's URL to make the benchmark's databases on "
+                                                   f"(default {DEFAULT_PG}, skipped if it does not answer)")
+    parser.add_argument("--pg-database", default="flowctl_bench",
+                        help="the benchmark's database (replaced; NAME_import is the import's), and role NAME_m01")
+    parser.add_argument("--no-pg", action="store_true", help="no PostgreSQL column")
+    parser.add_argument("--no-warm-up", action="store_true",
+                        help="time each command from its first run (a smoke run; the figures include a cold cache)")
     args = parser.parse_args()
-    RUNS = args.runs
+    RUNS, WARM_UP = args.runs, not args.no_warm_up
+    IMPORT_RUNS = min(IMPORT_RUNS, RUNS)
     ws = args.dir / "ws"
+    server = connect_server(args)
     started = time.perf_counter()
     sizes = build(ws, args.deals, seed=7)
     built = time.perf_counter() - started
     env = {**os.environ, "FLOWCTL_NOW": iso(NOW), "FLOWCTL_USER": "m01",
            "XDG_CACHE_HOME": str(args.dir / "cache"), "PYTHONDONTWRITEBYTECODE": "", "NO_COLOR": "1"}
     env.pop("FLOWCTL_STORE", None)
+    loaded = ""
+    if server:  # before any SQLite command changes a row: both stores hold the same data
+        started = time.perf_counter()
+        server.workspace(args.dir / "ws-pg", server.database, ws / "flowctl.db", env)
+        loaded = f"; the same rows COPYed into PostgreSQL in {time.perf_counter() - started:.0f} s"
     results = []
     json_sizes = [int(n) for n in args.json_sizes.split(",") if n.strip()]
-    for case in cases(ws, args.deals) + json_store_cases(args.dir, json_sizes, env):
-        results.append((case, measure(case["argv"], case.get("cwd", ws), env, case.get("prepare"))))
-        print(f"  {case['name']}: {results[-1][1]['median']:.0f} ms", file=sys.stderr)
-    report = (f"Machine: {machine()}. Store: {sizes['deals']:,} deals, {sizes['tasks']:,} tasks, "
-              f"{sizes['events']:,} history events, {sizes['contacts']:,} contacts (built in {built:.0f} s). "
-              f"{RUNS} runs each, a fresh process per run.\n\n{table(results)}\n")
+    for case in cases(ws, args.deals, server, env) + json_store_cases(args.dir, json_sizes, env):
+        on_sqlite = {"cwd": ws, "env": env, **case}
+        on_server = case.get("pg") and {"cwd": ws, "env": env, **case["pg"]}
+        lite, pg = measure(on_sqlite, on_server) if on_server else (*measure(on_sqlite), None)
+        results.append((case, lite, pg))
+        print(f"  {case['name']}: {lite['median']:.0f} ms" + (f", PostgreSQL {pg['median']:.0f} ms" if pg else ""),
+              file=sys.stderr)
+    if server:
+        server.drop(f"{server.database}_import")
+    report = (f"Machine: {machine(server)}. Store: {sizes['deals']:,} deals, {sizes['tasks']:,} tasks, "
+              f"{sizes['events']:,} history events, {sizes['contacts']:,} contacts (built in {built:.0f} s{loaded}). "
+              f"{RUNS} runs each ({IMPORT_RUNS} of the PostgreSQL import), a fresh process per run."
+              f"{' PostgreSQL on the same machine (loopback), a role per member.' if server else ''}"
+              f"\n\n{table(results)}\n")
     print(report)
     out = args.out or args.dir / "results.md"
     out.parent.mkdir(parents=True, exist_ok=True)
