@@ -1,0 +1,161 @@
+"""Imports (CSV contacts and deals, mapping files) and `import all`: behaviour the older tests left open.
+
+Written from the mutation run (tests/mutation/): each test proves what an import promises (README, the
+command's help), and names the rule where it proves one.
+"""
+
+from __future__ import annotations
+
+import json
+
+from test_transfer import run_json, write_csv, write_text
+
+
+def _history(ws, **match) -> list[dict]:
+    events = json.loads(ws.ok("export", "history", "--format", "json", user="olga").stdout)
+    return [e for e in events if all(e.get(k) == v for k, v in match.items())]
+
+
+def _contacts(ws) -> dict[int, tuple]:
+    exported = json.loads(ws.ok("export", "contacts", "--format", "json").stdout)
+    return {c["id"]: (c["external_id"], c["fields"]) for c in exported}
+
+
+# -- contacts from CSV ------------------------------------------------------------------------------
+
+CONTACTS_1 = [["ID", "Имя", "Телефон", "Строитель/Частник", "Заметка"],
+              ["C-1", "Алмаз", "8 912 345-67-89", "Строитель", "звонить вечером"],
+              ["C-2", "Борис", "", "Частник", ""]]
+CONTACTS_2 = [["ID", "Имя", "Телефон", "Строитель/Частник"],
+              ["C-1", "Алмаз", "8 912 345-67-89", "Частник"],     # by its id: one field changes
+              ["", "Алмаз", "+7 912 345-67-89", "Частник"],        # no id, a known phone: nothing changes
+              ["", "Алмаз", "8 (912) 345-67-89", "Строитель"],     # no id, a known phone: an update keeps C-1
+              ["C-2", "Борис", "8 913 111-22-33", "Частник"],      # by its id: a phone added
+              ["", "Вера", "8 914 000-00-00", ""]]                 # nobody known: a new contact without an id
+
+
+def test_importing_contacts_creates_them_and_records_where_each_came_from(ws, tmp_path):
+    path = write_csv(tmp_path / "contacts1.csv", CONTACTS_1)
+    report = run_json(ws, "import", "contacts", path, "--id-column", "ID")
+    assert {k: report[k] for k in ("source", "dry_run", "ignored_columns", "create", "update", "unchanged",
+                                    "refused")} == \
+        {"source": "contacts1.csv", "dry_run": False, "ignored_columns": ["Заметка"], "create": 2, "update": 0,
+         "unchanged": 0, "refused": 0}
+    assert [(r["line"], r["action"], r["key"], r["id"]) for r in report["rows"]] == \
+        [(2, "create", "C-1", 1), (3, "create", "C-2", 2)]
+    assert _contacts(ws) == {1: ("C-1", {"name": "Алмаз", "phone": "+79123456789", "client_type": "builder"}),
+                             2: ("C-2", {"name": "Борис", "client_type": "private"})}
+    assert [(e["contact_id"], e["data"]) for e in _history(ws, kind="contact.imported")] == [
+        (1, {"source": "contacts1.csv", "line": 2, "external_id": "C-1",
+             "fields": {"name": "Алмаз", "phone": "+79123456789", "client_type": "builder"}}),
+        (2, {"source": "contacts1.csv", "line": 3, "external_id": "C-2",
+             "fields": {"name": "Борис", "client_type": "private"}}),
+    ]
+    again = run_json(ws, "import", "contacts", path, "--id-column", "ID")  # the same file again converges
+    assert [(r["line"], r["action"], r["key"], r["id"]) for r in again["rows"]] == \
+        [(2, "unchanged", "C-1", 1), (3, "unchanged", "C-2", 2)]
+
+
+def test_reimporting_contacts_updates_them_by_their_id_or_their_phone(ws, tmp_path):
+    run_json(ws, "import", "contacts", write_csv(tmp_path / "contacts1.csv", CONTACTS_1), "--id-column", "ID")
+    path = write_csv(tmp_path / "contacts2.csv", CONTACTS_2)
+    before = ws.snapshot()
+    preview = ws.run("import", "contacts", path, "--id-column", "ID", "--dry-run", user="olga")
+    assert preview.exit_code == 0, preview.stderr
+    assert "sets Строитель/Частник" in preview.stdout and "sets Телефон" in preview.stdout  # labels, not ids
+    assert ws.snapshot() == before
+    report = run_json(ws, "import", "contacts", path, "--id-column", "ID")
+    assert [(r["line"], r["action"], r["key"], r["id"], r["changes"]) for r in report["rows"]] == [
+        (2, "update", "C-1", 1, {"client_type": "private"}),
+        (3, "unchanged", None, 1, None),
+        (4, "update", None, 1, {"client_type": "builder"}),
+        (5, "update", "C-2", 2, {"phone": "+79131112233"}),
+        (6, "create", None, 3, None),
+    ]
+    assert _contacts(ws) == {1: ("C-1", {"name": "Алмаз", "phone": "+79123456789", "client_type": "builder"}),
+                             2: ("C-2", {"name": "Борис", "phone": "+79131112233", "client_type": "private"}),
+                             3: (None, {"name": "Вера", "phone": "+79140000000"})}
+    assert [(e["contact_id"], e["data"]) for e in _history(ws, kind="contact.field")] == [
+        (1, {"field": "client_type", "old": "builder", "new": "private", "source": "contacts2.csv", "line": 2}),
+        (1, {"field": "client_type", "old": "private", "new": "builder", "source": "contacts2.csv", "line": 4}),
+        (2, {"field": "phone", "old": None, "new": "+79131112233", "source": "contacts2.csv", "line": 5}),
+    ]
+
+
+def test_a_column_named_external_id_keys_contacts_without_id_column(ws, tmp_path):
+    path = write_csv(tmp_path / "c.csv", [["external_id", "name"], ["A-7", "Алмаз"]])
+    assert run_json(ws, "import", "contacts", path)["rows"][0]["key"] == "A-7"
+    again = write_csv(tmp_path / "c2.csv", [["external_id", "name"], ["A-7", "Алмаз Ильич"]])
+    assert [(r["action"], r["id"]) for r in run_json(ws, "import", "contacts", again)["rows"]] == [("update", 1)]
+
+
+def test_skip_invalid_imports_the_good_contacts_and_reports_the_refused_one(ws, tmp_path):
+    path = write_csv(tmp_path / "c.csv", [["name", "phone"], ["Алмаз", "8 912 345-67-89"], ["", "8 913 111-22-33"],
+                                          ["Борис", ""]])
+    refused = run_json(ws, "import", "contacts", path, expect=1)
+    assert refused["refused"] == 1 and _contacts(ws) == {}  # all or nothing by default
+    report = run_json(ws, "import", "contacts", path, "--skip-invalid")
+    assert [(r["line"], r["action"]) for r in report["rows"]] == [(2, "create"), (3, "refused"), (4, "create")]
+    assert report["rows"][1]["reason"] == "a contact needs: Имя"
+    assert [fields["name"] for _, fields in _contacts(ws).values()] == ["Алмаз", "Борис"]
+
+
+BIRTHDAY = """\
+    - id: birthday
+      label: День рождения
+      type: date
+"""
+
+
+def _with_birthday(ws) -> None:
+    """The pipeline's contact card gains a date field."""
+    path = ws.root / "pipelines" / "krovlya.yaml"
+    text = path.read_text("utf-8")
+    anchor = "  contact:              # the contact card, F8–F10\n"
+    assert anchor in text
+    path.write_text(text.replace(anchor, anchor + BIRTHDAY), "utf-8")
+
+
+def test_contact_dates_are_read_with_the_files_date_format(ws, tmp_path):
+    _with_birthday(ws)
+    path = write_csv(tmp_path / "c.csv", [["name", "День рождения"], ["Алмаз", "12/31/1990"]])
+    run_json(ws, "import", "contacts", path, "--date-format", "MM/DD/YYYY")
+    assert _contacts(ws)[1][1]["birthday"] == "1990-12-31"
+
+
+def test_a_contact_date_that_does_not_read_refuses_the_whole_file_naming_file_line_and_column(ws, tmp_path):
+    _with_birthday(ws)
+    path = write_csv(tmp_path / "c.csv", [["name", "День рождения"], ["Алмаз", "01.02.1990"], ["Борис", "31.02.1990"]])
+    result = ws.run("import", "contacts", path, "--skip-invalid", user="olga")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"flowctl: {path} line 3, column 'День рождения': ")
+    assert "nothing was imported: every date of a file is read day first" in result.stderr
+    assert _contacts(ws) == {}
+
+
+# -- mapping files ----------------------------------------------------------------------------------
+
+def test_a_mapping_file_with_a_repeated_key_names_the_line_of_the_repeat(ws, tmp_path):
+    path = write_csv(tmp_path / "d.csv", [["ID", "Сумма"], ["D-1", "100"]])
+    mapping = write_text(tmp_path / "map.yaml", "columns:\n  Сумма: budget\n  Сумма: site\n")
+    result = ws.run("import", "deals", path, "--mapping", mapping, user="olga")
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"flowctl: {mapping}:3:3: ")
+    assert result.stderr.count("\n") == 1
+
+
+MAPPING_SHAPE = ("a mapping file holds columns: {source: target, …}, stages: {source: stage, …}, id_column: … and "
+                 "date_format: …")
+
+
+def test_a_mapping_file_of_another_shape_is_refused_before_anything_is_read(ws, tmp_path):
+    path = write_csv(tmp_path / "d.csv", [["ID", "Сумма"], ["D-1", "100"]])
+    ws.ok("deal", "list")
+    before = ws.snapshot()
+    for text in ("- columns\n", "colums: {Сумма: budget}\n", "columns: [Сумма, budget]\n", "columns: {Сумма: 5}\n",
+                 "stages: {Первичный: [new_lead]}\n", "id_column: 5\n", "date_format: [DD, MM]\n",
+                 "columns: {Сумма: budget}\nstages: {Первичный: 1}\n"):
+        mapping = write_text(tmp_path / "map.yaml", text)
+        result = ws.run("import", "deals", path, "--mapping", mapping, user="olga")
+        assert (result.exit_code, result.stderr) == (3, f"flowctl: {mapping}: {MAPPING_SHAPE}\n"), text
+    assert ws.snapshot() == before
