@@ -159,3 +159,41 @@ def test_a_mapping_file_of_another_shape_is_refused_before_anything_is_read(ws, 
         result = ws.run("import", "deals", path, "--mapping", mapping, user="olga")
         assert (result.exit_code, result.stderr) == (3, f"flowctl: {mapping}: {MAPPING_SHAPE}\n"), text
     assert ws.snapshot() == before
+
+
+# -- export as CSV ----------------------------------------------------------------------------------
+
+def _csv(ws, kind: str) -> list[dict]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(ws.ok("export", kind).stdout)))
+
+
+def test_exported_deals_and_contacts_spread_their_card_fields_into_columns(ws):
+    ws.ok("contact", "add", "name=Алмаз", "phone=8 912 345-67-89")
+    ws.ok("deal", "create", "--contact", "1", "-F", "site=Званка")
+    [deal] = _csv(ws, "deals")
+    assert list(deal) == ["id", "pipeline", "stage", "contact_id", "created_at", "stage_since", "updated_at",
+                          "external_id", "responsible", "budget", "product", "client_type", "lead_date",
+                          "construction_stage", "buys_when", "site", "houses", "roof_plan", "coating", "thickness",
+                          "nuances", "lost_reason"]
+    assert (deal["site"], deal["responsible"], deal["budget"]) == ("Званка", "ivan", "")
+    [contact] = _csv(ws, "contacts")
+    assert list(contact) == ["id", "created_at", "external_id", "name", "phone", "client_type"]
+    assert (contact["name"], contact["phone"]) == ("Алмаз", "'+79123456789")  # ' keeps a spreadsheet from a formula
+
+
+def test_exported_tasks_have_a_column_for_each_part_of_a_task(ws):
+    ws.ok("deal", "create")
+    [task] = _csv(ws, "tasks")
+    assert list(task) == ["id", "deal_id", "type", "due", "responsible", "text", "status", "created_at",
+                          "created_by", "stage", "result", "contact_kind", "done_at"]
+    assert (task["type"], task["status"], task["stage"]) == ("call", "open", "new_lead")
+
+
+def test_exported_history_keeps_each_events_data_as_readable_json_with_sorted_keys(ws):
+    ws.ok("contact", "add", "name=Алмаз", "client_type=Строитель")
+    [event] = _csv(ws, "history")
+    assert list(event) == ["id", "at", "actor", "kind", "deal_id", "contact_id", "task_id", "data"]
+    assert event["data"] == '{"fields": {"client_type": "builder", "name": "Алмаз"}}'
