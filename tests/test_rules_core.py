@@ -90,3 +90,51 @@ def test_m2_a_move_open_to_two_roles_is_labelled_with_both(ws):
     assert move in text
     path.write_text(text.replace(move, move.replace("[manager]", "[manager, head]")), "utf-8")
     assert "  in_work --> hot: Менеджер ОП, Руководитель ОП\n" in ws.ok("graph", "krovlya", "--format", "mermaid").stdout
+
+
+# -- deals: who sees which (deal list, contact show) ---------------------------------------------------
+
+def _second_pipeline(ws) -> None:
+    """pipelines/okna.yaml: the same pipeline for another product, its S3 called «ЗАМЕР»."""
+    text = (ws.root / "pipelines" / "krovlya.yaml").read_text("utf-8")
+    for old, new in (("id: krovlya", "id: okna"), ("name: Кровля ", "name: Окна "), ("label: ГОРЯЧИЕ", "label: ЗАМЕР")):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    (ws.root / "pipelines" / "okna.yaml").write_text(text, "utf-8")
+
+
+def _ids(ws, *args) -> list[int]:
+    return [d["id"] for d in ws.json("deal", "list", *args)]
+
+
+def test_deal_list_shows_the_deals_of_the_pipeline_contact_and_stage_asked_for(ws):
+    _second_pipeline(ws)
+    ws.ok("contact", "add", "name=Алмаз")
+    ws.ok("contact", "add", "name=Борис")
+    roof_1 = ws.json("deal", "create", "--pipeline", "krovlya", "--contact", "1")["id"]
+    roof_2 = ws.json("deal", "create", "--pipeline", "krovlya", "--contact", "2")["id"]
+    window_1 = ws.json("deal", "create", "--pipeline", "okna", "--contact", "1")["id"]
+    assert _ids(ws, "--pipeline", "krovlya") == [roof_1, roof_2]
+    assert _ids(ws, "--pipeline", "okna") == [window_1]
+    assert _ids(ws, "--contact", "1") == [roof_1, window_1]
+    assert _ids(ws, "--limit", "2") == [roof_1, roof_2]
+    assert _ids(ws, "--limit", "1", "--desc") == [window_1]
+    assert _ids(ws, "--pipeline", "okna", "--stage", "ЗАМЕР") == []  # a stage of that pipeline, empty
+    assert _ids(ws, "--stage", "новый лид") == [roof_1, roof_2, window_1]
+
+
+def test_deal_list_refuses_a_stage_or_sort_it_does_not_know_with_a_suggestion(ws):
+    _second_pipeline(ws)
+    ws.ok("deal", "create", "--pipeline", "krovlya")
+    for args, message in (
+            (("--pipeline", "krovlya", "--stage", "ЗАМЕР"), "unknown stage 'ЗАМЕР'"),  # only okna has it
+            (("--stage", "НОВЫЙ ЛИ"), "unknown stage 'НОВЫЙ ЛИ' (did you mean 'НОВЫЙ ЛИД'?)"),
+            (("--sort", "budjet"), "unknown sort 'budjet'; use one of: id, budget, lead_date, stage_since, updated")):
+        result = ws.run("deal", "list", *args)
+        assert (result.exit_code, result.stderr) == (2, f"flowctl: {message}\n"), args
+
+
+def test_an_unknown_contact_is_not_found_by_its_number(ws):
+    for command in (("contact", "show", "7"), ("contact", "set", "7", "name=Алмаз")):
+        result = ws.run(*command)
+        assert (result.exit_code, result.stderr) == (4, "flowctl: no contact #7\n"), command

@@ -197,3 +197,76 @@ def test_exported_history_keeps_each_events_data_as_readable_json_with_sorted_ke
     [event] = _csv(ws, "history")
     assert list(event) == ["id", "at", "actor", "kind", "deal_id", "contact_id", "task_id", "data"]
     assert event["data"] == '{"fields": {"client_type": "builder", "name": "Алмаз"}}'
+
+
+# -- deals from CSV: blanks, contacts, creation moments ---------------------------------------------
+
+def _deal(ws, key: str) -> dict:
+    return {d["external_id"]: d for d in json.loads(ws.ok("export", "deals", "--format", "json").stdout)}[key]
+
+
+def test_f4_a_blank_client_type_keeps_the_one_a_deal_took_from_its_contact_on_reimport(ws, tmp_path):
+    ws.ok("contact", "add", "name=Алмаз", "client_type=Строитель")
+    with_contact = write_csv(tmp_path / "a.csv", [["ID", "contact", "Строитель/Частник", "site"], ["D-1", "1", "", "Званка"]])
+    run_json(ws, "import", "deals", with_contact, "--id-column", "ID")
+    assert _deal(ws, "D-1")["fields"]["client_type"] == "builder"  # F4 from the contact's F10
+    assert [r["action"] for r in run_json(ws, "import", "deals", with_contact, "--id-column", "ID")["rows"]] == \
+        ["unchanged"]
+    without_contact = write_csv(tmp_path / "b.csv", [["ID", "Строитель/Частник", "site"], ["D-1", "", "Мурино"]])
+    report = run_json(ws, "import", "deals", without_contact, "--id-column", "ID")
+    assert [(r["action"], r["changes"]) for r in report["rows"]] == [("update", {"site": "Мурино"})]
+    assert _deal(ws, "D-1")["fields"]["client_type"] == "builder"
+
+
+def test_f4_a_blank_client_type_keeps_a_deals_own_when_the_row_gives_it_a_contact(ws, tmp_path):
+    ws.ok("contact", "add", "name=Алмаз", "client_type=Строитель")
+    first = write_csv(tmp_path / "a.csv", [["ID", "Строитель/Частник"], ["D-1", "Частник"]])
+    run_json(ws, "import", "deals", first, "--id-column", "ID")
+    second = write_csv(tmp_path / "b.csv", [["ID", "contact", "Строитель/Частник"], ["D-1", "1", ""]])
+    report = run_json(ws, "import", "deals", second, "--id-column", "ID")
+    assert [(r["action"], r["changes"]) for r in report["rows"]] == [("update", {})]
+    deal = _deal(ws, "D-1")
+    assert (deal["contact_id"], deal["fields"]["client_type"]) == (1, "private")
+
+
+def test_a_deals_creation_moment_is_read_in_the_workspaces_zone_as_flowctl_reads_moments(ws, tmp_path):
+    path = write_csv(tmp_path / "d.csv", [["ID", "created_at"], ["D-1", "28.11.2026 09:00"], ["D-2", "today 08:30"]])
+    run_json(ws, "import", "deals", path, "--id-column", "ID")
+    assert (_deal(ws, "D-1")["created_at"], _deal(ws, "D-1")["fields"]["lead_date"]) == \
+        ("2026-11-28T06:00:00Z", "2026-11-28")
+    assert _deal(ws, "D-2")["created_at"] == "2026-11-30T05:30:00Z"
+
+
+def test_a_creation_moment_with_a_date_format_takes_the_time_after_the_date(ws, tmp_path):
+    path = write_csv(tmp_path / "d.csv", [["ID", "created_at"], ["D-1", "11/28/2026 at 09:00"], ["D-2", "11/27/2026"]])
+    run_json(ws, "import", "deals", path, "--id-column", "ID", "--date-format", "MM/DD/YYYY")
+    assert _deal(ws, "D-1")["created_at"] == "2026-11-28T06:00:00Z"
+    assert _deal(ws, "D-2")["created_at"] == "2026-11-27T07:00:00Z"  # a date alone: 10:00, as for every moment
+
+
+def test_an_unknown_stage_in_a_file_is_refused_with_a_suggestion_and_how_to_map_it(ws, tmp_path):
+    path = write_csv(tmp_path / "d.csv", [["ID", "stage"], ["D-1", "ГОРЯЧИЙ"]])
+    report = run_json(ws, "import", "deals", path, "--id-column", "ID", expect=1)
+    assert report["rows"][0]["reason"] == \
+        "unknown stage 'ГОРЯЧИЙ' (did you mean 'ГОРЯЧИЕ'?); map it with --stage-map 'ГОРЯЧИЙ=<stage>'"
+
+
+def test_import_all_into_a_store_that_is_not_empty_is_refused_naming_the_store(ws, tmp_path):
+    ws.ok("contact", "add", "name=Алмаз")
+    export = tmp_path / "all.json"
+    export.write_text(ws.ok("export", "all").stdout, "utf-8")
+    before = ws.snapshot()
+    result = ws.run("import", "all", export, user="olga")
+    assert (result.exit_code, result.stderr) == \
+        (1, f"flowctl: the store {ws.store_path} is not empty; restore an export into a new store (--store new.db)\n")
+    assert ws.snapshot() == before
+
+
+def test_a_contact_row_lacking_several_required_fields_names_them_all(ws, tmp_path):
+    path = ws.root / "pipelines" / "krovlya.yaml"
+    text = path.read_text("utf-8")
+    anchor = "  contact:              # the contact card, F8–F10\n"
+    path.write_text(text.replace(anchor, anchor + BIRTHDAY + "      required: true\n"), "utf-8")
+    rows = write_csv(tmp_path / "c.csv", [["Имя", "Телефон", "День рождения"], ["", "8 912 345-67-89", ""]])
+    report = run_json(ws, "import", "contacts", rows, expect=1)
+    assert report["rows"][0]["reason"] == "a contact needs: День рождения, Имя"  # in the card's order
