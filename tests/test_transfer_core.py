@@ -270,3 +270,57 @@ def test_a_contact_row_lacking_several_required_fields_names_them_all(ws, tmp_pa
     rows = write_csv(tmp_path / "c.csv", [["Имя", "Телефон", "День рождения"], ["", "8 912 345-67-89", ""]])
     report = run_json(ws, "import", "contacts", rows, expect=1)
     assert report["rows"][0]["reason"] == "a contact needs: День рождения, Имя"  # in the card's order
+
+
+# -- import all: every bad row named exactly ----------------------------------------------------------
+
+def _problems(ws, tmp_path, data: dict) -> list[str]:
+    """The refusal of restoring `data` into a new store: each bad row as `section[index]: reason`."""
+    from test_restore import restore
+
+    result, store = restore(ws, tmp_path, data)
+    assert result.exit_code == 1 and not store.exists(), result.stderr
+    *rows, summary = result.stderr.splitlines()
+    assert summary.endswith(f"bad rows in {tmp_path / 'edited.json'}; nothing was written") and \
+        summary.startswith(f"flowctl: {len(rows)} ")
+    prefix = f"{tmp_path / 'edited.json'}:"
+    assert all(r.startswith(prefix) for r in rows), rows
+    return [r.split(": ", 1)[1] for r in rows]
+
+
+def _exported(ws, tmp_path) -> dict:
+    from test_restore import exported
+
+    return exported(ws, tmp_path)
+
+
+def test_restore_names_each_bad_deal_exactly(ws, tmp_path):
+    data = _exported(ws, tmp_path)
+    good = data["deals"][0]
+    data["deals"] = [
+        {**good, "id": 11, "pipeline": "okna"},
+        {**good, "id": 12, "pipeline": ["krovlya"]},
+        {**good, "id": 13, "stage": ["new_lead"]},
+        {**good, "id": 14, "stage": "hot", "fields": {"responsible": "ivan"}},
+        {**good, "id": 15, "contact_id": 99},
+        {**good, "id": 16},
+        {**good, "id": 16},
+    ]
+    for task in data["tasks"]:
+        task["deal_id"] = 11
+    data["history"] = []
+    assert _problems(ws, tmp_path, data) == [
+        "deals[0]: pipeline 'okna' is not one of this workspace's",
+        "deals[1]: pipeline ['krovlya'] is not one of this workspace's",
+        "deals[2]: stage ['new_lead'] is not a stage of krovlya",
+        "deals[3]: «ГОРЯЧИЕ» needs: Строитель/Частник, Где строит, Этап СТРОЙКИ, Когда ПОКУПАЕТ",
+        "deals[4]: contact 99 is not in the file",
+        "deals[6]: id 16 appears twice",
+    ]
+
+
+def test_restore_blames_a_bad_contact_once_not_the_deals_that_name_it(ws, tmp_path):
+    data = _exported(ws, tmp_path)
+    data["contacts"][0]["fields"]["name"] = ""
+    assert _problems(ws, tmp_path, data) == \
+        ["contacts[0]: Имя: '' is not a value of this field (as flowctl stores it)"]  # and not deals[0]
