@@ -118,3 +118,146 @@ def test_an_sqlite_store_with_damaged_pages_says_it_is_damaged_and_sqlites_reaso
     result = ws.run("deal", "list")
     assert (result.exit_code, result.stderr) == \
         (6, f"flowctl: the store {ws.store_path} is damaged: database disk image is malformed\n")
+
+
+# -- transactions: all or nothing, nested, one writer at a time -------------------------------------
+
+T0 = "2026-11-30T06:00:00Z"
+
+
+@pytest.fixture(params=["flowctl.db", "store.json"])
+def store_path(request, tmp_path, monkeypatch):
+    monkeypatch.setenv("FLOWCTL_BUSY_TIMEOUT", "0.2")  # a writer waiting on itself would fail fast
+    return str(tmp_path / request.param)
+
+
+def _names(store) -> list[str]:
+    return [c.fields["name"] for c in store.list_contacts()]
+
+
+def _add(store, name: str) -> None:
+    from flowctl.store.base import Contact
+
+    store.add_contact(Contact(None, {"name": name}, T0))
+
+
+def test_a_transaction_failing_after_it_wrote_leaves_nothing_and_the_next_one_commits(store_path):
+    from flowctl.store import open_store
+
+    store = open_store(store_path, create=True)
+    with store.transaction():
+        _add(store, "Алмаз")
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            _add(store, "Борис")
+            raise RuntimeError("refused after writing")
+    assert _names(store) == ["Алмаз"]  # the same store object sees nothing of it either
+    with store.transaction():
+        _add(store, "Вера")
+    store.close()
+    again = open_store(store_path)
+    assert _names(again) == ["Алмаз", "Вера"]
+    again.close()
+
+
+def test_nested_transactions_join_the_outer_one_and_are_undone_with_it(store_path):
+    from flowctl.store import open_store
+
+    store = open_store(store_path, create=True)
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            _add(store, "Алмаз")
+            with store.transaction():  # a service calling another inside its transaction
+                _add(store, "Борис")
+                with store.transaction():
+                    _add(store, "Вера")
+            with store.transaction():
+                _add(store, "Галина")
+            raise RuntimeError("the outer command is refused")
+    store.close()
+    again = open_store(store_path)
+    assert _names(again) == []
+    with again.transaction():
+        with again.transaction():
+            _add(again, "Алмаз")
+        with again.transaction():
+            _add(again, "Борис")
+        _add(again, "Вера")
+    again.close()
+    third = open_store(store_path)
+    assert _names(third) == ["Алмаз", "Борис", "Вера"]
+    third.close()
+
+
+def test_a_json_store_opened_read_only_refuses_a_transaction_naming_itself(tmp_path):
+    from flowctl.errors import StoreError
+    from flowctl.store import open_store
+
+    path = str(tmp_path / "store.json")
+    open_store(path, create=True).close()
+    store = open_store(path, read_only=True)
+    with pytest.raises(StoreError) as refused:
+        with store.transaction():
+            _add(store, "Алмаз")
+    assert refused.value.message == f"could not write to the store {path}: it was opened read-only; nothing was changed"
+
+
+def test_a_json_writer_waits_on_the_lock_file_beside_the_store_and_names_the_store_when_busy(tmp_path, monkeypatch):
+    import fcntl
+    import threading
+
+    from flowctl.errors import StoreError
+    from flowctl.store import open_store
+
+    path = str(tmp_path / "store.json")
+    open_store(path, create=True).close()
+    monkeypatch.setenv("FLOWCTL_BUSY_TIMEOUT", "0.2")
+    with open(path + ".lock", "a") as lock:  # what any other writer (or a script) holds while it writes
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        store = open_store(path)
+        with pytest.raises(StoreError) as busy:
+            with store.transaction():
+                _add(store, "Алмаз")
+        assert busy.value.message == f"the store {path} is busy (another command holds it); try again"
+        monkeypatch.setenv("FLOWCTL_BUSY_TIMEOUT", "5")
+        patient = open_store(path)
+        threading.Timer(0.3, lambda: fcntl.flock(lock, fcntl.LOCK_UN)).start()  # the other writer finishes
+        with patient.transaction():  # waits for it, then writes
+            _add(patient, "Борис")
+    assert _names(open_store(path)) == ["Борис"]
+
+
+def test_a_json_lock_file_that_cannot_be_opened_is_a_failed_write(tmp_path):
+    from flowctl.errors import StoreError
+    from flowctl.store import open_store
+
+    path = str(tmp_path / "store.json")
+    open_store(path, create=True).close()
+    os.remove(path + ".lock")
+    os.mkdir(path + ".lock")  # e.g. a sync tool's conflict copy; flowctl cannot open it to lock
+    store = open_store(path)
+    with pytest.raises(StoreError) as failed:
+        with store.transaction():
+            _add(store, "Алмаз")
+    assert failed.value.message == f"could not write to the store {path}: Is a directory; nothing was changed"
+
+
+def test_a_migration_that_fails_halfway_leaves_the_store_at_its_old_version_and_says_why(tmp_path, monkeypatch):
+    """Migrations run in one transaction: the statements before the failing one are undone too."""
+    import flowctl.store.sqlite as backend
+
+    ws = _sqlite(tmp_path, monkeypatch)
+    ws.ok("deal", "create")
+    before = ws.snapshot()
+    monkeypatch.setattr(backend, "MIGRATIONS", [*backend.MIGRATIONS, "CREATE TABLE notes (id INTEGER PRIMARY KEY);\n"
+                                                                     "CREATE TABLE contacts (id INTEGER);\n"])
+    result = ws.run("deal", "create")
+    assert (result.exit_code, result.stderr) == \
+        (6, f"flowctl: could not write to the store {ws.store_path}: table contacts already exists; nothing was "
+            "changed\n")
+    assert ws.snapshot() == before  # no table notes
+    db = sqlite3.connect(ws.store_path)
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(backend.MIGRATIONS) - 1
+    finally:
+        db.close()
