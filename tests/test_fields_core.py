@@ -37,6 +37,20 @@ def test_a_refused_value_longer_than_40_characters_is_cut_to_40_with_an_ellipsis
     assert refused(HOUSES, raw) == f"Сколько домов: '{'y' * 39}…' is not a whole number (e.g. 12 or 1 000)"
 
 
+# -- users (F1) ------------------------------------------------------------------------------------
+
+RESPONSIBLE = Field("responsible", "Ответственный", "user")
+
+
+def test_f1_an_unknown_login_is_refused_listing_a_team_of_ten_whole_and_a_larger_one_cut():
+    ten = frozenset(f"user{n:02}" for n in range(10))
+    assert refused(RESPONSIBLE, "nobody", team_logins=ten) == \
+        f"Ответственный: 'nobody' is not in the team; known logins: {', '.join(sorted(ten))}"
+    eleven = ten | {"user10"}
+    assert refused(RESPONSIBLE, "nobody", team_logins=eleven) == \
+        f"Ответственный: 'nobody' is not in the team; known logins: {', '.join(sorted(ten))}, …"
+
+
 # -- date formats of a file (--date-format, a mapping file's date_format:) --------------------------
 
 @pytest.mark.parametrize("spec, typed, stored", [

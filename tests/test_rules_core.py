@@ -138,3 +138,15 @@ def test_an_unknown_contact_is_not_found_by_its_number(ws):
     for command in (("contact", "show", "7"), ("contact", "set", "7", "name=Алмаз")):
         result = ws.run(*command)
         assert (result.exit_code, result.stderr) == (4, "flowctl: no contact #7\n"), command
+
+
+def test_q1_clearing_fields_the_current_stage_required_is_refused_naming_stage_and_fields(ws):
+    from test_deals import walk_to
+
+    deal = new_deal(ws)
+    walk_to(ws, deal, "горячие")
+    before = ws.snapshot()
+    result = ws.run("deal", "set", deal, "site=", "Этап СТРОЙКИ=")
+    assert (result.exit_code, result.stderr) == \
+        (1, "flowctl: «ГОРЯЧИЕ» requires Где строит, Этап СТРОЙКИ; it cannot be cleared while the deal is there\n")
+    assert ws.snapshot() == before

@@ -324,3 +324,41 @@ def test_restore_blames_a_bad_contact_once_not_the_deals_that_name_it(ws, tmp_pa
     data["contacts"][0]["fields"]["name"] = ""
     assert _problems(ws, tmp_path, data) == \
         ["contacts[0]: Имя: '' is not a value of this field (as flowctl stores it)"]  # and not deals[0]
+
+
+def test_restore_names_each_row_of_another_shape_exactly(ws, tmp_path):
+    data = _exported(ws, tmp_path)
+    deal, contact, event = data["deals"][0], data["contacts"][0], data["history"][0]
+    data["contacts"] = [5, {**contact, "id": 2, "colour": "red", "age": 3}, {**contact, "id": 3, "external_id": ""},
+                        {**contact, "id": 4, "external_id": "A\tB"}, contact]
+    no_id = {k: v for k, v in deal.items() if k != "external_id"}  # a key with a default may be left out
+    no_stage = {k: v for k, v in deal.items() if k not in ("stage", "stage_since")}
+    data["deals"] = [no_stage, {**deal, "id": 2, "created_at": None}, {**deal, "id": 3, "external_id": 7}, no_id]
+    data["tasks"] = [{**task, "deal_id": no_id["id"]} for task in data["tasks"]]
+    data["tasks"][0]["text"] = None
+    data["history"] = [{k: v for k, v in event.items() if k != "data"} | {"deal_id": no_id["id"]},
+                       {**event, "id": event["id"] + 1000, "actor": 5, "deal_id": no_id["id"]}]
+    assert _problems(ws, tmp_path, data) == [
+        "contacts[0]: not a JSON object",
+        "contacts[1]: unknown key 'age'",
+        "contacts[2]: external_id '' is not a line of printable text",
+        "contacts[3]: external_id 'A\\\\tB' is not a line of printable text",  # the repr, its \\ shown escaped
+        "deals[0]: missing key 'stage'",
+        "deals[1]: created_at None is not a stored UTC time like 2026-11-30T06:00:00Z",
+        "deals[2]: external_id 7 is not a line of printable text",
+        "tasks[0]: text None is not a line of printable text",
+        "history[1]: actor 5 is not a line of printable text",
+    ]  # the event without data, the deal without external_id, and the contact as exported are good rows
+
+
+def test_restore_refuses_a_whole_number_stored_as_a_float_and_accepts_a_field_left_null(ws, tmp_path):
+    data = _exported(ws, tmp_path)
+    data["deals"][0]["fields"]["houses"] = 4.0
+    assert _problems(ws, tmp_path, data) == \
+        ["deals[0]: Сколько домов: 4.0 is not a value of this field (as flowctl stores it)"]
+    data["deals"][0]["fields"]["houses"] = 4
+    data["deals"][0]["fields"]["nuances"] = None  # no value: nothing to check
+    from test_restore import restore
+
+    result, store = restore(ws, tmp_path, data)
+    assert result.exit_code == 0, result.stderr
