@@ -1,0 +1,152 @@
+"""The rules' core (machine, deals, tasks, contacts, permissions): behaviour the older tests left open.
+
+Written from the mutation run (tests/mutation/): each test proves something a user or the regulation relies
+on, and names the rule where it proves one.
+"""
+
+from __future__ import annotations
+
+import json
+
+from test_deals import new_deal
+
+
+def _history(ws, **match) -> list[dict]:
+    """The store's whole history (`export history`), the events whose keys hold the given values."""
+    events = json.loads(ws.ok("export", "history", "--format", "json").stdout)
+    return [e for e in events if all(e.get(k) == v for k, v in match.items())]
+
+
+# -- contacts (F8–F11) ------------------------------------------------------------------------------
+
+def test_changing_a_contact_records_each_changed_field_with_its_old_and_new_value(ws):
+    contact = ws.json("contact", "add", "name=Алмаз", "phone=8 912 345-67-89")["id"]
+    ws.json("contact", "add", "name=Борис")
+    ws.ok("contact", "set", contact, "Телефон=8 912 000-00-00", "name=Алмаз", "client_type=Строитель")
+    changes = [e for e in _history(ws, kind="contact.field")]
+    assert [(e["contact_id"], e["data"]) for e in changes] == [
+        (contact, {"field": "phone", "old": "+79123456789", "new": "+79120000000"}),
+        (contact, {"field": "client_type", "old": None, "new": "builder"}),
+    ]  # the name given again unchanged is no change; the other contact has no history of this
+
+
+# -- tasks (T2, L1) -----------------------------------------------------------------------------------
+
+def test_t2_postponing_a_task_needs_a_reason_kept_in_the_history_with_both_due_times(ws):
+    deal = new_deal(ws)
+    [task] = ws.json("task", "list", "--deal", deal)
+    before = ws.snapshot()
+    refused = ws.run("task", "postpone", task["id"], "--due", "tomorrow 10:00")
+    assert (refused.exit_code, refused.stderr) == \
+        (1, 'flowctl: postponing a task needs --reason "…" (it is kept in the history)\n')
+    bad = ws.run("task", "postpone", task["id"], "--due", "tomorrow 10:00", "--reason", "перезвонит\tзавтра")
+    assert (bad.exit_code, bad.stderr) == \
+        (2, "flowctl: reason: control characters (line breaks, tabs, direction marks) are not allowed\n")
+    assert ws.snapshot() == before
+    moved = ws.json("task", "postpone", task["id"], "--due", "tomorrow 10:00", "--reason", "клиент в отъезде")
+    assert moved["due"] == "2026-12-01T07:00:00Z"
+    [event] = _history(ws, kind="task.postponed")
+    assert (event["deal_id"], event["task_id"], event["data"]) == \
+        (deal, task["id"], {"old": task["due"], "new": "2026-12-01T07:00:00Z", "reason": "клиент в отъезде"})
+
+
+def test_l1_a_task_is_postponed_into_the_past_only_when_asked_with_past(ws):
+    deal = new_deal(ws)
+    [task] = ws.json("task", "list", "--deal", deal)
+    refused = ws.run("task", "postpone", task["id"], "--due", "2026-11-27 10:00", "--reason", "забыл отметить")
+    assert (refused.exit_code, refused.stderr) == \
+        (2, "flowctl: '2026-11-27 10:00' is in the past; pass --past to record a task due then\n")
+    moved = ws.json("task", "postpone", task["id"], "--due", "2026-11-27 10:00", "--reason", "забыл отметить",
+                    "--past")
+    assert moved["due"] == "2026-11-27T07:00:00Z" and moved["overdue"] is True
+
+
+# -- the pipeline drawn (flowctl graph) -------------------------------------------------------------
+
+def test_closed_stages_are_drawn_green_when_won_and_red_when_lost(cli):
+    mermaid = cli("graph", "krovlya", "--format", "mermaid").stdout.splitlines()
+    assert "  classDef s_won color:darkgreen,fill:palegreen" in mermaid
+    assert "  classDef s_lost color:darkred,fill:mistyrose" in mermaid
+    dot = cli("graph", "krovlya", "--format", "dot").stdout.splitlines()
+    assert '\twon [label="УСПЕШНО РЕАЛИЗОВАНО ✔\\l" color=darkgreen fillcolor=palegreen peripheries=2]' in dot
+    assert '\tlost [label="ЗАКРЫТО И НЕ РЕАЛИЗОВАНО ✘\\l" color=darkred fillcolor=mistyrose peripheries=2]' in dot
+    assert '\thot [label="ГОРЯЧИЕ\\l"]' in dot  # an open stage keeps the default look
+
+
+def test_the_diagram_starts_at_the_initial_stage_and_draws_only_the_pipelines_stages(cli, krovlya):
+    import re
+
+    mermaid = cli("graph", "krovlya", "--format", "mermaid").stdout
+    assert re.findall(r"\[\*\] --> (\w+)", mermaid) == ["new_lead"]
+    assert re.findall(r'state "[^"]*" as (\w+)', mermaid) == [s.id for s in krovlya.stages]
+    dot = cli("graph", "krovlya", "--format", "dot").stdout
+    assert re.findall(r"^\t(\w+) \[label=", dot, re.MULTILINE) == [s.id for s in krovlya.stages]
+
+
+def test_m2_a_move_open_to_two_roles_is_labelled_with_both(ws):
+    path = ws.root / "pipelines" / "krovlya.yaml"
+    text = path.read_text("utf-8")
+    move = "  - from: in_work       # S2 → S3 once the urgency is qualified (Q2)\n    to: hot\n    roles: [manager]"
+    assert move in text
+    path.write_text(text.replace(move, move.replace("[manager]", "[manager, head]")), "utf-8")
+    assert "  in_work --> hot: Менеджер ОП, Руководитель ОП\n" in ws.ok("graph", "krovlya", "--format", "mermaid").stdout
+
+
+# -- deals: who sees which (deal list, contact show) ---------------------------------------------------
+
+def _second_pipeline(ws) -> None:
+    """pipelines/okna.yaml: the same pipeline for another product, its S3 called «ЗАМЕР»."""
+    text = (ws.root / "pipelines" / "krovlya.yaml").read_text("utf-8")
+    for old, new in (("id: krovlya", "id: okna"), ("name: Кровля ", "name: Окна "), ("label: ГОРЯЧИЕ", "label: ЗАМЕР")):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    (ws.root / "pipelines" / "okna.yaml").write_text(text, "utf-8")
+
+
+def _ids(ws, *args) -> list[int]:
+    return [d["id"] for d in ws.json("deal", "list", *args)]
+
+
+def test_deal_list_shows_the_deals_of_the_pipeline_contact_and_stage_asked_for(ws):
+    _second_pipeline(ws)
+    ws.ok("contact", "add", "name=Алмаз")
+    ws.ok("contact", "add", "name=Борис")
+    roof_1 = ws.json("deal", "create", "--pipeline", "krovlya", "--contact", "1")["id"]
+    roof_2 = ws.json("deal", "create", "--pipeline", "krovlya", "--contact", "2")["id"]
+    window_1 = ws.json("deal", "create", "--pipeline", "okna", "--contact", "1")["id"]
+    assert _ids(ws, "--pipeline", "krovlya") == [roof_1, roof_2]
+    assert _ids(ws, "--pipeline", "okna") == [window_1]
+    assert _ids(ws, "--contact", "1") == [roof_1, window_1]
+    assert _ids(ws, "--limit", "2") == [roof_1, roof_2]
+    assert _ids(ws, "--limit", "1", "--desc") == [window_1]
+    assert _ids(ws, "--pipeline", "okna", "--stage", "ЗАМЕР") == []  # a stage of that pipeline, empty
+    assert _ids(ws, "--stage", "новый лид") == [roof_1, roof_2, window_1]
+
+
+def test_deal_list_refuses_a_stage_or_sort_it_does_not_know_with_a_suggestion(ws):
+    _second_pipeline(ws)
+    ws.ok("deal", "create", "--pipeline", "krovlya")
+    for args, message in (
+            (("--pipeline", "krovlya", "--stage", "ЗАМЕР"), "unknown stage 'ЗАМЕР'"),  # only okna has it
+            (("--stage", "НОВЫЙ ЛИ"), "unknown stage 'НОВЫЙ ЛИ' (did you mean 'НОВЫЙ ЛИД'?)"),
+            (("--sort", "budjet"), "unknown sort 'budjet'; use one of: id, budget, lead_date, stage_since, updated")):
+        result = ws.run("deal", "list", *args)
+        assert (result.exit_code, result.stderr) == (2, f"flowctl: {message}\n"), args
+
+
+def test_an_unknown_contact_is_not_found_by_its_number(ws):
+    for command in (("contact", "show", "7"), ("contact", "set", "7", "name=Алмаз")):
+        result = ws.run(*command)
+        assert (result.exit_code, result.stderr) == (4, "flowctl: no contact #7\n"), command
+
+
+def test_q1_clearing_fields_the_current_stage_required_is_refused_naming_stage_and_fields(ws):
+    from test_deals import walk_to
+
+    deal = new_deal(ws)
+    walk_to(ws, deal, "горячие")
+    before = ws.snapshot()
+    result = ws.run("deal", "set", deal, "site=", "Этап СТРОЙКИ=")
+    assert (result.exit_code, result.stderr) == \
+        (1, "flowctl: «ГОРЯЧИЕ» requires Где строит, Этап СТРОЙКИ; it cannot be cleared while the deal is there\n")
+    assert ws.snapshot() == before

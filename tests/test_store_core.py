@@ -1,0 +1,263 @@
+"""The stores' transactions: what a failure leaves, what it says, and how writers take turns.
+
+Written from the mutation run (tests/mutation/), which mutates the transaction machinery of both stores
+(tests/mutation/decorated.py covers the @contextmanager transactions mutmut itself skips). The older tests
+prove that rules are checked before anything is written; these prove what a transaction that fails after
+writing leaves behind, and that each failure names the store and the reason.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+
+import pytest
+
+from conftest import Workspace
+
+LONG_TEXTS = [f"{field}={letter * 2000}" for field, letter in (("site", "ж"), ("coating", "ш"), ("thickness", "щ"),
+                                                                 ("nuances", "ы"))]
+
+
+def _sqlite(tmp_path, monkeypatch) -> Workspace:
+    return Workspace(tmp_path / "ws", "sqlite", monkeypatch)
+
+
+# -- what a failure says --------------------------------------------------------------------------------
+
+def test_a_full_disk_under_sqlite_says_the_write_failed_with_sqlites_reason(tmp_path, monkeypatch):
+    ws = _sqlite(tmp_path, monkeypatch)
+    deal = ws.json("deal", "create")["id"]
+    connect = sqlite3.connect
+
+    def full_disk(*args, **kwargs):  # the file may not grow by a single page
+        db = connect(*args, **kwargs)
+        db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", full_disk)
+    result = ws.run("deal", "set", deal, *LONG_TEXTS)
+    assert (result.exit_code, result.stderr) == \
+        (6, f"flowctl: could not write to the store {ws.store_path}: database or disk is full; nothing was changed\n")
+
+
+def test_a_full_disk_under_the_json_store_says_the_write_failed_with_the_systems_reason(tmp_path, monkeypatch):
+    ws = Workspace(tmp_path / "ws", "json", monkeypatch)
+    deal = ws.json("deal", "create")["id"]
+
+    def full_disk(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    result = ws.run("deal", "set", deal, "site=Званка")
+    assert (result.exit_code, result.stderr) == \
+        (6, f"flowctl: could not write to the store {ws.store_path}: No space left on device; nothing was changed\n")
+
+
+def test_a_held_sqlite_store_is_named_busy(tmp_path, monkeypatch):
+    ws = _sqlite(tmp_path, monkeypatch)
+    monkeypatch.setenv("FLOWCTL_BUSY_TIMEOUT", "0.1")
+    holder = sqlite3.connect(ws.store_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        result = ws.run("deal", "create")
+    finally:
+        holder.close()
+    assert (result.exit_code, result.stderr) == \
+        (6, f"flowctl: the store {ws.store_path} is busy (another command holds it); try again\n")
+
+
+def _drop_column(ws, table: str, column: str) -> None:
+    """A schema edited by hand: the column is gone (and the index that used it)."""
+    db = sqlite3.connect(ws.store_path, isolation_level=None)
+    try:
+        index = {("deals", "external_id"): "deals_external", ("contacts", "phone"): "contacts_phone"}[(table, column)]
+        db.execute(f"DROP INDEX {index}")
+        db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    finally:
+        db.close()
+
+
+def test_a_store_whose_schema_was_edited_by_hand_cannot_be_read_and_says_why(tmp_path, monkeypatch):
+    ws = _sqlite(tmp_path, monkeypatch)
+    ws.ok("deal", "create")
+    _drop_column(ws, "deals", "external_id")
+    result = ws.run("deal", "list")
+    assert (result.exit_code, result.stderr) == \
+        (6, f"flowctl: the store {ws.store_path} cannot be read: no such column: external_id\n")
+
+
+def test_a_write_to_a_store_whose_schema_was_edited_by_hand_fails_and_changes_nothing(tmp_path, monkeypatch):
+    ws = _sqlite(tmp_path, monkeypatch)
+    ws.ok("contact", "add", "name=Алмаз")
+    _drop_column(ws, "contacts", "phone")
+    before = ws.snapshot()
+    result = ws.run("contact", "add", "name=Борис")
+    assert (result.exit_code, result.stderr) == \
+        (6, f"flowctl: could not write to the store {ws.store_path}: table contacts has no column named phone; "
+            "nothing was changed\n")
+    assert ws.snapshot() == before
+
+
+def test_an_sqlite_store_with_damaged_pages_says_it_is_damaged_and_sqlites_reason(tmp_path, monkeypatch):
+    from flowctl.store import open_store
+    from flowctl.store.base import Deal
+
+    ws = _sqlite(tmp_path, monkeypatch)
+    store = open_store(str(ws.store_path))
+    with store.transaction():
+        for n in range(400):
+            store.add_deal(Deal(None, "krovlya", "new_lead", {"nuances": f"{n} " + "ж" * 300}, None,
+                                "2026-11-30T06:00:00Z", "2026-11-30T06:00:00Z", "2026-11-30T06:00:00Z"))
+    store.close()
+    size = ws.store_path.stat().st_size
+    with open(ws.store_path, "r+b") as file:  # the second half of the file: leaves of the deals table
+        file.seek(size // 2 // 4096 * 4096)
+        file.write(bytes(range(256)) * ((size - size // 2) // 256 + 16))
+    result = ws.run("deal", "list")
+    assert (result.exit_code, result.stderr) == \
+        (6, f"flowctl: the store {ws.store_path} is damaged: database disk image is malformed\n")
+
+
+# -- transactions: all or nothing, nested, one writer at a time -------------------------------------
+
+T0 = "2026-11-30T06:00:00Z"
+
+
+@pytest.fixture(params=["flowctl.db", "store.json"])
+def store_path(request, tmp_path, monkeypatch):
+    monkeypatch.setenv("FLOWCTL_BUSY_TIMEOUT", "0.2")  # a writer waiting on itself would fail fast
+    return str(tmp_path / request.param)
+
+
+def _names(store) -> list[str]:
+    return [c.fields["name"] for c in store.list_contacts()]
+
+
+def _add(store, name: str) -> None:
+    from flowctl.store.base import Contact
+
+    store.add_contact(Contact(None, {"name": name}, T0))
+
+
+def test_a_transaction_failing_after_it_wrote_leaves_nothing_and_the_next_one_commits(store_path):
+    from flowctl.store import open_store
+
+    store = open_store(store_path, create=True)
+    with store.transaction():
+        _add(store, "Алмаз")
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            _add(store, "Борис")
+            raise RuntimeError("refused after writing")
+    assert _names(store) == ["Алмаз"]  # the same store object sees nothing of it either
+    with store.transaction():
+        _add(store, "Вера")
+    store.close()
+    again = open_store(store_path)
+    assert _names(again) == ["Алмаз", "Вера"]
+    again.close()
+
+
+def test_nested_transactions_join_the_outer_one_and_are_undone_with_it(store_path):
+    from flowctl.store import open_store
+
+    store = open_store(store_path, create=True)
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            _add(store, "Алмаз")
+            with store.transaction():  # a service calling another inside its transaction
+                _add(store, "Борис")
+                with store.transaction():
+                    _add(store, "Вера")
+            with store.transaction():
+                _add(store, "Галина")
+            raise RuntimeError("the outer command is refused")
+    store.close()
+    again = open_store(store_path)
+    assert _names(again) == []
+    with again.transaction():
+        with again.transaction():
+            _add(again, "Алмаз")
+        with again.transaction():
+            _add(again, "Борис")
+        _add(again, "Вера")
+    again.close()
+    third = open_store(store_path)
+    assert _names(third) == ["Алмаз", "Борис", "Вера"]
+    third.close()
+
+
+def test_a_json_store_opened_read_only_refuses_a_transaction_naming_itself(tmp_path):
+    from flowctl.errors import StoreError
+    from flowctl.store import open_store
+
+    path = str(tmp_path / "store.json")
+    open_store(path, create=True).close()
+    store = open_store(path, read_only=True)
+    with pytest.raises(StoreError) as refused:
+        with store.transaction():
+            _add(store, "Алмаз")
+    assert refused.value.message == f"could not write to the store {path}: it was opened read-only; nothing was changed"
+
+
+def test_a_json_writer_waits_on_the_lock_file_beside_the_store_and_names_the_store_when_busy(tmp_path, monkeypatch):
+    import fcntl
+    import threading
+
+    from flowctl.errors import StoreError
+    from flowctl.store import open_store
+
+    path = str(tmp_path / "store.json")
+    open_store(path, create=True).close()
+    monkeypatch.setenv("FLOWCTL_BUSY_TIMEOUT", "0.2")
+    with open(path + ".lock", "a") as lock:  # what any other writer (or a script) holds while it writes
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        store = open_store(path)
+        with pytest.raises(StoreError) as busy:
+            with store.transaction():
+                _add(store, "Алмаз")
+        assert busy.value.message == f"the store {path} is busy (another command holds it); try again"
+        monkeypatch.setenv("FLOWCTL_BUSY_TIMEOUT", "5")
+        patient = open_store(path)
+        threading.Timer(0.3, lambda: fcntl.flock(lock, fcntl.LOCK_UN)).start()  # the other writer finishes
+        with patient.transaction():  # waits for it, then writes
+            _add(patient, "Борис")
+    assert _names(open_store(path)) == ["Борис"]
+
+
+def test_a_json_lock_file_that_cannot_be_opened_is_a_failed_write(tmp_path):
+    from flowctl.errors import StoreError
+    from flowctl.store import open_store
+
+    path = str(tmp_path / "store.json")
+    open_store(path, create=True).close()
+    os.remove(path + ".lock")
+    os.mkdir(path + ".lock")  # e.g. a sync tool's conflict copy; flowctl cannot open it to lock
+    store = open_store(path)
+    with pytest.raises(StoreError) as failed:
+        with store.transaction():
+            _add(store, "Алмаз")
+    assert failed.value.message == f"could not write to the store {path}: Is a directory; nothing was changed"
+
+
+def test_a_migration_that_fails_halfway_leaves_the_store_at_its_old_version_and_says_why(tmp_path, monkeypatch):
+    """Migrations run in one transaction: the statements before the failing one are undone too."""
+    import flowctl.store.sqlite as backend
+
+    ws = _sqlite(tmp_path, monkeypatch)
+    ws.ok("deal", "create")
+    before = ws.snapshot()
+    monkeypatch.setattr(backend, "MIGRATIONS", [*backend.MIGRATIONS, "CREATE TABLE notes (id INTEGER PRIMARY KEY);\n"
+                                                                     "CREATE TABLE contacts (id INTEGER);\n"])
+    result = ws.run("deal", "create")
+    assert (result.exit_code, result.stderr) == \
+        (6, f"flowctl: could not write to the store {ws.store_path}: table contacts already exists; nothing was "
+            "changed\n")
+    assert ws.snapshot() == before  # no table notes
+    db = sqlite3.connect(ws.store_path)
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(backend.MIGRATIONS) - 1
+    finally:
+        db.close()

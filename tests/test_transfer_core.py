@@ -1,0 +1,364 @@
+"""Imports (CSV contacts and deals, mapping files) and `import all`: behaviour the older tests left open.
+
+Written from the mutation run (tests/mutation/): each test proves what an import promises (README, the
+command's help), and names the rule where it proves one.
+"""
+
+from __future__ import annotations
+
+import json
+
+from test_transfer import run_json, write_csv, write_text
+
+
+def _history(ws, **match) -> list[dict]:
+    events = json.loads(ws.ok("export", "history", "--format", "json", user="olga").stdout)
+    return [e for e in events if all(e.get(k) == v for k, v in match.items())]
+
+
+def _contacts(ws) -> dict[int, tuple]:
+    exported = json.loads(ws.ok("export", "contacts", "--format", "json").stdout)
+    return {c["id"]: (c["external_id"], c["fields"]) for c in exported}
+
+
+# -- contacts from CSV ------------------------------------------------------------------------------
+
+CONTACTS_1 = [["ID", "Имя", "Телефон", "Строитель/Частник", "Заметка"],
+              ["C-1", "Алмаз", "8 912 345-67-89", "Строитель", "звонить вечером"],
+              ["C-2", "Борис", "", "Частник", ""]]
+CONTACTS_2 = [["ID", "Имя", "Телефон", "Строитель/Частник"],
+              ["C-1", "Алмаз", "8 912 345-67-89", "Частник"],     # by its id: one field changes
+              ["", "Алмаз", "+7 912 345-67-89", "Частник"],        # no id, a known phone: nothing changes
+              ["", "Алмаз", "8 (912) 345-67-89", "Строитель"],     # no id, a known phone: an update keeps C-1
+              ["C-2", "Борис", "8 913 111-22-33", "Частник"],      # by its id: a phone added
+              ["", "Вера", "8 914 000-00-00", ""]]                 # nobody known: a new contact without an id
+
+
+def test_importing_contacts_creates_them_and_records_where_each_came_from(ws, tmp_path):
+    path = write_csv(tmp_path / "contacts1.csv", CONTACTS_1)
+    report = run_json(ws, "import", "contacts", path, "--id-column", "ID")
+    assert {k: report[k] for k in ("source", "dry_run", "ignored_columns", "create", "update", "unchanged",
+                                    "refused")} == \
+        {"source": "contacts1.csv", "dry_run": False, "ignored_columns": ["Заметка"], "create": 2, "update": 0,
+         "unchanged": 0, "refused": 0}
+    assert [(r["line"], r["action"], r["key"], r["id"]) for r in report["rows"]] == \
+        [(2, "create", "C-1", 1), (3, "create", "C-2", 2)]
+    assert _contacts(ws) == {1: ("C-1", {"name": "Алмаз", "phone": "+79123456789", "client_type": "builder"}),
+                             2: ("C-2", {"name": "Борис", "client_type": "private"})}
+    assert [(e["contact_id"], e["data"]) for e in _history(ws, kind="contact.imported")] == [
+        (1, {"source": "contacts1.csv", "line": 2, "external_id": "C-1",
+             "fields": {"name": "Алмаз", "phone": "+79123456789", "client_type": "builder"}}),
+        (2, {"source": "contacts1.csv", "line": 3, "external_id": "C-2",
+             "fields": {"name": "Борис", "client_type": "private"}}),
+    ]
+    again = run_json(ws, "import", "contacts", path, "--id-column", "ID")  # the same file again converges
+    assert [(r["line"], r["action"], r["key"], r["id"]) for r in again["rows"]] == \
+        [(2, "unchanged", "C-1", 1), (3, "unchanged", "C-2", 2)]
+
+
+def test_reimporting_contacts_updates_them_by_their_id_or_their_phone(ws, tmp_path):
+    run_json(ws, "import", "contacts", write_csv(tmp_path / "contacts1.csv", CONTACTS_1), "--id-column", "ID")
+    path = write_csv(tmp_path / "contacts2.csv", CONTACTS_2)
+    before = ws.snapshot()
+    preview = ws.run("import", "contacts", path, "--id-column", "ID", "--dry-run", user="olga")
+    assert preview.exit_code == 0, preview.stderr
+    assert "sets Строитель/Частник" in preview.stdout and "sets Телефон" in preview.stdout  # labels, not ids
+    assert ws.snapshot() == before
+    report = run_json(ws, "import", "contacts", path, "--id-column", "ID")
+    assert [(r["line"], r["action"], r["key"], r["id"], r["changes"]) for r in report["rows"]] == [
+        (2, "update", "C-1", 1, {"client_type": "private"}),
+        (3, "unchanged", None, 1, None),
+        (4, "update", None, 1, {"client_type": "builder"}),
+        (5, "update", "C-2", 2, {"phone": "+79131112233"}),
+        (6, "create", None, 3, None),
+    ]
+    assert _contacts(ws) == {1: ("C-1", {"name": "Алмаз", "phone": "+79123456789", "client_type": "builder"}),
+                             2: ("C-2", {"name": "Борис", "phone": "+79131112233", "client_type": "private"}),
+                             3: (None, {"name": "Вера", "phone": "+79140000000"})}
+    assert [(e["contact_id"], e["data"]) for e in _history(ws, kind="contact.field")] == [
+        (1, {"field": "client_type", "old": "builder", "new": "private", "source": "contacts2.csv", "line": 2}),
+        (1, {"field": "client_type", "old": "private", "new": "builder", "source": "contacts2.csv", "line": 4}),
+        (2, {"field": "phone", "old": None, "new": "+79131112233", "source": "contacts2.csv", "line": 5}),
+    ]
+
+
+def test_a_column_named_external_id_keys_contacts_without_id_column(ws, tmp_path):
+    path = write_csv(tmp_path / "c.csv", [["external_id", "name"], ["A-7", "Алмаз"]])
+    assert run_json(ws, "import", "contacts", path)["rows"][0]["key"] == "A-7"
+    again = write_csv(tmp_path / "c2.csv", [["external_id", "name"], ["A-7", "Алмаз Ильич"]])
+    assert [(r["action"], r["id"]) for r in run_json(ws, "import", "contacts", again)["rows"]] == [("update", 1)]
+
+
+def test_skip_invalid_imports_the_good_contacts_and_reports_the_refused_one(ws, tmp_path):
+    path = write_csv(tmp_path / "c.csv", [["name", "phone"], ["Алмаз", "8 912 345-67-89"], ["", "8 913 111-22-33"],
+                                          ["Борис", ""]])
+    refused = run_json(ws, "import", "contacts", path, expect=1)
+    assert refused["refused"] == 1 and _contacts(ws) == {}  # all or nothing by default
+    report = run_json(ws, "import", "contacts", path, "--skip-invalid")
+    assert [(r["line"], r["action"]) for r in report["rows"]] == [(2, "create"), (3, "refused"), (4, "create")]
+    assert report["rows"][1]["reason"] == "a contact needs: Имя"
+    assert [fields["name"] for _, fields in _contacts(ws).values()] == ["Алмаз", "Борис"]
+
+
+BIRTHDAY = """\
+    - id: birthday
+      label: День рождения
+      type: date
+"""
+
+
+def _with_birthday(ws) -> None:
+    """The pipeline's contact card gains a date field."""
+    path = ws.root / "pipelines" / "krovlya.yaml"
+    text = path.read_text("utf-8")
+    anchor = "  contact:              # the contact card, F8–F10\n"
+    assert anchor in text
+    path.write_text(text.replace(anchor, anchor + BIRTHDAY), "utf-8")
+
+
+def test_contact_dates_are_read_with_the_files_date_format(ws, tmp_path):
+    _with_birthday(ws)
+    path = write_csv(tmp_path / "c.csv", [["name", "День рождения"], ["Алмаз", "12/31/1990"]])
+    run_json(ws, "import", "contacts", path, "--date-format", "MM/DD/YYYY")
+    assert _contacts(ws)[1][1]["birthday"] == "1990-12-31"
+
+
+def test_a_contact_date_that_does_not_read_refuses_the_whole_file_naming_file_line_and_column(ws, tmp_path):
+    _with_birthday(ws)
+    path = write_csv(tmp_path / "c.csv", [["name", "День рождения"], ["Алмаз", "01.02.1990"], ["Борис", "31.02.1990"]])
+    result = ws.run("import", "contacts", path, "--skip-invalid", user="olga")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"flowctl: {path} line 3, column 'День рождения': ")
+    assert "nothing was imported: every date of a file is read day first" in result.stderr
+    assert _contacts(ws) == {}
+
+
+# -- mapping files ----------------------------------------------------------------------------------
+
+def test_a_mapping_file_with_a_repeated_key_names_the_line_of_the_repeat(ws, tmp_path):
+    path = write_csv(tmp_path / "d.csv", [["ID", "Сумма"], ["D-1", "100"]])
+    mapping = write_text(tmp_path / "map.yaml", "columns:\n  Сумма: budget\n  Сумма: site\n")
+    result = ws.run("import", "deals", path, "--mapping", mapping, user="olga")
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"flowctl: {mapping}:3:3: ")
+    assert result.stderr.count("\n") == 1
+
+
+MAPPING_SHAPE = ("a mapping file holds columns: {source: target, …}, stages: {source: stage, …}, id_column: … and "
+                 "date_format: …")
+
+
+def test_a_mapping_file_of_another_shape_is_refused_before_anything_is_read(ws, tmp_path):
+    path = write_csv(tmp_path / "d.csv", [["ID", "Сумма"], ["D-1", "100"]])
+    ws.ok("deal", "list")
+    before = ws.snapshot()
+    for text in ("- columns\n", "colums: {Сумма: budget}\n", "columns: [Сумма, budget]\n", "columns: {Сумма: 5}\n",
+                 "stages: {Первичный: [new_lead]}\n", "id_column: 5\n", "date_format: [DD, MM]\n",
+                 "columns: {Сумма: budget}\nstages: {Первичный: 1}\n"):
+        mapping = write_text(tmp_path / "map.yaml", text)
+        result = ws.run("import", "deals", path, "--mapping", mapping, user="olga")
+        assert (result.exit_code, result.stderr) == (3, f"flowctl: {mapping}: {MAPPING_SHAPE}\n"), text
+    assert ws.snapshot() == before
+
+
+# -- export as CSV ----------------------------------------------------------------------------------
+
+def _csv(ws, kind: str) -> list[dict]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(ws.ok("export", kind).stdout)))
+
+
+def test_exported_deals_and_contacts_spread_their_card_fields_into_columns(ws):
+    ws.ok("contact", "add", "name=Алмаз", "phone=8 912 345-67-89")
+    ws.ok("deal", "create", "--contact", "1", "-F", "site=Званка")
+    [deal] = _csv(ws, "deals")
+    assert list(deal) == ["id", "pipeline", "stage", "contact_id", "created_at", "stage_since", "updated_at",
+                          "external_id", "responsible", "budget", "product", "client_type", "lead_date",
+                          "construction_stage", "buys_when", "site", "houses", "roof_plan", "coating", "thickness",
+                          "nuances", "lost_reason"]
+    assert (deal["site"], deal["responsible"], deal["budget"]) == ("Званка", "ivan", "")
+    [contact] = _csv(ws, "contacts")
+    assert list(contact) == ["id", "created_at", "external_id", "name", "phone", "client_type"]
+    assert (contact["name"], contact["phone"]) == ("Алмаз", "'+79123456789")  # ' keeps a spreadsheet from a formula
+
+
+def test_exported_tasks_have_a_column_for_each_part_of_a_task(ws):
+    ws.ok("deal", "create")
+    [task] = _csv(ws, "tasks")
+    assert list(task) == ["id", "deal_id", "type", "due", "responsible", "text", "status", "created_at",
+                          "created_by", "stage", "result", "contact_kind", "done_at"]
+    assert (task["type"], task["status"], task["stage"]) == ("call", "open", "new_lead")
+
+
+def test_exported_history_keeps_each_events_data_as_readable_json_with_sorted_keys(ws):
+    ws.ok("contact", "add", "name=Алмаз", "client_type=Строитель")
+    [event] = _csv(ws, "history")
+    assert list(event) == ["id", "at", "actor", "kind", "deal_id", "contact_id", "task_id", "data"]
+    assert event["data"] == '{"fields": {"client_type": "builder", "name": "Алмаз"}}'
+
+
+# -- deals from CSV: blanks, contacts, creation moments ---------------------------------------------
+
+def _deal(ws, key: str) -> dict:
+    return {d["external_id"]: d for d in json.loads(ws.ok("export", "deals", "--format", "json").stdout)}[key]
+
+
+def test_f4_a_blank_client_type_keeps_the_one_a_deal_took_from_its_contact_on_reimport(ws, tmp_path):
+    ws.ok("contact", "add", "name=Алмаз", "client_type=Строитель")
+    with_contact = write_csv(tmp_path / "a.csv", [["ID", "contact", "Строитель/Частник", "site"], ["D-1", "1", "", "Званка"]])
+    run_json(ws, "import", "deals", with_contact, "--id-column", "ID")
+    assert _deal(ws, "D-1")["fields"]["client_type"] == "builder"  # F4 from the contact's F10
+    assert [r["action"] for r in run_json(ws, "import", "deals", with_contact, "--id-column", "ID")["rows"]] == \
+        ["unchanged"]
+    without_contact = write_csv(tmp_path / "b.csv", [["ID", "Строитель/Частник", "site"], ["D-1", "", "Мурино"]])
+    report = run_json(ws, "import", "deals", without_contact, "--id-column", "ID")
+    assert [(r["action"], r["changes"]) for r in report["rows"]] == [("update", {"site": "Мурино"})]
+    assert _deal(ws, "D-1")["fields"]["client_type"] == "builder"
+
+
+def test_f4_a_blank_client_type_keeps_a_deals_own_when_the_row_gives_it_a_contact(ws, tmp_path):
+    ws.ok("contact", "add", "name=Алмаз", "client_type=Строитель")
+    first = write_csv(tmp_path / "a.csv", [["ID", "Строитель/Частник"], ["D-1", "Частник"]])
+    run_json(ws, "import", "deals", first, "--id-column", "ID")
+    second = write_csv(tmp_path / "b.csv", [["ID", "contact", "Строитель/Частник"], ["D-1", "1", ""]])
+    report = run_json(ws, "import", "deals", second, "--id-column", "ID")
+    assert [(r["action"], r["changes"]) for r in report["rows"]] == [("update", {})]
+    deal = _deal(ws, "D-1")
+    assert (deal["contact_id"], deal["fields"]["client_type"]) == (1, "private")
+
+
+def test_a_deals_creation_moment_is_read_in_the_workspaces_zone_as_flowctl_reads_moments(ws, tmp_path):
+    path = write_csv(tmp_path / "d.csv", [["ID", "created_at"], ["D-1", "28.11.2026 09:00"], ["D-2", "today 08:30"]])
+    run_json(ws, "import", "deals", path, "--id-column", "ID")
+    assert (_deal(ws, "D-1")["created_at"], _deal(ws, "D-1")["fields"]["lead_date"]) == \
+        ("2026-11-28T06:00:00Z", "2026-11-28")
+    assert _deal(ws, "D-2")["created_at"] == "2026-11-30T05:30:00Z"
+
+
+def test_a_creation_moment_with_a_date_format_takes_the_time_after_the_date(ws, tmp_path):
+    path = write_csv(tmp_path / "d.csv", [["ID", "created_at"], ["D-1", "11/28/2026 at 09:00"], ["D-2", "11/27/2026"]])
+    run_json(ws, "import", "deals", path, "--id-column", "ID", "--date-format", "MM/DD/YYYY")
+    assert _deal(ws, "D-1")["created_at"] == "2026-11-28T06:00:00Z"
+    assert _deal(ws, "D-2")["created_at"] == "2026-11-27T07:00:00Z"  # a date alone: 10:00, as for every moment
+
+
+def test_an_unknown_stage_in_a_file_is_refused_with_a_suggestion_and_how_to_map_it(ws, tmp_path):
+    path = write_csv(tmp_path / "d.csv", [["ID", "stage"], ["D-1", "ГОРЯЧИЙ"]])
+    report = run_json(ws, "import", "deals", path, "--id-column", "ID", expect=1)
+    assert report["rows"][0]["reason"] == \
+        "unknown stage 'ГОРЯЧИЙ' (did you mean 'ГОРЯЧИЕ'?); map it with --stage-map 'ГОРЯЧИЙ=<stage>'"
+
+
+def test_import_all_into_a_store_that_is_not_empty_is_refused_naming_the_store(ws, tmp_path):
+    ws.ok("contact", "add", "name=Алмаз")
+    export = tmp_path / "all.json"
+    export.write_text(ws.ok("export", "all").stdout, "utf-8")
+    before = ws.snapshot()
+    result = ws.run("import", "all", export, user="olga")
+    assert (result.exit_code, result.stderr) == \
+        (1, f"flowctl: the store {ws.store_path} is not empty; restore an export into a new store (--store new.db)\n")
+    assert ws.snapshot() == before
+
+
+def test_a_contact_row_lacking_several_required_fields_names_them_all(ws, tmp_path):
+    path = ws.root / "pipelines" / "krovlya.yaml"
+    text = path.read_text("utf-8")
+    anchor = "  contact:              # the contact card, F8–F10\n"
+    path.write_text(text.replace(anchor, anchor + BIRTHDAY + "      required: true\n"), "utf-8")
+    rows = write_csv(tmp_path / "c.csv", [["Имя", "Телефон", "День рождения"], ["", "8 912 345-67-89", ""]])
+    report = run_json(ws, "import", "contacts", rows, expect=1)
+    assert report["rows"][0]["reason"] == "a contact needs: День рождения, Имя"  # in the card's order
+
+
+# -- import all: every bad row named exactly ----------------------------------------------------------
+
+def _problems(ws, tmp_path, data: dict) -> list[str]:
+    """The refusal of restoring `data` into a new store: each bad row as `section[index]: reason`."""
+    from test_restore import restore
+
+    result, store = restore(ws, tmp_path, data)
+    assert result.exit_code == 1 and not store.exists(), result.stderr
+    *rows, summary = result.stderr.splitlines()
+    assert summary.endswith(f"bad rows in {tmp_path / 'edited.json'}; nothing was written") and \
+        summary.startswith(f"flowctl: {len(rows)} ")
+    prefix = f"{tmp_path / 'edited.json'}:"
+    assert all(r.startswith(prefix) for r in rows), rows
+    return [r.split(": ", 1)[1] for r in rows]
+
+
+def _exported(ws, tmp_path) -> dict:
+    from test_restore import exported
+
+    return exported(ws, tmp_path)
+
+
+def test_restore_names_each_bad_deal_exactly(ws, tmp_path):
+    data = _exported(ws, tmp_path)
+    good = data["deals"][0]
+    data["deals"] = [
+        {**good, "id": 11, "pipeline": "okna"},
+        {**good, "id": 12, "pipeline": ["krovlya"]},
+        {**good, "id": 13, "stage": ["new_lead"]},
+        {**good, "id": 14, "stage": "hot", "fields": {"responsible": "ivan"}},
+        {**good, "id": 15, "contact_id": 99},
+        {**good, "id": 16},
+        {**good, "id": 16},
+    ]
+    for task in data["tasks"]:
+        task["deal_id"] = 11
+    data["history"] = []
+    assert _problems(ws, tmp_path, data) == [
+        "deals[0]: pipeline 'okna' is not one of this workspace's",
+        "deals[1]: pipeline ['krovlya'] is not one of this workspace's",
+        "deals[2]: stage ['new_lead'] is not a stage of krovlya",
+        "deals[3]: «ГОРЯЧИЕ» needs: Строитель/Частник, Где строит, Этап СТРОЙКИ, Когда ПОКУПАЕТ",
+        "deals[4]: contact 99 is not in the file",
+        "deals[6]: id 16 appears twice",
+    ]
+
+
+def test_restore_blames_a_bad_contact_once_not_the_deals_that_name_it(ws, tmp_path):
+    data = _exported(ws, tmp_path)
+    data["contacts"][0]["fields"]["name"] = ""
+    assert _problems(ws, tmp_path, data) == \
+        ["contacts[0]: Имя: '' is not a value of this field (as flowctl stores it)"]  # and not deals[0]
+
+
+def test_restore_names_each_row_of_another_shape_exactly(ws, tmp_path):
+    data = _exported(ws, tmp_path)
+    deal, contact, event = data["deals"][0], data["contacts"][0], data["history"][0]
+    data["contacts"] = [5, {**contact, "id": 2, "colour": "red", "age": 3}, {**contact, "id": 3, "external_id": ""},
+                        {**contact, "id": 4, "external_id": "A\tB"}, contact]
+    no_id = {k: v for k, v in deal.items() if k != "external_id"}  # a key with a default may be left out
+    no_stage = {k: v for k, v in deal.items() if k not in ("stage", "stage_since")}
+    data["deals"] = [no_stage, {**deal, "id": 2, "created_at": None}, {**deal, "id": 3, "external_id": 7}, no_id]
+    data["tasks"] = [{**task, "deal_id": no_id["id"]} for task in data["tasks"]]
+    data["tasks"][0]["text"] = None
+    data["history"] = [{k: v for k, v in event.items() if k != "data"} | {"deal_id": no_id["id"]},
+                       {**event, "id": event["id"] + 1000, "actor": 5, "deal_id": no_id["id"]}]
+    assert _problems(ws, tmp_path, data) == [
+        "contacts[0]: not a JSON object",
+        "contacts[1]: unknown key 'age'",
+        "contacts[2]: external_id '' is not a line of printable text",
+        "contacts[3]: external_id 'A\\\\tB' is not a line of printable text",  # the repr, its \\ shown escaped
+        "deals[0]: missing key 'stage'",
+        "deals[1]: created_at None is not a stored UTC time like 2026-11-30T06:00:00Z",
+        "deals[2]: external_id 7 is not a line of printable text",
+        "tasks[0]: text None is not a line of printable text",
+        "history[1]: actor 5 is not a line of printable text",
+    ]  # the event without data, the deal without external_id, and the contact as exported are good rows
+
+
+def test_restore_refuses_a_whole_number_stored_as_a_float_and_accepts_a_field_left_null(ws, tmp_path):
+    data = _exported(ws, tmp_path)
+    data["deals"][0]["fields"]["houses"] = 4.0
+    assert _problems(ws, tmp_path, data) == \
+        ["deals[0]: Сколько домов: 4.0 is not a value of this field (as flowctl stores it)"]
+    data["deals"][0]["fields"]["houses"] = 4
+    data["deals"][0]["fields"]["nuances"] = None  # no value: nothing to check
+    from test_restore import restore
+
+    result, store = restore(ws, tmp_path, data)
+    assert result.exit_code == 0, result.stderr
