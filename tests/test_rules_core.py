@@ -101,6 +101,7 @@ def _second_pipeline(ws) -> None:
         assert old in text, old
         text = text.replace(old, new, 1)
     (ws.root / "pipelines" / "okna.yaml").write_text(text, "utf-8")
+    ws.republish()
 
 
 def _ids(ws, *args) -> list[int]:

@@ -65,16 +65,18 @@ def test_reimporting_contacts_updates_them_by_their_id_or_their_phone(ws, tmp_pa
     assert "sets Строитель/Частник" in preview.stdout and "sets Телефон" in preview.stdout  # labels, not ids
     assert ws.snapshot() == before
     report = run_json(ws, "import", "contacts", path, "--id-column", "ID")
+    created = report["rows"][4]["id"]  # 3; on PostgreSQL ids the rolled-back dry run drew are skipped
+    assert created == 3 or (ws.server and created > 3)
     assert [(r["line"], r["action"], r["key"], r["id"], r["changes"]) for r in report["rows"]] == [
         (2, "update", "C-1", 1, {"client_type": "private"}),
         (3, "unchanged", None, 1, None),
         (4, "update", None, 1, {"client_type": "builder"}),
         (5, "update", "C-2", 2, {"phone": "+79131112233"}),
-        (6, "create", None, 3, None),
+        (6, "create", None, created, None),
     ]
     assert _contacts(ws) == {1: ("C-1", {"name": "Алмаз", "phone": "+79123456789", "client_type": "builder"}),
                              2: ("C-2", {"name": "Борис", "phone": "+79131112233", "client_type": "private"}),
-                             3: (None, {"name": "Вера", "phone": "+79140000000"})}
+                             created: (None, {"name": "Вера", "phone": "+79140000000"})}
     assert [(e["contact_id"], e["data"]) for e in _history(ws, kind="contact.field")] == [
         (1, {"field": "client_type", "old": "builder", "new": "private", "source": "contacts2.csv", "line": 2}),
         (1, {"field": "client_type", "old": "private", "new": "builder", "source": "contacts2.csv", "line": 4}),
@@ -114,6 +116,7 @@ def _with_birthday(ws) -> None:
     anchor = "  contact:              # the contact card, F8–F10\n"
     assert anchor in text
     path.write_text(text.replace(anchor, anchor + BIRTHDAY), "utf-8")
+    ws.republish()
 
 
 def test_contact_dates_are_read_with_the_files_date_format(ws, tmp_path):
@@ -267,6 +270,7 @@ def test_a_contact_row_lacking_several_required_fields_names_them_all(ws, tmp_pa
     text = path.read_text("utf-8")
     anchor = "  contact:              # the contact card, F8–F10\n"
     path.write_text(text.replace(anchor, anchor + BIRTHDAY + "      required: true\n"), "utf-8")
+    ws.republish()
     rows = write_csv(tmp_path / "c.csv", [["Имя", "Телефон", "День рождения"], ["", "8 912 345-67-89", ""]])
     report = run_json(ws, "import", "contacts", rows, expect=1)
     assert report["rows"][0]["reason"] == "a contact needs: День рождения, Имя"  # in the card's order
