@@ -329,9 +329,11 @@ class PostgresStore(SqlStore):
         if self._db.closed:  # the session ended mid-command: the server restarted or ended it, or the network
             lost = "store_commit_unknown" if self._committing else "store_connection_lost"
             return StoreError(M.text(lost, store=self.location, reason=reason))
+        if isinstance(error, (pg.DiskFull, pg.ReadOnlySqlTransaction)):  # DiskFull is an OperationalError too
+            return StoreError(M.text("store_write_failed", store=self.location, reason=reason))
         if isinstance(error, psycopg.OperationalError):
             return StoreError(M.text("store_unreachable", store=self.location, reason=reason))
-        if self._depth or isinstance(error, (pg.DiskFull, pg.ReadOnlySqlTransaction)):
+        if self._depth:
             return StoreError(M.text("store_write_failed", store=self.location, reason=reason))
         return StoreError(M.text("store_damaged", store=self.location, reason=reason))
 
