@@ -366,3 +366,22 @@ def test_restore_refuses_a_whole_number_stored_as_a_float_and_accepts_a_field_le
 
     result, store = restore(ws, tmp_path, data)
     assert result.exit_code == 0, result.stderr
+
+
+def test_restore_names_each_bad_contact_exactly(ws, tmp_path):
+    path = ws.root / "pipelines" / "krovlya.yaml"
+    anchor = "  contact:              # the contact card, F8–F10\n"
+    path.write_text(path.read_text("utf-8").replace(anchor, anchor + BIRTHDAY + "      required: true\n"), "utf-8")
+    ws.ok("contact", "add", "name=Алмаз", "birthday=01.02.1990")
+    data = json.loads(ws.ok("export", "all").stdout)
+    good = data["contacts"][0]
+    data["contacts"] = [good, {**good, "id": 2, "fields": ["Алмаз"]}, {**good, "id": 3, "fields": {"colour": "red"}},
+                        {**good, "id": 4, "fields": {}}, {**good, "id": 5, "created_at": "вчера"}, good]
+    data["history"] = []
+    assert _problems(ws, tmp_path, data) == [
+        "contacts[1]: contacts is not an object of field values",
+        "contacts[2]: field 'colour' is not a field of contacts",
+        "contacts[3]: a contact needs: День рождения, Имя",
+        "contacts[4]: created_at 'вчера' is not a stored UTC time like 2026-11-30T06:00:00Z",
+        "contacts[5]: id 1 appears twice",
+    ]
