@@ -372,6 +372,7 @@ def test_restore_names_each_bad_contact_exactly(ws, tmp_path):
     path = ws.root / "pipelines" / "krovlya.yaml"
     anchor = "  contact:              # the contact card, F8–F10\n"
     path.write_text(path.read_text("utf-8").replace(anchor, anchor + BIRTHDAY + "      required: true\n"), "utf-8")
+    ws.republish()
     ws.ok("contact", "add", "name=Алмаз", "birthday=01.02.1990")
     data = json.loads(ws.ok("export", "all").stdout)
     good = data["contacts"][0]
