@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -43,6 +46,9 @@ team:
 """
 
 PINNED_NOW = "2026-11-30T06:00:00Z"  # Monday 09:00 in Moscow
+PUBLISHED_DIR = Path(tempfile.mkdtemp(prefix="flowctl-published-"))
+atexit.register(shutil.rmtree, PUBLISHED_DIR, True)
+PUBLISHED_STORES: dict[str, Path] = {}  # store kind → a new store with TEAM_YAML and krovlya.yaml published
 
 
 class Workspace:
@@ -54,8 +60,6 @@ class Workspace:
     """
 
     def __init__(self, root: Path, store_kind: str, monkeypatch, server=None, publish: bool = True):
-        import shutil
-
         self.root = root
         self.kind = store_kind
         self.server = server
@@ -63,7 +67,10 @@ class Workspace:
         (root / "pipelines").mkdir(parents=True)
         shutil.copyfile(KROVLYA, root / "pipelines" / "krovlya.yaml")
         (root / "flowctl.yaml").write_text(TEAM_YAML.format(store=self.store_name), "utf-8")
-        if not server:  # a server store is made from a template that has published these files already
+        template = PUBLISHED_STORES.get(store_kind) if publish else None
+        if template:  # the same files, published the same way: a copy costs far less than publishing again
+            shutil.copyfile(template, root / self.store_name)
+        elif not server:  # a server store is made from a template that has published these files already
             from flowctl.store import open_store
 
             open_store(str(root / self.store_name), create=True).close()
@@ -77,8 +84,10 @@ class Workspace:
 
         self._app = app
         self._runner = CliRunner()
-        if publish and not server:
+        if publish and not server and not template:
             self.republish()  # as `flowctl init` does: the rules the team works under
+            PUBLISHED_STORES[store_kind] = PUBLISHED_DIR / f"{store_kind}-{self.store_name}"
+            shutil.copyfile(root / self.store_name, PUBLISHED_STORES[store_kind])
 
     @property
     def store_path(self):
@@ -165,8 +174,6 @@ class PostgresServer:
 
     def published_by(self, login: str) -> None:
         """The template's schema, its rights for the team group, and the test workspace's files published."""
-        import shutil
-        import tempfile
         from datetime import datetime
 
         from flowctl.services.publish import publish_first
