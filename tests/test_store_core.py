@@ -26,22 +26,6 @@ def _sqlite(tmp_path, monkeypatch) -> Workspace:
 
 # -- what a failure says --------------------------------------------------------------------------------
 
-def test_a_full_disk_under_sqlite_says_the_write_failed_with_sqlites_reason(tmp_path, monkeypatch):
-    ws = _sqlite(tmp_path, monkeypatch)
-    deal = ws.json("deal", "create")["id"]
-    connect = sqlite3.connect
-
-    def full_disk(*args, **kwargs):  # the file may not grow by a single page
-        db = connect(*args, **kwargs)
-        db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
-        return db
-
-    monkeypatch.setattr(sqlite3, "connect", full_disk)
-    result = ws.run("deal", "set", deal, *LONG_TEXTS)
-    assert (result.exit_code, result.stderr) == \
-        (6, f"flowctl: could not write to the store {ws.store_path}: database or disk is full; nothing was changed\n")
-
-
 def test_a_full_disk_under_the_json_store_says_the_write_failed_with_the_systems_reason(tmp_path, monkeypatch):
     ws = Workspace(tmp_path / "ws", "json", monkeypatch)
     deal = ws.json("deal", "create")["id"]
