@@ -386,3 +386,30 @@ def test_restore_names_each_bad_contact_exactly(ws, tmp_path):
         "contacts[4]: created_at 'вчера' is not a stored UTC time like 2026-11-30T06:00:00Z",
         "contacts[5]: id 1 appears twice",
     ]
+
+
+def test_restore_names_each_bad_task_exactly(ws, tmp_path):
+    data = _exported(ws, tmp_path)
+    deal = data["deals"][0]
+    closed = {**deal, "id": 2, "stage": "lost", "fields": {**deal["fields"], "lost_reason": "other"}}
+    data["deals"].append(closed)
+    good = {**data["tasks"][0], "status": "open"}
+    bad = [{"type": ["call"]}, {"type": "fax"}, {"status": "paused"}, {"responsible": "mallory"},
+           {"text": "\u202eevil"}, {"created_by": ""}, {"due": "tomorrow"}, {"created_at": "2026-11-30"},
+           {"stage": "paid"}, {"deal_id": 2}]
+    data["tasks"] = [{**good, "id": 100 + n, **change} for n, change in enumerate(bad)] + \
+        [{**good, "id": 200, "stage": None}, {**good, "id": 200}]
+    data["history"] = []
+    assert _problems(ws, tmp_path, data) == [
+        "tasks[0]: task type ['call'] is not a task type of krovlya",
+        "tasks[1]: task type 'fax' is not a task type of krovlya",
+        "tasks[2]: task status 'paused' is not open, done or cancelled",
+        "tasks[3]: responsible 'mallory' is not in the team",
+        "tasks[4]: text '\\\\u202eevil' is not a line of printable text",
+        "tasks[5]: created_by '' is not a line of printable text",
+        "tasks[6]: due 'tomorrow' is not a stored UTC time like 2026-11-30T06:00:00Z",
+        "tasks[7]: created_at '2026-11-30' is not a stored UTC time like 2026-11-30T06:00:00Z",
+        "tasks[8]: stage 'paid' is not a stage of krovlya",
+        "tasks[9]: an open task on deal #2, which is closed («ЗАКРЫТО И НЕ РЕАЛИЗОВАНО»)",
+        "tasks[11]: id 200 appears twice",
+    ]  # a task set by hand has no stage: tasks[10] is good
