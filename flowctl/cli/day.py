@@ -62,9 +62,6 @@ def check(ctx: typer.Context,
     session = open_session(ctx, read_only=True)
     login = session.workspace.teammate(user).login if user else None
     findings = run_check(session, login)
-    for f in findings:
-        deal_pipeline = session.workspace.pipeline(session.store.get_deal(f["deal_id"]).pipeline)
-        f["stage_label"] = deal_pipeline.stage(f["stage"]).label
     if fmt == "table":
         echo(render(findings, "table", CHECK_COLUMNS) if findings else M.text("check_clean"))
         if findings:

@@ -23,8 +23,8 @@ def _finding(session, rule: str, deal, since: str, what: str, task_id: int | Non
     from flowctl.when import from_iso_utc
 
     return {"rule": rule, "deal_id": deal.id, "responsible": deal.responsible, "task_id": task_id,
-            "stage": deal.stage, "since": since, "for": human_duration(session.now - from_iso_utc(since)),
-            "what": what}
+            "stage": deal.stage, "stage_label": session.workspace.pipeline(deal.pipeline).stage(deal.stage).label,
+            "since": since, "for": human_duration(session.now - from_iso_utc(since)), "what": what}
 
 
 def check(session, user: str | None) -> list[dict]:
