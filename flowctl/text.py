@@ -36,3 +36,18 @@ def is_blank(value) -> bool:
     if value is None:
         return True
     return isinstance(value, str) and not any(seen(ch) for ch in value)
+
+
+def unseen_ranges() -> list[tuple[int, int]]:
+    """Every character a reader does not see, as (first, last) code point ranges: the definition above, for a
+    store that checks blank values itself (the PostgreSQL store's triggers). Surrogates cannot occur in text."""
+    ranges: list[tuple[int, int]] = []
+    first = None
+    for point in range(1, 0x110000):
+        unseen = not (0xD800 <= point <= 0xDFFF) and not seen(chr(point))
+        if unseen and first is None:
+            first = point
+        elif not unseen and first is not None:
+            ranges.append((first, point - 1))
+            first = None
+    return ranges

@@ -216,6 +216,8 @@ class PostgresServer:
         if not url.rsplit("/", 1)[1].removeprefix(self.prefix).isdigit():  # not one of the template's copies
             self.drop(url)
             return
+        from flowctl.store.postgres_rules import RULE_TABLES
+
         try:
             db = self.connection(url)
             with db.transaction():
@@ -223,6 +225,8 @@ class PostgresServer:
                 for table in ("events", "tasks", "deals", "contacts"):  # a few rows: DELETE beats TRUNCATE's new files
                     db.execute(f"DELETE FROM {table}")
                     db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1, false)")
+                for table in reversed(RULE_TABLES):  # children first
+                    db.execute(f"DELETE FROM {table} WHERE version > 1")
                 db.execute("DELETE FROM publications WHERE id > 1")
                 db.execute("SELECT setval(pg_get_serial_sequence('publications', 'id'), 1)")
                 db.execute("UPDATE flowctl_store SET clock = NULL")

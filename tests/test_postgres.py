@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from conftest import Workspace
+from flowctl.store.postgres_rules import RULE_TABLES
 
 WON = "УСПЕШНО РЕАЛИЗОВАНО"
 
@@ -35,7 +36,9 @@ def test_init_creates_the_schema_in_an_empty_database(cli, tmp_path, pg_server, 
     result = cli("init", tmp_path / "team", "--user", "root", "--store", empty_database)
     assert result.exit_code == 0, result.stderr
     assert tables(pg_server, empty_database) == {"flowctl_store", "contacts", "deals", "tasks", "events",
-                                                 "publications"}
+                                                 "publications", *RULE_TABLES}
+    # the first version's rules are in force from the start
+    assert pg_server.connection(empty_database).execute("SELECT version FROM rule_versions").fetchall() == [(1,)]
     assert f"store: \"{empty_database}\"" in (tmp_path / "team" / "flowctl.yaml").read_text("utf-8")
 
 

@@ -64,7 +64,7 @@ def test_publishing_a_change_that_strands_data_is_refused(ws):
 
 
 def test_publishing_unchanged_files_adds_no_version(ws):
-    assert ws.json("publish", user="olga") == {"version": 1, "changed": False, "published": False}
+    assert ws.json("publish", user="olga") == {"version": 1, "changed": False, "published": False, "rules_installed": False}
     assert "nothing to publish: the files are version 1" in ws.ok("publish", user="olga").stdout
 
 

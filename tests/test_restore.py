@@ -94,6 +94,19 @@ def test_restore_of_a_good_export_still_restores_everything(ws, tmp_path, target
     assert json.loads(ws.ok("--store", store, "export", "all", "--format", "json").stdout) == data
 
 
+def test_restore_refuses_an_export_whose_rules_differ_from_the_files_and_creates_no_store(ws, tmp_path):
+    """A store restored under other rules than the local files would refuse every command (exit 3) and, on a
+    server, would check its rows against rules nobody published; so the restore itself says so first."""
+    data = exported(ws, tmp_path)
+    config = ws.root / "flowctl.yaml"
+    config.write_text(config.read_text("utf-8").replace("timezone: Europe/Moscow", "timezone: Asia/Baku"), "utf-8")
+    result, store = restore(ws, tmp_path, data)
+    assert result.exit_code == 3, result.stderr
+    assert result.stderr.startswith("flowctl: the export's rules (version 1, published by olga at ")
+    assert "differ from your files: the time zone changed;" in result.stderr  # what differs, by name
+    assert not store.exists()
+
+
 def test_restore_reports_every_bad_row_not_only_the_first(ws, tmp_path):
     data = exported(ws, tmp_path)
     deal(data)["stage"] = "paid"

@@ -158,6 +158,7 @@ def import_all(ctx: typer.Context, path: Path = typer.Argument(..., metavar="EXP
         if len(bad) > restore.PROBLEMS_SHOWN:
             typer.echo(M.text("list_more", count=len(bad) - restore.PROBLEMS_SHOWN), err=True)
         raise RuleRefused(M.text("restore_refused", count=len(bad), path=path))
+    restore.require_same_rules(session, export)
     attach_store(ctx, session, create=True)
     echo(M.text("restore_done", **restore.restore(session, export)))
 

@@ -33,5 +33,7 @@ def publish(ctx: typer.Context,
         workspace = session.workspace
         echo(M.text("publish_done", version=result["version"], team=len(workspace.team),
                     pipelines=", ".join(path.name for path in workspace.pipeline_paths)))
+    elif result["rules_installed"]:
+        echo(M.text("publish_rules_installed", version=result["version"]))
     else:
         echo(M.text("publish_unchanged", version=result["version"]))

@@ -25,6 +25,7 @@ def migrate(session: Session, dry_run: bool = False) -> dict:
     moved = events = 0
     try:
         with store.transaction():
+            store.use_power("migrate")
             blocking = [f for f in plan(store, pipelines, session.team_logins) if f["severity"] == "error"]
             if blocking:
                 raise RuleRefused(M.text("migrate_blocked", first=blocking[0]["message"]))

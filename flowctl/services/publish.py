@@ -87,7 +87,9 @@ def publish(session) -> dict:
         published = latest(store)
         _require_publish_power(session, published)
         if published and published.digest == digest:
-            return {"version": published.id, "changed": False, "published": False}
+            # a version published before the store checked rules itself gets them now
+            installed = install_rules(session, published.id)
+            return {"version": published.id, "changed": False, "published": False, "rules_installed": installed}
         # what would strand data blocks; a field newly required where open deals lack it does not (no value is
         # lost: those deals are the hygiene check's missing-field findings until someone fills them in)
         blocking = [f for f in plan(store, session.workspace.pipelines(), session.team_logins)
@@ -95,8 +97,19 @@ def publish(session) -> dict:
         if blocking:
             raise RuleRefused(M.text("publish_blocked", first=blocking[0]["message"], count=len(blocking)))
         version = store.add_publication(Publication(None, session.now_iso, session.actor.login, digest, local))
+        installed = install_rules(session, version)
     return {"version": version, "changed": differences(local, published.content) if published else [],
-            "published": True}
+            "published": True, "rules_installed": installed}
+
+
+def install_rules(session, version: int) -> bool:
+    """The version's rules compiled into a store that checks them itself (a server's triggers); the session's
+    files are that version's."""
+    if not session.store.rules_in_database:
+        return False
+    from flowctl.services.rules import compile_rules
+
+    return session.store.install_rules(version, compile_rules(session.workspace))
 
 
 def _require_publish_power(session, published: Publication | None) -> None:

@@ -17,7 +17,7 @@ from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
 from flowctl import messages as M
-from flowctl.errors import RuleRefused, UsageError
+from flowctl.errors import ConfigError, RuleRefused, UsageError
 from flowctl.store.base import Contact, Deal, Event, Publication, Task
 
 EXPORT_FORMAT = "flowctl-export"
@@ -312,14 +312,35 @@ def _printable(text: str) -> bool:
 
 # -- writing ---------------------------------------------------------------------------------
 
+def require_same_rules(session, export: Export) -> None:
+    """The export's latest published version must be the local files (exit 3 otherwise): every command would
+    refuse the restored store from these files, and a server store compiles its rules from them."""
+    from flowctl.services.publish import content_of, differences, digest_of
+
+    if not export.rows["publications"]:
+        return
+    latest = export.rows["publications"][-1]
+    local = content_of(session.workspace)
+    if digest_of(local) != latest["digest"]:
+        raise ConfigError(M.text("restore_rules_differ", version=latest["id"], actor=latest["actor"], at=latest["at"],
+                                 what="; ".join(differences(local, latest["content"]))))
+
+
 def restore(session, export: Export) -> dict:
-    """Write a checked export into the session's store, which must be empty; ids and history as they were."""
+    """Write a checked export into the session's store, which must be empty; ids and history as they were. The
+    published versions come first, so that a server store checks the rows against the latest one's rules."""
+    from flowctl.services.publish import install_rules
     from flowctl.store.base import DealQuery
 
     store = session.store
     with store.transaction():
         if store.list_contacts() or store.count_deals(DealQuery()):
             raise RuleRefused(M.text("restore_not_empty", store=store.location))
+        store.use_power("restore")
+        for row in export.rows["publications"]:
+            store.add_publication(Publication(**row))
+        if export.rows["publications"]:
+            install_rules(session, export.rows["publications"][-1]["id"])
         for row in export.rows["contacts"]:
             store.add_contact(Contact(**row))
         for row in export.rows["deals"]:
@@ -328,6 +349,4 @@ def restore(session, export: Export) -> dict:
             store.add_task(Task(**row))
         for row in export.rows["history"]:
             store.add_event(Event(**row))
-        for row in export.rows["publications"]:
-            store.add_publication(Publication(**row))
     return export.counts()

@@ -240,8 +240,9 @@ def import_deals(session: Session, path: Path, pipeline_id: str | None, mapping:
 
     known: dict[str, int] = {}
 
-    def load_known():
-        known.update(session.store.external_ids(pipeline.id))  # inside the import's transaction
+    def load_known():  # inside the import's transaction
+        session.store.use_power("import")
+        known.update(session.store.external_ids(pipeline.id))
 
     with read_csv(path, progress) as (header, rows):
         targets, ignored = _columns(header, pipeline.deal_fields, mapping.columns, mapping.id_column,

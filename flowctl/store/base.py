@@ -257,6 +257,20 @@ class Store(ABC):
     def publications(self, latest_only: bool = False) -> list[Publication]:
         """Every published version, oldest first (or only the latest)."""
 
+    # The published rules checked by the store itself, for every client (psql, a BI tool, a script), not only
+    # flowctl: a server store's triggers. A local file's store has no other client worth the name: whoever can
+    # write the file can write anything into it.
+    rules_in_database = False
+
+    def use_power(self, power: str) -> None:
+        """The current transaction acts with a workspace power (import, restore, migrate) the caller checked the
+        actor holds: a store checking rules itself lets it past them as the command goes (postgres_rules.py)."""
+
+    def install_rules(self, version: int, rules: dict) -> bool:
+        """Compile published version `version`'s rules (services/rules.py) into the store, once, in the current
+        transaction; True when they were installed now."""
+        return False
+
 
 def nearest_rank(ordered: list[float], share: float) -> float:
     """The nearest-rank percentile of sorted values (the value at rank ⌈share·n⌉)."""

@@ -19,9 +19,10 @@ import psycopg
 from psycopg import errors as pg
 
 from flowctl import messages as M
-from flowctl.errors import NotPermitted, StoreError, UsageError
+from flowctl.errors import NotPermitted, RuleRefused, StoreError, UsageError
 from flowctl.store.base import not_a_time
-from flowctl.store.sql import SqlStore
+from flowctl.store.postgres_rules import RULE_TABLES, RULES_SCHEMA, character_class
+from flowctl.store.sql import SqlStore, _dumps
 
 APPLICATION = "flowctl"
 WRITE_LOCK = 0x464C4F57  # the advisory lock every writing transaction holds ("FLOW")
@@ -30,6 +31,7 @@ PRIVILEGES = {  # what a team member's role may do: read and write rows; never d
     "contacts": "SELECT, INSERT, UPDATE", "deals": "SELECT, INSERT, UPDATE", "tasks": "SELECT, INSERT, UPDATE",
     "events": "SELECT, INSERT", "flowctl_store": "SELECT",
     "publications": "SELECT",  # INSERT only for members who hold the publish power (grant(publisher=True))
+    **{table: "SELECT" for table in RULE_TABLES},  # likewise
 }
 
 # Each entry takes the schema from version i to i + 1; never edit a shipped one, append. The tables have the
@@ -122,6 +124,7 @@ MIGRATIONS = [
     CREATE TRIGGER publications_no_truncate BEFORE TRUNCATE ON publications
         FOR EACH STATEMENT EXECUTE FUNCTION flowctl_append_only();
     """,
+    RULES_SCHEMA,
 ]
 
 
@@ -144,6 +147,7 @@ def shown(location: str) -> str:
 
 class PostgresStore(SqlStore):
     _PATH_AGGREGATE = "string_agg(stage, ' ' ORDER BY id)"
+    rules_in_database = True  # store/postgres_rules.py
 
     def __init__(self, location: str, busy_seconds: float = 5.0, create: bool = True, read_only: bool = False):
         self.location = shown(location)
@@ -241,11 +245,42 @@ class PostgresStore(SqlStore):
             for table, privileges in PRIVILEGES.items():
                 self._db.execute(sql.SQL(f"GRANT {privileges} ON {{}} TO {{}}").format(sql.Identifier(table), who))
             if publisher:
-                self._db.execute(sql.SQL("GRANT INSERT ON publications TO {}").format(who))
+                for table in ("publications", *RULE_TABLES):
+                    self._db.execute(sql.SQL("GRANT INSERT ON {} TO {}").format(sql.Identifier(table), who))
             for table in (*TABLES, "publications") if publisher else TABLES:
                 sequence = self._one("SELECT pg_get_serial_sequence(?, 'id')", (table,))[0]
                 self._db.execute(sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(
                     sql.SQL(sequence), who))
+
+    def use_power(self, power: str) -> None:
+        self._run("SELECT set_config('flowctl.power', ?, true)", (power,))  # until the transaction ends
+
+    def install_rules(self, version: int, rules: dict) -> bool:
+        with self.transaction():
+            if self._one("SELECT 1 FROM rule_versions WHERE version = ?", (version,)):
+                return False
+            run = self._run
+            run("INSERT INTO rule_versions VALUES (?, ?, ?)",
+                (version, character_class(rules["unseen"]), _dumps(rules["messages"])))
+            for m in rules["members"]:
+                run("INSERT INTO rule_members VALUES (?, ?, ?, ?, ?)",
+                    (version, m["db_role"], m["login"], m["roles"], m["powers"]))
+            for p in rules["pipelines"]:
+                pid = p["id"]
+                run("INSERT INTO rule_pipelines VALUES (?, ?, ?, ?, ?, ?)",
+                    (version, pid, p["name"], p["initial"], p["result_min_length"], p["contact_kinds"]))
+                for r in p["roles"]:
+                    run("INSERT INTO rule_roles VALUES (?, ?, ?, ?, ?)", (version, pid, r["id"], r["label"], r["reopen"]))
+                for position, stage in enumerate(p["stages"]):
+                    run("INSERT INTO rule_stages VALUES (?, ?, ?, ?, ?, ?)",
+                        (version, pid, stage["id"], stage["label"], position, stage["open"]))
+                for source, dest, role in p["moves"]:
+                    run("INSERT INTO rule_moves VALUES (?, ?, ?, ?, ?)", (version, pid, source, dest, role))
+                for r in p["requires"]:
+                    run("INSERT INTO rule_requires VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (version, pid, r["stage"], r["position"], r["field"], r["label"], r["when_field"],
+                         None if r["when_values"] is None else _dumps(r["when_values"])))
+        return True
 
     # transactions -----------------------------------------------------------------------------
     @contextmanager
@@ -326,6 +361,8 @@ class PostgresStore(SqlStore):
             return StoreError(M.text("store_busy", store=self.location))
         if isinstance(error, pg.InsufficientPrivilege):
             return NotPermitted(M.text("store_refused", store=self.location, reason=reason))
+        if isinstance(error, pg.CheckViolation):  # a rule of the pipeline, checked by the database (postgres_rules)
+            return RuleRefused(M.text("store_refused", store=self.location, reason=reason))
         if self._db.closed:  # the session ended mid-command: the server restarted or ended it, or the network
             lost = "store_commit_unknown" if self._committing else "store_connection_lost"
             return StoreError(M.text(lost, store=self.location, reason=reason))
