@@ -370,3 +370,25 @@ def test_publishing_installs_the_rules_a_version_lacks(team, pg_server):
         "the files are version 2; the database now checks its rules too"
     assert attempt(team.sql["ivan"], "INSERT INTO events (at, actor, kind, data) VALUES (%s, 'ivan', 'deal.note',"
                    " '{}')", (BEGIN,)) is None
+
+
+def test_declaring_a_power_lets_only_its_holder_past_the_rules(team):
+    """`import all` and `migrate` declare their power for their transaction (flowctl.power). A manager who
+    declares one he does not hold gains nothing; the head, who holds them, is checked like everybody until she
+    declares one, as those commands do."""
+    pipeline = team_pipeline(team)
+    deal = put_deal(team, pipeline, "volumes", full_card(pipeline))
+    def m1(login: str, power: str):
+        db = team.sql[login]
+        try:
+            with db.transaction(force_rollback=True):
+                db.execute("SELECT set_config('flowctl.power', %s, true)", (power,))
+                db.execute("UPDATE deals SET stage = 'proposal_ready' WHERE id = %s", (deal,))
+        except Exception as error:
+            return error.sqlstate
+        return None
+
+    for power in ("restore", "migrate", "import"):
+        assert m1("ivan", power) == "42501", power
+    assert m1("olga", "") == "42501"
+    assert m1("olga", "restore") is None
