@@ -75,6 +75,14 @@ def put_deal(ws, pipeline, stage: str, card: dict) -> int:
         (pipeline.id, stage, card.get("responsible"), json.dumps(card), BEGIN, BEGIN, BEGIN)).fetchone()[0]
 
 
+def put_task(ws, deal: int) -> int:
+    """An open call task of ivan's on the deal."""
+    return ws.admin.execute(
+        "INSERT INTO tasks (deal_id, type, due, responsible, text, status, created_at, created_by)"
+        " VALUES (%s, 'call', %s, 'ivan', 'Позвонить', 'open', %s, 'ivan') RETURNING id", (deal, BEGIN, BEGIN)
+    ).fetchone()[0]
+
+
 def machine_verdict(pipeline, source: str, dest: str, role: str, card: dict) -> bool:
     from flowctl.services.deals import machine_for
 
@@ -169,11 +177,7 @@ def test_l2_l3_task_completion_is_judged_by_the_database_as_by_the_machine(team)
     """A task set done with each result (visible length around the minimum, invisible characters) and each kind
     of contact (declared, by label, unknown, none): the database accepts exactly what `task done` accepts."""
     pipeline = team_pipeline(team)
-    deal = put_deal(team, pipeline, "in_work", full_card(pipeline))
-    task = team.admin.execute(
-        "INSERT INTO tasks (deal_id, type, due, responsible, text, status, created_at, created_by)"
-        " VALUES (%s, 'call', %s, 'ivan', 'Позвонить', 'open', %s, 'ivan') RETURNING id", (deal, BEGIN, BEGIN)
-    ).fetchone()[0]
+    task = put_task(team, put_deal(team, pipeline, "in_work", full_card(pipeline)))
     minimum = pipeline.tasks.result_min_length
     results = [None, "", "ок", "ок!", "Перезвонил", "\u200bок\u200b", "о\u0301к", "о к", "\u3164\u3164\u3164",
                " " * 10, "ок\u00a0", "ok\ufeff!"]
@@ -256,11 +260,7 @@ def test_a_required_field_cannot_be_cleared_with_sql(team):
 
 def test_l2_l3_a_task_cannot_be_done_without_result_or_contact_with_sql(team):
     pipeline = team_pipeline(team)
-    deal = put_deal(team, pipeline, "in_work", full_card(pipeline))
-    task = team.admin.execute(
-        "INSERT INTO tasks (deal_id, type, due, responsible, text, status, created_at, created_by)"
-        " VALUES (%s, 'call', %s, 'ivan', 'Позвонить', 'open', %s, 'ivan') RETURNING id", (deal, BEGIN, BEGIN)
-    ).fetchone()[0]
+    task = put_task(team, put_deal(team, pipeline, "in_work", full_card(pipeline)))
     db = team.sql["ivan"]
     assert refusal(db, "UPDATE tasks SET status = 'done', contact_kind = 'call' WHERE id = %s", (task,))[1] == \
         ('a task is completed only with a comment describing the result (L3): add --result "…" (at least 3'

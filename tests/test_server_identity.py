@@ -68,11 +68,9 @@ class PrivateServer:
 
 @pytest.fixture(scope="module")
 def server():
-    bindir = _bindir()
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        bindir = None
+    from importlib.util import find_spec
+
+    bindir = _bindir() if find_spec("psycopg") else None
     if bindir is None:
         if os.environ.get("CI") == "true":
             pytest.fail("CI runs the identity tests: no PostgreSQL binaries (initdb) or no psycopg")
