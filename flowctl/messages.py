@@ -179,6 +179,7 @@ TEXTS: dict[str, str] = {
     "import_not_written": "nothing written",
     "restore_format": "not a flowctl export (make one with `flowctl export all --format json`)",
     "restore_rules_differ": "the export's rules (version {version}, published by {actor} at {at}) differ from your files: {what}; restore with the files that were published, then publish the new ones",
+    "restore_publish_first": "the export holds no published rules, and {store} checks every row against the published ones: publish the rules into it first (flowctl publish), then restore",
     "restore_not_empty": "the store {store} is not empty; restore an export into a new store (--store new.db)",
     "restore_done": "restored {contacts} contacts, {deals} deals, {tasks} tasks, {history} history events, {publications} published versions",
     "restore_too_large": "the file is larger than {limit} bytes, more than any export",

@@ -71,6 +71,34 @@ def test_a_refused_restore_leaves_an_empty_database_empty(pg, pg_server, empty_d
     assert tables(pg_server, empty_database) == set()
 
 
+def test_an_export_without_published_rules_is_restored_once_the_rules_are_published(tmp_path, monkeypatch,
+                                                                                     pg_server, empty_database):
+    """A server store checks every restored row against the published rules: an export made before flowctl
+    published (none in it) is refused with what to do, writing nothing; after `flowctl publish`, it restores."""
+    from test_deals import new_deal
+
+    local = Workspace(tmp_path / "local", "sqlite", monkeypatch)
+    new_deal(local)
+    data = json.loads(local.ok("export", "all", "--format", "json").stdout)
+    data["publications"] = []
+    dump = tmp_path / "old.json"
+    dump.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    server = Workspace(tmp_path / "server", "postgres", monkeypatch, pg_server)
+    pg_server.drop(server.store_name)
+    config = server.root / "flowctl.yaml"
+    config.write_text(config.read_text("utf-8").replace(server.store_name, empty_database), "utf-8")
+    server.store_name = empty_database
+    pg_server.as_member("olga")
+    pg_server.admin.execute(f"ALTER DATABASE {empty_database.rsplit('/', 1)[1]} OWNER TO olga")
+    refused = server.run("import", "all", dump, user="olga")
+    assert refused.exit_code == 3
+    assert "the export holds no published rules" in refused.stderr and "flowctl publish" in refused.stderr
+    assert tables(pg_server, empty_database) == set()  # not even the schema
+    server.republish()
+    assert server.run("import", "all", dump, user="olga").exit_code == 0
+    assert [d["id"] for d in server.json("deal", "list", user="olga")] == [d["id"] for d in data["deals"]]
+
+
 def test_a_team_moves_from_sqlite_to_postgresql_with_identical_reports(tmp_path, monkeypatch, pg_server,
                                                                       empty_database):
     from test_transfer import REPORTS, _busy_store

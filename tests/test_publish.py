@@ -139,3 +139,10 @@ def test_a_server_store_refuses_to_work_before_anything_is_published(pg_server, 
     assert ws.run("publish", user="olga").exit_code == 0
     assert ws.json("deal", "list", user="olga") == []
 
+
+
+def test_publishing_to_a_mistyped_local_store_creates_no_file(local_ws):
+    """Publishing may give an empty PostgreSQL database its schema, but never makes a new local file."""
+    result = local_ws.run("--store", "tpyo.db", "publish", user="olga")
+    assert result.exit_code == 6, result.stderr
+    assert not (local_ws.root / "tpyo.db").exists()

@@ -14,18 +14,22 @@ def publish(ctx: typer.Context,
     works under: afterwards every command refuses to run from files that differ. Needs the publish power in
     the version already published; refused when the change would strand data (see validate --store)."""
     from flowctl import messages as M
-    from flowctl.cli.session import open_session
+    from flowctl.cli.session import attach_store, open_session
     from flowctl.render import render, to_json
     from flowctl.services import publish as service
 
     check_format(fmt, ("table", "json"))
-    session = open_session(ctx, read_only=history, published=False)
     if history:
+        session = open_session(ctx, read_only=True, published=False)
         rows = service.history(session)
         echo(to_json(rows) if fmt == "json" else render(rows, "table", [
             ("version", "version"), ("at", "published at"), ("actor", "by"), ("pipelines", "pipelines"),
             ("team", "team")]))
         return
+    # an empty PostgreSQL database may be published into (its schema comes with the first version); a local
+    # store must exist: a mistyped --store leaves no new file
+    session = open_session(ctx, with_store=False, published=False)
+    attach_store(ctx, session, create=False)
     result = service.publish(session)
     if fmt == "json":
         echo(to_json(result))

@@ -329,18 +329,21 @@ def require_same_rules(session, export: Export) -> None:
 def restore(session, export: Export) -> dict:
     """Write a checked export into the session's store, which must be empty; ids and history as they were. The
     published versions come first, so that a server store checks the rows against the latest one's rules."""
-    from flowctl.services.publish import install_rules
+    from flowctl.services.publish import install_rules, latest
     from flowctl.store.base import DealQuery
 
     store = session.store
+    published = export.rows["publications"]
     with store.transaction():
-        if store.list_contacts() or store.count_deals(DealQuery()):
+        if store.list_contacts() or store.count_deals(DealQuery()) or (published and latest(store)):
             raise RuleRefused(M.text("restore_not_empty", store=store.location))
+        if store.rules_in_database and not published and latest(store) is None:
+            raise ConfigError(M.text("restore_publish_first", store=store.location))
         store.use_power("restore")
-        for row in export.rows["publications"]:
+        for row in published:
             store.add_publication(Publication(**row))
-        if export.rows["publications"]:
-            install_rules(session, export.rows["publications"][-1]["id"])
+        if published:
+            install_rules(session, published[-1]["id"])
         for row in export.rows["contacts"]:
             store.add_contact(Contact(**row))
         for row in export.rows["deals"]:
