@@ -305,6 +305,7 @@ TEXTS: dict[str, str] = {
     "db_not_you": "the history says who acted: '{claimed}' is not you ('{login}')",
     "db_deal_starts": "a new deal starts in «{stage}»; only an import places one elsewhere",
     "db_deal_pipeline": "deal #{id} stays in the pipeline it was created in",
+    "db_deal_columns": "deal #{id}: responsible, budget_minor and lead_date repeat the card's fields and must agree with them",
     "db_task_starts_open": "task #{id}: a task is created open; it is completed or cancelled afterwards",
     "db_task_deal": "task #{id} stays with the deal it was created for",
     "db_publish_refused": "'{login}' may not publish: the power publish belongs to {roles}",

@@ -66,13 +66,26 @@ def full_card(pipeline) -> dict:
     return card
 
 
-def put_deal(ws, pipeline, stage: str, card: dict) -> int:
+def row(card: dict) -> tuple:
+    """(fields, responsible, budget_minor, lead_date): the card and the columns that repeat it, as flowctl writes."""
     import json
 
+    from flowctl.fields import money_minor
+    from flowctl.text import is_blank
+
+    budget = card.get("budget")
+    minor = None if is_blank(budget) else money_minor(budget)
+    return json.dumps(card), card.get("responsible"), minor, card.get("lead_date")
+
+
+SET_CARD = "fields = %s, responsible = %s, budget_minor = %s, lead_date = %s"
+
+
+def put_deal(ws, pipeline, stage: str, card: dict) -> int:
     return ws.admin.execute(
-        "INSERT INTO deals (pipeline, stage, responsible, fields, created_at, stage_since, updated_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-        (pipeline.id, stage, card.get("responsible"), json.dumps(card), BEGIN, BEGIN, BEGIN)).fetchone()[0]
+        "INSERT INTO deals (pipeline, stage, fields, responsible, budget_minor, lead_date, created_at, stage_since,"
+        " updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        (pipeline.id, stage, *row(card), BEGIN, BEGIN, BEGIN)).fetchone()[0]
 
 
 def put_task(ws, deal: int) -> int:
@@ -95,8 +108,6 @@ def machine_verdict(pipeline, source: str, dest: str, role: str, card: dict) -> 
 
 def test_every_move_by_every_role_is_judged_by_the_database_as_by_the_machine(team):
     """M1, M2, M3, Q6 and reopening: each (from, to, role) of the shipped pipeline, tried with plain SQL."""
-    import json
-
     pipeline = team_pipeline(team)
     card = full_card(pipeline)
     deals = {s.id: put_deal(team, pipeline, s.id, card) for s in pipeline.stages}
@@ -107,8 +118,8 @@ def test_every_move_by_every_role_is_judged_by_the_database_as_by_the_machine(te
                 continue
             for role, login in ROLE_MEMBER.items():
                 expected = machine_verdict(pipeline, source.id, dest.id, role, card)
-                verdict = attempt(team.sql[login], "UPDATE deals SET stage = %s, fields = %s WHERE id = %s",
-                                  (dest.id, json.dumps(card), deals[source.id]))
+                verdict = attempt(team.sql[login], f"UPDATE deals SET stage = %s, {SET_CARD} WHERE id = %s",
+                                  (dest.id, *row(card), deals[source.id]))
                 if (verdict is None) != expected or (verdict is not None and verdict not in REFUSED):
                     disagreements.append((source.id, dest.id, role, expected, verdict))
                 allowed, refused = allowed + expected, refused + (not expected)
@@ -147,23 +158,21 @@ def requirement_cases(pipeline):
 def test_q1_to_q6_required_fields_are_judged_by_the_database_as_by_the_machine(team):
     """Entering a stage with one required field blank (each kind of blank; conditions holding or not), by the
     first move into it, or creating a deal in the first stage: database and machine agree on each."""
-    import json
-
     pipeline = team_pipeline(team)
     disagreements, cases, refused = [], 0, 0
     for stage, requirement, condition, blank, card in requirement_cases(pipeline):
         if stage.id == pipeline.initial.id:
             expected = not stage.missing(card)
-            verdict = attempt(team.sql["ivan"], "INSERT INTO deals (pipeline, stage, responsible, fields, created_at,"
-                              " stage_since, updated_at) VALUES (%s, %s, 'ivan', %s, %s, %s, %s)",
-                              (pipeline.id, stage.id, json.dumps(card), BEGIN, BEGIN, BEGIN))
+            verdict = attempt(team.sql["ivan"], "INSERT INTO deals (pipeline, stage, fields, responsible,"
+                              " budget_minor, lead_date, created_at, stage_since, updated_at)"
+                              " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                              (pipeline.id, stage.id, *row(card), BEGIN, BEGIN, BEGIN))
         else:
             move = next(t for t in pipeline.transitions if t.dest == stage.id)
             source = put_deal(team, pipeline, move.source, full_card(pipeline))
             expected = machine_verdict(pipeline, move.source, stage.id, move.roles[0], card)
-            verdict = attempt(team.sql[ROLE_MEMBER[move.roles[0]]],
-                              "UPDATE deals SET stage = %s, fields = %s WHERE id = %s",
-                              (stage.id, json.dumps(card), source))
+            verdict = attempt(team.sql[ROLE_MEMBER[move.roles[0]]], f"UPDATE deals SET stage = %s, {SET_CARD}"
+                              " WHERE id = %s", (stage.id, *row(card), source))
         if (verdict is None) != expected or (verdict is not None and verdict != "23514"):
             disagreements.append((stage.id, requirement.field, condition, blank, expected, verdict))
         cases, refused = cases + 1, refused + (not expected)
@@ -230,20 +239,18 @@ def test_m1_a_manager_cannot_move_a_deal_out_of_volumes_with_sql(team):
 
 
 def test_a_manager_cannot_create_a_deal_past_the_first_stage_with_sql(team):
-    import json
-
     pipeline = team_pipeline(team)
-    code, message = refusal(team.sql["ivan"], "INSERT INTO deals (pipeline, stage, responsible, fields, created_at,"
-                            " stage_since, updated_at) VALUES ('krovlya', 'won', 'ivan', %s, %s, %s, %s)",
-                            (json.dumps(full_card(pipeline)), BEGIN, BEGIN, BEGIN))
+    code, message = refusal(team.sql["ivan"], "INSERT INTO deals (pipeline, stage, fields, responsible, budget_minor,"
+                            " lead_date, created_at, stage_since, updated_at)"
+                            " VALUES ('krovlya', 'won', %s, %s, %s, %s, %s, %s, %s)",
+                            (*row(full_card(pipeline)), BEGIN, BEGIN, BEGIN))
     assert (code, message) == ("42501", "a new deal starts in «НОВЫЙ ЛИД»; only an import places one elsewhere")
 
 
 def test_a_closed_deal_is_frozen_for_a_manager_with_sql_but_not_for_the_head(team):
     pipeline = team_pipeline(team)
     deal = put_deal(team, pipeline, "won", full_card(pipeline))
-    change = ("UPDATE deals SET fields = jsonb_set(fields, '{budget}', '\"1.00\"'), budget_minor = 100"
-              " WHERE id = %s")
+    change = "UPDATE deals SET fields = jsonb_set(fields, '{budget}', '\"1.00\"'), budget_minor = 100 WHERE id = %s"
     code, message = refusal(team.sql["ivan"], change, (deal,))
     assert (code, message) == ("23514", f"deal #{deal} is closed («УСПЕШНО РЕАЛИЗОВАНО»): only Руководитель ОП"
                                         " may change it")
@@ -255,7 +262,23 @@ def test_a_required_field_cannot_be_cleared_with_sql(team):
     deal = put_deal(team, pipeline, "hot", full_card(pipeline))
     code, message = refusal(team.sql["ivan"], "UPDATE deals SET fields = fields - 'site' WHERE id = %s", (deal,))
     assert (code, message) == ("23514", "«ГОРЯЧИЕ» requires Где строит; it cannot be cleared while the deal is there")
-    assert attempt(team.sql["ivan"], "UPDATE deals SET fields = fields - 'budget' WHERE id = %s", (deal,)) is None
+    assert attempt(team.sql["ivan"], "UPDATE deals SET fields = fields - 'budget', budget_minor = NULL WHERE id = %s",
+                   (deal,)) is None
+
+
+def test_the_columns_reports_add_up_cannot_disagree_with_the_card_with_sql(team):
+    """The cash register sums budget_minor: a manager cannot inflate it, or move a deal to a colleague's
+    figures, by writing the column and leaving the card as it was."""
+    pipeline = team_pipeline(team)
+    deal = put_deal(team, pipeline, "proposal_ready", full_card(pipeline))
+    for change in ("budget_minor = budget_minor * 10", "responsible = 'olga'", "lead_date = '2020-01-01'",
+                   "budget_minor = NULL"):
+        assert refusal(team.sql["ivan"], f"UPDATE deals SET {change} WHERE id = %s", (deal,)) == \
+            ("23514", f"deal #{deal}: responsible, budget_minor and lead_date repeat the card's fields and must"
+                      " agree with them"), change
+    both = ("UPDATE deals SET budget_minor = 99900, fields = jsonb_set(fields, '{budget}', '\"999.00\"')"
+            " WHERE id = %s")
+    assert attempt(team.sql["ivan"], both, (deal,)) is None
 
 
 def test_l2_l3_a_task_cannot_be_done_without_result_or_contact_with_sql(team):

@@ -185,7 +185,7 @@ def test_m1_a_manager_authenticated_by_password_is_refused_by_the_database_with_
     created = flowctl("deal", "create", user="ivan", password=PASSWORDS["ivan"])
     assert created.exit_code == 0, created.stderr
     with server.admin(team) as db:  # the deal reaches «ОБЪЕМЫ У ТУРАЛА» (a superuser stands above the rules)
-        db.execute("UPDATE deals SET stage = 'volumes', fields = fields || %s WHERE id = 1",
+        db.execute("UPDATE deals SET stage = 'volumes', budget_minor = 125400000, fields = fields || %s WHERE id = 1",
                    ('{"client_type": "private", "site": "Дубки", "construction_stage": "коробка",'
                     ' "buys_when": "2026-12-20", "roof_plan": "есть", "coating": "металлочерепица",'
                     ' "thickness": "0.5", "budget": "1254000.00"}',))

@@ -23,6 +23,7 @@ DATABASE_MESSAGES = {
     "no_role_in_pipeline": ("login", "pipeline"),
     "db_deal_starts": ("stage",),
     "db_deal_pipeline": ("id",),
+    "db_deal_columns": ("id",),
     "deal_closed": ("id", "stage", "roles"),
     "field_required_here": ("stage", "fields"),
     "move_role": ("roles", "source", "dest", "actor"),

@@ -9,7 +9,8 @@ latest version's rules to the acting role, `session_user` mapped to a member:
   required fields filled;
 - a stage changes only along a move the member's roles may make, into a stage whose required fields are filled;
   a field the current stage requires is not cleared;
-- a won or lost deal changes only by a role that may reopen it; a deal stays in its pipeline;
+- a won or lost deal changes only by a role that may reopen it; a deal stays in its pipeline; the columns
+  reports add up (responsible, budget_minor, lead_date) agree with the card's fields;
 - a task is created open, in the creator's name; only an open task changes, and it is done only with a result
   of the minimum visible length (L3) and a declared kind of contact (L2);
 - the history and the published versions name the member who wrote them, and only a member holding the
@@ -163,7 +164,17 @@ DECLARE
     unseen text;
     missing text[];
 BEGIN
-    IF member.login IS NULL OR power IN ('restore', 'migrate') THEN
+    IF member.login IS NULL THEN
+        RETURN NEW;
+    END IF;
+    -- the columns the reports add up repeat the card's fields: a client cannot make them say something else
+    IF NEW.responsible IS DISTINCT FROM NEW.fields ->> 'responsible'
+       OR NEW.lead_date IS DISTINCT FROM NEW.fields ->> 'lead_date'
+       OR NEW.budget_minor IS DISTINCT FROM (CASE WHEN NEW.fields ->> 'budget' ~ '^-{0,1}[0-9]+[.][0-9]{2}$'
+                                                  THEN replace(NEW.fields ->> 'budget', '.', '')::bigint END) THEN
+        PERFORM flowctl_refuse(v, '23514', 'db_deal_columns', NEW.id::text);
+    END IF;
+    IF power IN ('restore', 'migrate') THEN
         RETURN NEW;
     END IF;
     SELECT p.initial_stage INTO initial FROM rule_pipelines p WHERE p.version = v AND p.pipeline = NEW.pipeline;
