@@ -48,6 +48,16 @@ EDITS = {  # what a hand edit did → (the edit, what the refusal says)
     "event edited out of order": (lambda d: d["history"][1].update(id=1), "out of order"),
     "bad time": (lambda d: deal(d).update(stage_since="yesterday"), "stage_since 'yesterday' is not a stored UTC"),
     "control characters": (lambda d: d["contacts"][0]["fields"].update(name="\x1b]0;x\x07"), "Имя:"),
+    # each check of a history row names what it found wrong
+    "event time": (lambda d: d["history"][0].update(at="вчера"),
+                   "history[0]: at 'вчера' is not a stored UTC time like 2026-11-30T06:00:00Z"),
+    "event kind": (lambda d: d["history"][0].update(kind=" "), "history[0]: kind ' ' "),
+    "event of a missing deal": (lambda d: d["history"][1].update(deal_id=99), "history[1]: deal 99 is not in the file"),
+    "event of a missing contact": (lambda d: d["history"][1].update(contact_id=98),
+                                   "history[1]: contact 98 is not in the file"),
+    "event of a missing task": (lambda d: d["history"][1].update(task_id=97), "history[1]: task 97 is not in the file"),
+    "event data not an object": (lambda d: d["history"][1].update(data=[1]),
+                                 "history[1]: data is not an object of field values"),
 }
 
 

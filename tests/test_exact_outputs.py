@@ -1,0 +1,96 @@
+"""What the services write and say, to the letter: the history event of each change with every key, and
+the text of each refusal with every value it names (mutation testing found these asserted only in part)."""
+
+from __future__ import annotations
+
+import json
+
+from test_deals import ALMAZ, new_deal
+
+MOMENT = "2026-11-30T06:00:00Z"  # the pinned "now": Monday 09:00 in Moscow
+
+
+def history(ws, deal_id: int) -> list[dict]:
+    return [{k: v for k, v in e.items() if k != "id"} for e in ws.json("deal", "history", deal_id)]
+
+
+def test_task_add_records_the_whole_task_in_the_deals_history(ws):
+    deal_id = new_deal(ws)
+    task = ws.json("task", "add", deal_id, "-t", "call", "-d", "tomorrow 10:00", "--text", "Уточнить адрес",
+                   "--to", "olga")
+    assert {k: task[k] for k in ("deal_id", "type", "due", "responsible", "text", "status", "created_by")} == {
+        "deal_id": deal_id, "type": "call", "due": "2026-12-01T07:00:00Z", "responsible": "olga",
+        "text": "Уточнить адрес", "status": "open", "created_by": "ivan"}
+    assert history(ws, deal_id)[-1] == {
+        "at": MOMENT, "actor": "ivan", "kind": "task.added", "task_id": task["id"],
+        "data": {"type": "call", "due": "2026-12-01T07:00:00Z", "responsible": "olga", "text": "Уточнить адрес"}}
+
+
+def test_task_add_defaults_to_the_deals_responsible_and_the_types_label(ws):
+    deal_id = new_deal(ws)
+    ws.ok("deal", "set", deal_id, "responsible=tural", user="olga")
+    task = ws.json("task", "add", deal_id, "-t", "получить проект/план кровли", "-d", "tomorrow 10:00", user="olga")
+    assert (task["responsible"], task["type"], task["text"], task["created_by"]) == \
+        ("tural", "get_plan", "Получить проект/план кровли", "olga")
+
+
+def test_task_add_refusals_say_exactly_why(ws):
+    deal_id = new_deal(ws)
+    unknown = ws.run("task", "add", deal_id, "-t", "факс", "-d", "tomorrow 10:00")
+    assert (unknown.exit_code, unknown.stderr) == (2, "flowctl: unknown task type 'факс'; types: call, get_plan,"
+                                                      " tech_assignment, calculate, present_offer, close_payment\n")
+    past = ws.run("task", "add", deal_id, "-t", "call", "-d", "2026-11-29 10:00")
+    assert (past.exit_code, past.stderr) == (2, "flowctl: '2026-11-29 10:00' is in the past; pass --past to record"
+                                                " a task due then\n")
+    ws.ok("deal", "advance", deal_id, "ЗАКРЫТО И НЕ РЕАЛИЗОВАНО", "-F", "lost_reason=дорого")
+    closed = ws.run("task", "add", deal_id, "-t", "call", "-d", "tomorrow 10:00")
+    assert (closed.exit_code, closed.stderr) == (1, f"flowctl: deal #{deal_id} is closed («ЗАКРЫТО И НЕ"
+                                                    " РЕАЛИЗОВАНО»); reopen it before setting tasks\n")
+
+
+def test_import_records_each_created_deal_with_its_source_line_stage_fields_and_contact(ws, tmp_path):
+    ws.ok("contact", "add", *ALMAZ)
+    source = tmp_path / "deals.csv"
+    source.write_text("ID,Этап,Контакт,Бюджет\nX-1,НОВЫЙ ЛИД,8 912 345-67-89,100\nX-1,НОВЫЙ ЛИД,,250\n", "utf-8")
+    result = ws.json("import", "deals", source, "--id-column", "ID", "--map", "Контакт=contact", user="olga")
+    assert [(r["line"], r["action"], r["id"]) for r in result["rows"]] == [(2, "create", 1), (3, "update", 1)]
+    deal = ws.json("deal", "show", 1)
+    assert (deal["contact_id"], deal["budget"]) == (1, "250.00")  # the contact found by its phone; row 3 updated
+    created, changed = history(ws, 1)
+    assert created == {"at": MOMENT, "actor": "olga", "kind": "deal.imported", "task_id": None, "data": {
+        "source": "deals.csv", "line": 2, "stage": "new_lead", "external_id": "X-1",
+        "fields": {"budget": "100.00", "client_type": "builder", "lead_date": "2026-11-30", "product": "КРОВЛЯ",
+                   "responsible": "olga"}}}
+    assert changed["data"] == {"field": "budget", "old": "100.00", "new": "250.00", "source": "deals.csv", "line": 3}
+    assert json.loads(ws.ok("export", "history", "--format", "json").stdout)[-2]["contact_id"] == 1
+
+
+def test_import_refusals_say_exactly_why(ws, tmp_path):
+    source = tmp_path / "deals.csv"
+    source.write_text("ID,Этап,Контакт\nX-1,ГОРЯЧИЕ,\nX-2,НОВЫЙ ЛИД,+7 000\n", "utf-8")
+    result = ws.json("import", "deals", source, "--id-column", "ID", "--map", "Контакт=contact", "--skip-invalid",
+                     user="olga")
+    assert [(r["line"], r["action"], r.get("reason")) for r in result["rows"]] == [
+        (2, "refused", "«ГОРЯЧИЕ» needs: Строитель/Частник, Где строит, Этап СТРОЙКИ, Когда ПОКУПАЕТ"),
+        (3, "refused", "no contact '+7 000' (give its id in the source, its flowctl id or its phone)")]
+
+
+def test_a_closed_deals_refusal_names_every_role_that_may_reopen_or_none(unpublished_ws):
+    ws = unpublished_ws
+    deal_id = new_deal(ws)
+    ws.ok("deal", "advance", deal_id, "ЗАКРЫТО И НЕ РЕАЛИЗОВАНО", "-F", "lost_reason=дорого")
+    pipeline = ws.root / "pipelines" / "krovlya.yaml"
+    shipped = pipeline.read_text("utf-8")
+    pipeline.write_text(shipped.replace("    label: Менеджер ОП\n", "    label: Менеджер ОП\n    reopen: true\n", 1),
+                        "utf-8")
+    refused = ws.run("deal", "set", deal_id, "budget=100", user="tural")
+    assert (refused.exit_code, refused.stderr) == (1, f"flowctl: deal #{deal_id} is closed («ЗАКРЫТО И НЕ"
+                                                      " РЕАЛИЗОВАНО»): only Менеджер ОП, Руководитель ОП may change it\n")
+    no_reopening = shipped.replace("    reopen: true\n", "", 1).replace(
+        "  - from: [won, lost]   # a closed deal is reopened by the head of sales only\n    to: in_work\n    roles: [head]\n",
+        "")
+    assert no_reopening.count("reopen") == shipped.count("reopen") - 2
+    pipeline.write_text(no_reopening, "utf-8")
+    refused = ws.run("deal", "set", deal_id, "budget=100", user="olga")
+    assert (refused.exit_code, refused.stderr) == (1, f"flowctl: deal #{deal_id} is closed («ЗАКРЫТО И НЕ"
+                                                      " РЕАЛИЗОВАНО»): only — may change it\n")
