@@ -94,3 +94,13 @@ def test_a_closed_deals_refusal_names_every_role_that_may_reopen_or_none(unpubli
     refused = ws.run("deal", "set", deal_id, "budget=100", user="olga")
     assert (refused.exit_code, refused.stderr) == (1, f"flowctl: deal #{deal_id} is closed («ЗАКРЫТО И НЕ"
                                                       " РЕАЛИЗОВАНО»): only — may change it\n")
+
+
+def test_import_usage_errors_name_the_column_and_the_target(local_ws, tmp_path):
+    source = tmp_path / "deals.csv"
+    source.write_text("ID,Этап,Сумма\nX-1,НОВЫЙ ЛИД,100\n", "utf-8")
+    mapped = local_ws.run("import", "deals", source, "--id-column", "ID", "--map", "Сумма=budjet", user="olga")
+    assert (mapped.exit_code, mapped.stderr) == (2, "flowctl: column 'Сумма' is mapped to unknown field 'budjet'"
+                                                    " (did you mean 'budget'?)\n")
+    no_id = local_ws.run("import", "deals", source, "--id-column", "Номер", user="olga")
+    assert (no_id.exit_code, no_id.stderr) == (2, "flowctl: there is no column 'Номер' (given with --id-column)\n")
