@@ -268,3 +268,51 @@ def test_a_sqlite_command_never_imports_psycopg(local_ws):
                           capture_output=True, text=True, timeout=60)
     assert done.stderr.strip().splitlines()[-1] == "False", done.stderr
 
+
+
+def test_a_store_from_before_the_database_checked_rules_is_upgraded_and_checks_them_once_republished(
+        tmp_path, monkeypatch, pg_server, empty_database):
+    """Schema version 2 (published versions, no rules in the database), with members granted: the first write
+    upgrades it; members keep their rights on the new rule tables; the database refuses members' writes
+    until the head publishes again, which installs the rules of the version in force."""
+    from datetime import datetime
+
+    from flowctl.services.publish import publish_first
+    from flowctl.store import open_store, postgres
+    from flowctl.workspace import load
+
+    server = Workspace(tmp_path / "server", "postgres", monkeypatch, pg_server)
+    pg_server.drop(server.store_name)
+    config = server.root / "flowctl.yaml"
+    config.write_text(config.read_text("utf-8").replace(server.store_name, empty_database), "utf-8")
+    server.store_name = empty_database
+    shipped = postgres.MIGRATIONS
+    monkeypatch.setattr(postgres, "MIGRATIONS", shipped[:2])
+    monkeypatch.setattr(postgres.PostgresStore, "rules_in_database", False)
+    monkeypatch.setattr(postgres, "RULE_TABLES", ())  # what version 2 granted
+    monkeypatch.setattr(postgres, "PRIVILEGES", {t: p for t, p in postgres.PRIVILEGES.items() if "rule" not in t})
+    store = open_store(empty_database, create=True)
+    for member in ("ivan", "olga"):
+        pg_server.as_member(member)
+        store.grant(member, publisher=member == "olga")
+    workspace = load(config)
+    publish_first(workspace, store, workspace.member("olga"), datetime.fromisoformat("2026-11-30T06:00:00+00:00"))
+    store.close()
+    monkeypatch.setattr(postgres, "MIGRATIONS", shipped)
+    monkeypatch.setattr(postgres.PostgresStore, "rules_in_database", True)
+    store = open_store(empty_database)  # the owner's first write upgrades the schema
+    with store.transaction():
+        pass
+    store.close()
+    refused = server.run("deal", "create", user="ivan")
+    assert refused.exit_code == 5
+    assert "the database holds no rules of published version 1: the head of sales runs flowctl publish" in \
+        refused.stderr
+    assert server.ok("publish", user="olga").stdout.strip() == \
+        "the files are version 1; the database now checks its rules too"
+    assert server.json("deal", "create", user="ivan")["id"] >= 1
+    ivan = pg_server.psycopg.connect(empty_database.replace("://", "://ivan@", 1), autocommit=True)
+    try:
+        assert ivan.execute("SELECT count(*) FROM rule_moves WHERE dest = 'proposal_ready'").fetchone() == (1,)
+    finally:
+        ivan.close()

@@ -326,6 +326,23 @@ CREATE TRIGGER events_actor BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTIO
 CREATE TRIGGER publications_actor BEFORE INSERT ON publications
     FOR EACH ROW EXECUTE FUNCTION flowctl_check_publication();
 
+-- a store upgraded to this version: whoever could read or add published versions may read or add their rules
+DO $$
+DECLARE
+    grant_ record;
+    t text;
+BEGIN
+    FOR grant_ IN SELECT DISTINCT a.grantee::regrole AS role, a.privilege_type AS privilege
+                  FROM pg_class c, aclexplode(c.relacl) a
+                  WHERE c.oid = 'publications'::regclass AND a.grantee <> c.relowner AND a.grantee <> 0
+                    AND a.privilege_type IN ('SELECT', 'INSERT') LOOP
+        FOREACH t IN ARRAY ARRAY['rule_versions', 'rule_members', 'rule_pipelines', 'rule_roles', 'rule_stages',
+                                 'rule_moves', 'rule_requires'] LOOP
+            EXECUTE format('GRANT %s ON %I TO %s', grant_.privilege, t, grant_.role);
+        END LOOP;
+    END LOOP;
+END $$;
+
 DO $$
 DECLARE
     f text;
