@@ -141,3 +141,19 @@ def test_restore_of_an_endless_file_stops_at_its_limit(ws, tmp_path, monkeypatch
     result = ws.run("--store", ws.root / "n.db", "import", "all", "/dev/zero", user="olga")
     assert result.exit_code == 2 and "larger than 1000 bytes" in result.stderr
     assert not (ws.root / "n.db").exists()
+
+
+def test_l3_restore_accepts_a_result_of_exactly_the_pipelines_minimum_of_one(unpublished_ws, tmp_path):
+    """A pipeline asking for one visible character: a task done with a one-letter result restores (the
+    restore's L3 check is the same as task done's, max(1, minimum))."""
+    ws = unpublished_ws
+    pipeline = ws.root / "pipelines" / "krovlya.yaml"
+    pipeline.write_text(pipeline.read_text("utf-8").replace("result_min_length: 3", "result_min_length: 1"), "utf-8")
+    deal_id = new_deal(ws)
+    task = ws.json("task", "list", "--deal", deal_id)[0]
+    ws.ok("task", "done", task["id"], "--result", "Д", "--contact", "call")
+    data = json.loads(ws.ok("export", "all", "--format", "json").stdout)
+    result, store = restore(ws, tmp_path, data)
+    assert result.exit_code == 0, result.stderr
+    assert [t["result"] for t in json.loads(ws.ok("--store", store, "export", "tasks", "--format", "json").stdout)] \
+        == ["Д"]
