@@ -104,3 +104,50 @@ def test_import_usage_errors_name_the_column_and_the_target(local_ws, tmp_path):
                                                     " (did you mean 'budget'?)\n")
     no_id = local_ws.run("import", "deals", source, "--id-column", "Номер", user="olga")
     assert (no_id.exit_code, no_id.stderr) == (2, "flowctl: there is no column 'Номер' (given with --id-column)\n")
+
+
+def test_import_without_an_id_column_creates_every_row(local_ws, tmp_path):
+    source = tmp_path / "deals.csv"
+    source.write_text("Этап,Бюджет\nНОВЫЙ ЛИД,100\nНОВЫЙ ЛИД,200\n", "utf-8")
+    result = local_ws.json("import", "deals", source, user="olga")
+    assert [(r["action"], r["id"]) for r in result["rows"]] == [("create", 1), ("create", 2)]
+
+
+def test_a_mapping_without_a_source_column_is_refused(local_ws, tmp_path):
+    source = tmp_path / "deals.csv"
+    source.write_text("ID,Сумма\nX-1,100\n", "utf-8")
+    refused = local_ws.run("import", "deals", source, "--map", "=budget", user="olga")
+    assert (refused.exit_code, refused.stderr) == (2, "flowctl: '=budget' is not a mapping; write \"Source column=field\"\n")
+
+
+def test_import_refuses_a_responsible_outside_the_team_where_the_field_is_plain_text(unpublished_ws, tmp_path):
+    """A pipeline whose `responsible` is a text field (any value parses): the import still names only team
+    members as responsible."""
+    ws = unpublished_ws
+    pipeline = ws.root / "pipelines" / "krovlya.yaml"
+    pipeline.write_text(pipeline.read_text("utf-8").replace("      label: Ответственный\n      type: user\n",
+                                                            "      label: Ответственный\n      type: text\n", 1),
+                        "utf-8")
+    source = tmp_path / "deals.csv"
+    source.write_text("ID,Ответственный\nX-1,mallory\n", "utf-8")
+    result = ws.json("import", "deals", source, "--id-column", "ID", "--skip-invalid", user="olga")
+    assert [(r["action"], r.get("reason")) for r in result["rows"]] == [
+        ("refused", "responsible 'mallory' is not in the team")]
+
+
+def test_an_unreadable_datetime_refuses_the_whole_file_as_a_date_does(unpublished_ws, tmp_path):
+    """Every date and date-time of a file is read one way: one that does not read so means the others may have
+    been misread, so nothing is imported (not just that row)."""
+    ws = unpublished_ws
+    pipeline = ws.root / "pipelines" / "krovlya.yaml"
+    pipeline.write_text(pipeline.read_text("utf-8").replace(
+        "    - id: construction_stage   # F6, Q1\n",
+        "    - id: visit_at\n      label: Визит\n      type: datetime\n    - id: construction_stage   # F6, Q1\n", 1),
+        "utf-8")
+    source = tmp_path / "deals.csv"
+    source.write_text("ID,Визит\nX-1,01.12.2026 10:00\nX-2,когда-нибудь\n", "utf-8")
+    refused = ws.run("import", "deals", source, "--id-column", "ID", "--skip-invalid", user="olga")
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith(f"flowctl: {source} line 3, column 'Визит': ")
+    assert "nothing was imported: every date of a file is read day first" in refused.stderr
+    assert ws.json("deal", "list") == []

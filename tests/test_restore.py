@@ -58,7 +58,34 @@ EDITS = {  # what a hand edit did → (the edit, what the refusal says)
     "event of a missing task": (lambda d: d["history"][1].update(task_id=97), "history[1]: task 97 is not in the file"),
     "event data not an object": (lambda d: d["history"][1].update(data=[1]),
                                  "history[1]: data is not an object of field values"),
+    "events out of order": (lambda d: d["history"][2].update(id=d["history"][1]["id"]),
+                            "history[2]: history event 2 is out of order"),
+    "done task without contact": (lambda d: d["tasks"][0].update(status="done", result="Договорились",
+                                                                  contact_kind=None, done_at="2026-11-30T06:00:00Z"),
+                                  "tasks[0]: a task is completed only after a contact with the client (L2): add"
+                                  " --contact call, meeting, message"),
+    "done task with a number for result": (lambda d: d["tasks"][0].update(status="done", result=12345,
+                                                                           contact_kind="call",
+                                                                           done_at="2026-11-30T06:00:00Z"),
+                                           "tasks[0]: a task is completed only with a comment describing the result"
+                                           " (L3)"),
+    "done task at no time": (lambda d: d["tasks"][0].update(status="done", result="Договорились",
+                                                             contact_kind="call", done_at="потом"),
+                             "tasks[0]: done_at 'потом' is not a stored UTC time"),
+    "published by nobody": (lambda d: d["publications"][0].update(actor=""),
+                            "publications[0]: actor '' is not a line of printable text"),
+    "published versions out of order": (lambda d: d["publications"].append(dict(d["publications"][0])),
+                                        "publications[1]: history event 1 is out of order"),
+    "published content missing parts, its digest recomputed": (
+        lambda d: d["publications"][0].update(content={"pipelines": {}}, digest=_digest({"pipelines": {}})),
+        "publications[0]: published version 1 is not what was published"),
 }
+
+
+def _digest(content: dict) -> str:
+    from flowctl.services.publish import digest_of
+
+    return digest_of(content)
 
 
 @pytest.mark.parametrize("edit", EDITS)
@@ -157,3 +184,27 @@ def test_l3_restore_accepts_a_result_of_exactly_the_pipelines_minimum_of_one(unp
     assert result.exit_code == 0, result.stderr
     assert [t["result"] for t in json.loads(ws.ok("--store", store, "export", "tasks", "--format", "json").stdout)] \
         == ["Д"]
+
+
+def test_restore_reads_an_export_from_before_published_versions(ws, tmp_path):
+    """An export made before flowctl published anything has no "publications" section: it restores into a
+    local store (a server store wants the rules published first)."""
+    data = exported(ws, tmp_path)
+    del data["publications"]
+    result, store = restore(ws, tmp_path, data)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(ws.ok("--store", store, "export", "all", "--format", "json").stdout)["deals"] == data["deals"]
+
+
+@pytest.mark.parametrize("text, says", [
+    ('{"format": "flowctl-export", "version": 1} and more', "text after the end of the object"),
+    ('{"format" "flowctl-export"}', "(expected a key at character 10)"),
+    ('{"format": "flowctl-export", "version": 1, "deals": {"id": 1}}', "(the format or version is not flowctl-export 1)"),
+])
+def test_restore_says_what_is_wrong_with_a_file_that_is_no_export(local_ws, tmp_path, text, says):
+    result, store = restore(local_ws, tmp_path, text)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"flowctl: {tmp_path / 'edited.json'}: not a flowctl export (make one with"
+                                    " `flowctl export all --format json`) (")
+    assert says in result.stderr
+    assert not store.exists()
