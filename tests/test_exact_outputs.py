@@ -109,8 +109,17 @@ def test_import_usage_errors_name_the_column_and_the_target(local_ws, tmp_path):
 def test_import_without_an_id_column_creates_every_row(local_ws, tmp_path):
     source = tmp_path / "deals.csv"
     source.write_text("Этап,Бюджет\nНОВЫЙ ЛИД,100\nНОВЫЙ ЛИД,200\n", "utf-8")
-    result = local_ws.json("import", "deals", source, user="olga")
-    assert [(r["action"], r["id"]) for r in result["rows"]] == [("create", 1), ("create", 2)]
+    result = local_ws.ok("import", "deals", source, user="olga")
+    assert result.stderr.splitlines()[-1] == "deals.csv: 2 to create, 0 to update, 0 unchanged, 0 refused; written"
+    assert [d["budget"] for d in local_ws.json("deal", "list")] == ["100.00", "200.00"]
+
+
+def test_import_reads_day_words_as_the_workspaces_today(local_ws, tmp_path):
+    """«завтра» in a date column is the day after today in the workspace's zone, as when typed."""
+    source = tmp_path / "deals.csv"
+    source.write_text("ID,Когда ПОКУПАЕТ\nX-1,завтра\n", "utf-8")
+    local_ws.ok("import", "deals", source, "--id-column", "ID", user="olga")
+    assert local_ws.json("deal", "show", 1)["fields"]["buys_when"] == "2026-12-01"
 
 
 def test_a_mapping_without_a_source_column_is_refused(local_ws, tmp_path):
