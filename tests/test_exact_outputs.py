@@ -4,6 +4,7 @@ the text of each refusal with every value it names (mutation testing found these
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from test_deals import ALMAZ, new_deal
 
@@ -160,3 +161,68 @@ def test_an_unreadable_datetime_refuses_the_whole_file_as_a_date_does(unpublishe
     assert refused.stderr.startswith(f"flowctl: {source} line 3, column 'Визит': ")
     assert "nothing was imported: every date of a file is read day first" in refused.stderr
     assert ws.json("deal", "list") == []
+
+
+def test_money_with_too_many_decimals_is_refused_quoting_what_was_typed(local_ws):
+    deal_id = new_deal(local_ws)
+    refused = local_ws.run("deal", "set", deal_id, "budget=100,555")
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("flowctl: Бюджет: '100,555' has more than 2 digits after the decimal point;")
+
+
+def test_a_workspace_power_refusal_names_the_login_the_action_the_power_and_every_holder(local_ws):
+    config = local_ws.root / "flowctl.yaml"
+    config.write_text(config.read_text("utf-8").replace("migrate: [head]", "migrate: [head, engineer]"), "utf-8")
+    local_ws.republish()
+    refused = local_ws.run("migrate", user="ivan")
+    assert (refused.exit_code, refused.stderr) == (5, "flowctl: 'ivan' may not migrate the store's data: the workspace"
+                                                      " power 'migrate' belongs to Инженер, Руководитель ОП (powers: in"
+                                                      f" {config})\n")
+
+
+def test_task_done_refusals_list_the_kinds_of_contact(local_ws):
+    deal_id = new_deal(local_ws)
+    task_id = local_ws.json("task", "list", "--deal", deal_id)[0]["id"]
+    missing = local_ws.run("task", "done", task_id, "--result", "Договорились")
+    assert (missing.exit_code, missing.stderr) == (1, "flowctl: a task is completed only after a contact with the"
+                                                      " client (L2): add --contact call, meeting, message\n")
+    unknown = local_ws.run("task", "done", task_id, "--result", "Договорились", "--contact", "факс")
+    assert (unknown.exit_code, unknown.stderr) == (2, "flowctl: unknown kind of contact 'факс'; use one of: call,"
+                                                      " meeting, message\n")
+
+
+def test_closing_a_deal_records_each_cancelled_task_with_its_id(ws):
+    deal_id = new_deal(ws)
+    first_call = ws.json("task", "list", "--deal", deal_id)[0]["id"]
+    own = ws.json("task", "add", deal_id, "-t", "call", "-d", "tomorrow 10:00")["id"]
+    ws.ok("deal", "advance", deal_id, "ЗАКРЫТО И НЕ РЕАЛИЗОВАНО", "-F", "lost_reason=дорого")
+    cancelled = [e for e in history(ws, deal_id) if e["kind"] == "task.cancelled"]
+    assert cancelled == [
+        {"at": MOMENT, "actor": "ivan", "kind": "task.cancelled", "task_id": first_call,
+         "data": {"type": "call", "left": "new_lead"}},
+        {"at": MOMENT, "actor": "ivan", "kind": "task.cancelled", "task_id": own,
+         "data": {"type": "call", "left": "new_lead"}}]
+
+
+def test_a_json_store_is_rewritten_through_a_named_temporary_file_with_the_files_permissions(tmp_path, monkeypatch):
+    """The temporary file is named `.<store>.<random>.tmp` beside the store, which is how a later command knows a
+    killed writer's leftover; and the store keeps the mode a new file gets (umask 022: rw-r--r--)."""
+    import os
+
+    from flowctl.store import open_store
+    from flowctl.store.base import Contact
+
+    replaced = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: (replaced.append(Path(src)), real_replace(src, dst)))
+    previous = os.umask(0o022)
+    try:
+        store = open_store(str(tmp_path / "team.json"), create=True)
+        with store.transaction():
+            store.add_contact(Contact(None, {"name": "Пётр"}, "2026-11-30T06:00:00Z"))
+        store.close()
+    finally:
+        os.umask(previous)
+    assert replaced and all(p.parent == tmp_path and p.name.startswith(".team.json.") and p.name.endswith(".tmp")
+                            for p in replaced)
+    assert (tmp_path / "team.json").stat().st_mode & 0o777 == 0o644
