@@ -226,3 +226,50 @@ def test_a_json_store_is_rewritten_through_a_named_temporary_file_with_the_files
     assert replaced and all(p.parent == tmp_path and p.name.startswith(".team.json.") and p.name.endswith(".tmp")
                             for p in replaced)
     assert (tmp_path / "team.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_task_and_move_refusals_name_the_task_and_the_stage(local_ws):
+    deal_id = new_deal(local_ws)
+    same = local_ws.run("deal", "advance", deal_id, "НОВЫЙ ЛИД")
+    assert (same.exit_code, same.stderr) == (1, "flowctl: the deal is already in «НОВЫЙ ЛИД»\n")
+    missing = local_ws.run("task", "done", 99, "--result", "Договорились", "--contact", "call")
+    assert (missing.exit_code, missing.stderr) == (4, "flowctl: no task #99\n")
+    task_id = local_ws.json("task", "list", "--deal", deal_id)[0]["id"]
+    local_ws.ok("task", "done", task_id, "--result", "Договорились", "--contact", "call")
+    again = local_ws.run("task", "done", task_id, "--result", "Договорились", "--contact", "call")
+    assert (again.exit_code, again.stderr) == (1, f"flowctl: task #{task_id} is done, not open\n")
+    bad = local_ws.json("task", "add", deal_id, "-t", "call", "-d", "tomorrow 10:00")["id"]
+    refused = local_ws.run("task", "done", bad, "--result", "ok\x1b[2J", "--contact", "call")
+    assert refused.exit_code == 2 and refused.stderr.startswith("flowctl: result: ")
+
+
+def test_s1_contact_made_counts_only_the_deals_own_history(local_ws):
+    """Another deal's call does not count as this deal's contact with the client (S1 → S2 needs one)."""
+    later = new_deal(local_ws)
+    other = local_ws.json("deal", "create", "--pipeline", "krovlya", "--contact", "1")["id"]
+    task_id = local_ws.json("task", "list", "--deal", other)[0]["id"]
+    local_ws.ok("task", "done", task_id, "--result", "Договорились", "--contact", "call")
+    refused = local_ws.run("deal", "advance", later, "ОП ВЗЯЛ В РАБОТУ")
+    assert refused.exit_code == 1, refused.stderr
+    local_ws.ok("deal", "advance", other, "ОП ВЗЯЛ В РАБОТУ")
+
+
+def test_task_list_filters_by_user_deal_overdue_and_due_day(local_ws):
+    first = new_deal(local_ws)  # its first call (ivan's) is due at 09:15 today
+    second = local_ws.json("deal", "create", "--pipeline", "krovlya", "--contact", "1")["id"]
+    olga_overdue = local_ws.json("task", "add", second, "-t", "call", "-d", "today 08:00", "--to", "olga",
+                                 "--past")["id"]
+    tomorrow = local_ws.json("task", "add", first, "-t", "call", "-d", "tomorrow 10:00")["id"]
+
+    def ids(*args, now="2026-11-30T07:00:00Z"):  # 10:00 in Moscow: the 09:15 calls are overdue
+        return sorted(t["id"] for t in local_ws.json("task", "list", *args, now=now))
+
+    calls = sorted(t["id"] for t in local_ws.json("task", "list") if t["id"] not in (olga_overdue, tomorrow))
+    assert ids("--user", "olga") == [olga_overdue]
+    assert ids("--overdue", "--user", "olga") == [olga_overdue]
+    assert ids("--overdue", "--deal", second) == sorted([olga_overdue, calls[1]])
+    assert ids("--overdue") == sorted([olga_overdue, *calls])
+    assert ids("--due", "tomorrow") == [tomorrow]
+    assert ids("--due", "tomorrow", "--user", "olga") == []
+    assert ids("--due", "today", now="2026-11-30T20:30:00Z") == sorted([olga_overdue, *calls])  # 23:30 in Moscow
+    assert ids("--due", "today", now="2026-11-30T21:30:00Z") == [tomorrow]  # 00:30 on the 1st in Moscow
