@@ -273,3 +273,55 @@ def test_task_list_filters_by_user_deal_overdue_and_due_day(local_ws):
     assert ids("--due", "tomorrow", "--user", "olga") == []
     assert ids("--due", "today", now="2026-11-30T20:30:00Z") == sorted([olga_overdue, *calls])  # 23:30 in Moscow
     assert ids("--due", "today", now="2026-11-30T21:30:00Z") == [tomorrow]  # 00:30 on the 1st in Moscow
+
+
+def test_deal_and_contact_creation_record_everything_and_refusals_name_what_is_missing(local_ws):
+    contact = local_ws.json("contact", "add", *ALMAZ)
+    assert contact["created_at"] == MOMENT
+    created = json.loads(local_ws.ok("export", "history", "--format", "json").stdout)[0]
+    assert (created["kind"], created["contact_id"]) == ("contact.created", contact["id"])
+    unknown = local_ws.run("deal", "create", "--pipeline", "krovlya", "--contact", "99")
+    assert (unknown.exit_code, unknown.stderr) == (4, "flowctl: no contact #99\n")
+    assert (local_ws.run("deal", "show", 42).stderr, local_ws.run("deal", "show", 42).exit_code) == \
+        ("flowctl: no deal #42\n", 4)
+    deal_id = local_ws.json("deal", "create", "--pipeline", "krovlya", "--contact", contact["id"])["id"]
+    first, on_enter = history(local_ws, deal_id)[:2]
+    assert first["kind"] == "deal.created" and set(first["data"]) == {"pipeline", "stage", "fields"}
+    assert first["data"]["fields"]["responsible"] == "ivan"
+    assert (on_enter["kind"], on_enter["data"]["on_enter"]) == ("task.added", "new_lead")
+    syntax = local_ws.run("deal", "set", deal_id, "budget")
+    assert (syntax.exit_code, syntax.stderr) == (2, "flowctl: 'budget' is not key=value\n")
+    assert local_ws.run("deal", "set", deal_id, "responsible=mallory").exit_code == 2
+    assert local_ws.json("deal", "set", deal_id, "responsible=olga")["responsible"] == "olga"
+
+
+def test_a_first_stage_that_requires_a_field_refuses_a_deal_without_it(unpublished_ws):
+    ws = unpublished_ws
+    pipeline = ws.root / "pipelines" / "krovlya.yaml"
+    text = pipeline.read_text("utf-8")
+    pipeline.write_text(text.replace("  - id: new_lead", "  - id: new_lead\n    requires: [site, budget]", 1), "utf-8")
+    refused = ws.run("deal", "create", "--pipeline", "krovlya")
+    assert (refused.exit_code, refused.stderr) == (1, "flowctl: «НОВЫЙ ЛИД» needs: Где строит, Бюджет\n")
+
+
+def test_overdue_is_an_open_task_past_its_due_time(local_ws):
+    deal_id = new_deal(local_ws)  # its first call is due at 09:15
+    later = local_ws.json("task", "add", deal_id, "-t", "call", "-d", "tomorrow 10:00")["id"]
+    rows = {t["id"]: t["overdue"] for t in local_ws.json("task", "list", now="2026-11-30T07:00:00Z")}
+    assert rows[later] is False and list(rows.values()).count(True) == 1
+    first = next(i for i in rows if i != later)
+    local_ws.ok("task", "done", first, "--result", "Договорились", "--contact", "call", now="2026-11-30T07:00:00Z")
+    done = {t["id"]: t for t in local_ws.json("task", "list", "--all", now="2026-11-30T07:00:00Z")}
+    assert done[first]["status"] == "done" and done[first]["overdue"] is False
+    assert sorted(t["id"] for t in local_ws.json("task", "list", "--due", "today", "--all", "--deal", deal_id)) == \
+        [first]
+
+
+def test_import_finds_a_contact_by_its_id_in_the_source(local_ws, tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("ID,Имя\nC-7,Пётр\n", "utf-8")
+    local_ws.ok("import", "contacts", contacts, "--id-column", "ID", user="olga")
+    deals = tmp_path / "deals.csv"
+    deals.write_text("ID,Контакт\nX-1,C-7\n", "utf-8")
+    local_ws.ok("import", "deals", deals, "--id-column", "ID", "--map", "Контакт=contact", user="olga")
+    assert local_ws.json("deal", "show", 1)["contact"] == "Пётр"
