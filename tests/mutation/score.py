@@ -19,6 +19,7 @@ script exits 1, so a run cut short is never reported as a score.
 
     python tests/mutation/score.py              # the table
     python tests/mutation/score.py --survivors  # the survivors not listed as equivalent, one per line
+    python tests/mutation/score.py --only FILE  # the table of the mutants named in FILE (a sample.py sample)
 """
 
 from __future__ import annotations
@@ -95,6 +96,11 @@ def table(found: dict[str, str], listed: dict[str, str]):
 
 def main(argv: list[str]) -> int:
     found, listed = statuses(), equivalent_names()
+    if argv[:1] == ["--only"]:
+        wanted = set(Path(argv[1]).read_text("utf-8").split())
+        found = {name: status for name, status in found.items() if name in wanted}
+        listed = {name: category for name, category in listed.items() if name in wanted}
+        argv = argv[2:]
     if not found:
         print("no results: run tests/mutation/run.sh first", file=sys.stderr)
         return 1
