@@ -273,6 +273,9 @@ def test_task_list_filters_by_user_deal_overdue_and_due_day(local_ws):
     assert ids("--due", "tomorrow", "--user", "olga") == []
     assert ids("--due", "today", now="2026-11-30T20:30:00Z") == sorted([olga_overdue, *calls])  # 23:30 in Moscow
     assert ids("--due", "today", now="2026-11-30T21:30:00Z") == [tomorrow]  # 00:30 on the 1st in Moscow
+    assert ids("--due", "today", "--deal", second) == sorted([olga_overdue, calls[1]])
+    local_ws.ok("task", "done", calls[0], "--result", "Договорились", "--contact", "call")
+    assert ids("--due", "today") == sorted([olga_overdue, calls[1]])  # open ones only, unless --all
 
 
 def test_deal_and_contact_creation_record_everything_and_refusals_name_what_is_missing(local_ws):
@@ -323,5 +326,17 @@ def test_import_finds_a_contact_by_its_id_in_the_source(local_ws, tmp_path):
     local_ws.ok("import", "contacts", contacts, "--id-column", "ID", user="olga")
     deals = tmp_path / "deals.csv"
     deals.write_text("ID,Контакт\nX-1,C-7\n", "utf-8")
+    local_ws.ok("import", "deals", deals, "--id-column", "ID", "--map", "Контакт=contact", user="olga")
+    assert local_ws.json("deal", "show", 1)["contact"] == "Пётр"
+
+
+def test_import_takes_the_contact_whose_id_in_the_source_is_given_before_one_with_that_phone(local_ws, tmp_path):
+    """A reference that is both one contact's id in the source and another's phone names the first."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("ID,Имя\n8 912 345-67-89,Пётр\n", "utf-8")
+    local_ws.ok("import", "contacts", contacts, "--id-column", "ID", user="olga")
+    local_ws.ok("contact", "add", *ALMAZ)  # Алмаз's phone is 8 912 345-67-89
+    deals = tmp_path / "deals.csv"
+    deals.write_text("ID,Контакт\nX-1,8 912 345-67-89\n", "utf-8")
     local_ws.ok("import", "deals", deals, "--id-column", "ID", "--map", "Контакт=contact", user="olga")
     assert local_ws.json("deal", "show", 1)["contact"] == "Пётр"
