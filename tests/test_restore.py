@@ -208,3 +208,15 @@ def test_restore_says_what_is_wrong_with_a_file_that_is_no_export(local_ws, tmp_
                                     " `flowctl export all --format json`) (")
     assert says in result.stderr
     assert not store.exists()
+
+
+def test_restore_reports_a_bad_task_once_not_again_for_each_event_about_it(local_ws, tmp_path):
+    """The history's events of a task that is itself reported point at a row the file has: one line, not one
+    more per event."""
+    data = exported(local_ws, tmp_path)
+    data["tasks"][0]["status"] = "someday"
+    assert any(e.get("task_id") == data["tasks"][0]["id"] for e in data["history"])
+    result, _ = restore(local_ws, tmp_path, data)
+    assert result.exit_code == 1
+    assert [line.split(": ")[1].split("[")[0] for line in result.stderr.splitlines()[:-1]] == ["tasks"]
+    assert "1 bad rows" in result.stderr
