@@ -71,6 +71,16 @@ def test_a_refused_restore_leaves_an_empty_database_empty(pg, pg_server, empty_d
     assert tables(pg_server, empty_database) == set()
 
 
+def team_workspace_on(database: str, tmp_path, monkeypatch, pg_server) -> Workspace:
+    """The test team's workspace with its store in `database` (an empty one) instead of a template's copy."""
+    server = Workspace(tmp_path / "server", "postgres", monkeypatch, pg_server)
+    pg_server.drop(server.store_name)
+    config = server.root / "flowctl.yaml"
+    config.write_text(config.read_text("utf-8").replace(server.store_name, database), "utf-8")
+    server.store_name = database
+    return server
+
+
 def test_an_export_without_published_rules_is_restored_once_the_rules_are_published(tmp_path, monkeypatch,
                                                                                      pg_server, empty_database):
     """A server store checks every restored row against the published rules: an export made before flowctl
@@ -83,11 +93,7 @@ def test_an_export_without_published_rules_is_restored_once_the_rules_are_publis
     data["publications"] = []
     dump = tmp_path / "old.json"
     dump.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
-    server = Workspace(tmp_path / "server", "postgres", monkeypatch, pg_server)
-    pg_server.drop(server.store_name)
-    config = server.root / "flowctl.yaml"
-    config.write_text(config.read_text("utf-8").replace(server.store_name, empty_database), "utf-8")
-    server.store_name = empty_database
+    server = team_workspace_on(empty_database, tmp_path, monkeypatch, pg_server)
     pg_server.as_member("olga")
     pg_server.admin.execute(f"ALTER DATABASE {empty_database.rsplit('/', 1)[1]} OWNER TO olga")
     refused = server.run("import", "all", dump, user="olga")
@@ -110,12 +116,8 @@ def test_a_team_moves_from_sqlite_to_postgresql_with_identical_reports(tmp_path,
     here = {report: local.json(*report) for report in REPORTS}
     agenda = local.json("agenda")
     moment = os.environ["FLOWCTL_NOW"]  # where the local store's story ended
-    server = Workspace(tmp_path / "server", "postgres", monkeypatch, pg_server)
+    server = team_workspace_on(empty_database, tmp_path, monkeypatch, pg_server)  # the team's new database
     monkeypatch.setenv("FLOWCTL_NOW", moment)  # the same "now" for both, so overdue counts compare
-    pg_server.drop(server.store_name)
-    config = server.root / "flowctl.yaml"  # the team's new, empty database
-    config.write_text(config.read_text("utf-8").replace(server.store_name, empty_database), "utf-8")
-    server.store_name = empty_database
     pg_server.as_member("olga")  # the head of sales owns the team's database (createdb -O olga …)
     pg_server.admin.execute(f"ALTER DATABASE {empty_database.rsplit('/', 1)[1]} OWNER TO olga")
     restored = server.run("import", "all", dump, user="olga")
@@ -281,11 +283,7 @@ def test_a_store_from_before_the_database_checked_rules_is_upgraded_and_checks_t
     from flowctl.store import open_store, postgres
     from flowctl.workspace import load
 
-    server = Workspace(tmp_path / "server", "postgres", monkeypatch, pg_server)
-    pg_server.drop(server.store_name)
-    config = server.root / "flowctl.yaml"
-    config.write_text(config.read_text("utf-8").replace(server.store_name, empty_database), "utf-8")
-    server.store_name = empty_database
+    server = team_workspace_on(empty_database, tmp_path, monkeypatch, pg_server)
     shipped = postgres.MIGRATIONS
     monkeypatch.setattr(postgres, "MIGRATIONS", shipped[:2])
     monkeypatch.setattr(postgres.PostgresStore, "rules_in_database", False)
@@ -295,7 +293,7 @@ def test_a_store_from_before_the_database_checked_rules_is_upgraded_and_checks_t
     for member in ("ivan", "olga"):
         pg_server.as_member(member)
         store.grant(member, publisher=member == "olga")
-    workspace = load(config)
+    workspace = load(server.root / "flowctl.yaml")
     publish_first(workspace, store, workspace.member("olga"), datetime.fromisoformat("2026-11-30T06:00:00+00:00"))
     store.close()
     monkeypatch.setattr(postgres, "MIGRATIONS", shipped)

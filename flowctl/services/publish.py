@@ -70,9 +70,14 @@ def require_published(session, server: bool) -> None:
         if server:
             raise ConfigError(M.text("published_nothing", store=session.store.location))
         return
-    local = content_of(session.workspace)
+    require_files_are(session.workspace, published, "published_differs")
+
+
+def require_files_are(workspace, published: Publication, message_id: str) -> None:
+    """Refuse (exit 3, naming what differs) unless the workspace's files are the published version."""
+    local = content_of(workspace)
     if digest_of(local) != published.digest:
-        raise ConfigError(M.text("published_differs", what="; ".join(differences(local, published.content)),
+        raise ConfigError(M.text(message_id, what="; ".join(differences(local, published.content)),
                                  version=published.id, actor=published.actor, at=published.at))
 
 

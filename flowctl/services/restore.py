@@ -315,15 +315,10 @@ def _printable(text: str) -> bool:
 def require_same_rules(session, export: Export) -> None:
     """The export's latest published version must be the local files (exit 3 otherwise): every command would
     refuse the restored store from these files, and a server store compiles its rules from them."""
-    from flowctl.services.publish import content_of, differences, digest_of
+    from flowctl.services.publish import require_files_are
 
-    if not export.rows["publications"]:
-        return
-    latest = export.rows["publications"][-1]
-    local = content_of(session.workspace)
-    if digest_of(local) != latest["digest"]:
-        raise ConfigError(M.text("restore_rules_differ", version=latest["id"], actor=latest["actor"], at=latest["at"],
-                                 what="; ".join(differences(local, latest["content"]))))
+    if export.rows["publications"]:
+        require_files_are(session.workspace, Publication(**export.rows["publications"][-1]), "restore_rules_differ")
 
 
 def restore(session, export: Export) -> dict:
