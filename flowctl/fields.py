@@ -12,6 +12,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
+from flowctl import language
 from flowctl import messages as M
 from flowctl.errors import UsageError
 from flowctl.pipeline.model import Field, fold
@@ -74,7 +75,9 @@ def is_stored(field: Field, stored, *, team_logins: frozenset[str] = frozenset()
     if stored is None:
         return True
     try:
-        again = parse(field, display(field, stored), team_logins=team_logins)
+        with language.machine_values():  # the language's look (1 254 000,00 ₽) is not what is compared
+            shown = display(field, stored)
+        again = parse(field, shown, team_logins=team_logins)
     except UsageError:
         return False
     return type(again) is type(stored) and again == stored
@@ -321,10 +324,8 @@ _PARSERS = {"text": _text, "integer": _integer, "money": _money, "enum": _enum, 
 
 
 def _number(field: Field, number: Decimal) -> str:
-    """`number` with spaces between thousands; money always with 2 decimals: 350 000.50."""
-    if field.type == "money":
-        return format(number, ",.2f").replace(",", " ")
-    return format(number.normalize(), ",f").replace(",", " ")
+    """`number` with its thousands grouped, money with 2 decimals: 350 000.50 (Russian: 350 000,50 ₽)."""
+    return language.money(number) if field.type == "money" else language.number(number)
 
 
 def _show_phone(field: Field, stored: str) -> str:
@@ -339,6 +340,8 @@ def _show_datetime(field: Field, stored: str) -> str:
 
 
 def _show_date(day: date) -> str:
+    if language.machine():
+        return day.isoformat()
     return f"{day.day:02}.{day.month:02}.{day.year:04}"  # not strftime: %Y drops zeros of years before 1000
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 
+from flowctl import language
 from flowctl.text import CONTROL
 
 TEXTS: dict[str, str] = {
@@ -32,6 +33,13 @@ TEXTS: dict[str, str] = {
     "schema_const": "'{value}' must be {expected}",
     "schema_type": "{value!r} must be of type {expected}",
     "schema_options_not_enum": "only enum fields take options",
+    "schema_min_items": "{value!r} must hold at least {limit} item(s)",
+    "schema_min_length": "{value!r} must be at least {limit} character(s) long",
+    "schema_max_length": "{value!r} must be at most {limit} characters long",
+    "schema_minimum": "{value!r} must be {limit} or more",
+    "schema_maximum": "{value!r} must be {limit} or less",
+    "schema_unique": "{value!r} lists an item twice",
+    "schema_pattern": "{value!r} does not have the required form ({limit})",
     # lint
     "lint_duplicate_id": "id '{id}' is already used on line {first}",
     "lint_duplicate_label": "label «{label}» is already used on line {first}",
@@ -138,14 +146,11 @@ TEXTS: dict[str, str] = {
     "when_bad_time": "'{text}' is not a time of day (00:00 to 23:59); write e.g. {examples}",
     "when_out_of_range": "'{text}' is too far from today; write e.g. {examples}",
     # agenda and hygiene
-    "agenda_estimate": "{count} tasks × {each} min = {hours} h {minutes} min",
-    "agenda_estimate_mixed": "{count} tasks = {hours} h {minutes} min",
     "check_no_task": "open deal without an open task: set the next task (T1)",
     "check_overdue": "task #{task} «{type}» is overdue (L1)",
     "check_stage_limit": "in «{stage}» longer than {limit}",
     "check_missing": "«{stage}» requires {fields}, which is empty",
     "check_clean": "nothing breaks the rules",
-    "check_summary": "{count} finding(s)",
     # what a config change does to the data (validate --store) and migrate
     "plan_pipeline_gone": "pipeline '{subject}' is gone but {count} deals belong to it (e.g. {examples})",
     "plan_stage_gone": "stage '{subject}' is gone or renamed without a rename, and {count} deals sit in it (e.g. {examples}); declare `renames: stages: {{{subject}: new_id}}` or keep the stage",
@@ -323,6 +328,70 @@ TEXTS: dict[str, str] = {
     # postgres faults
     "store_connection_lost": "the connection to the store {store} was lost in the middle of the command ({reason}); nothing was changed",
     "store_commit_unknown": "the connection to the store {store} was lost while it was saving the change ({reason}): the change may or may not have been saved; look before you run the command again",
+    # what tables show: marks, statuses, report footers and the pipeline's conditions
+    "overdue_mark": "OVERDUE",
+    "status_open": "open",
+    "status_done": "done",
+    "status_cancelled": "cancelled",
+    "did_you_mean": " (did you mean '{word}'?)",
+    "funnel_win_rate": "win rate: {rate} (won {won}, lost {lost})",
+    "requirement_when": "{label} (if {field} = {values})",
+    "unit_days": "{count} d",
+    "unit_hours": "{count} h",
+    "unit_minutes": "{count} min",
+    # the kinds of things a message names
+    "thing_stage": "stage",
+    "thing_role": "role",
+    "thing_field": "field",
+    "thing_contact_field": "contact field",
+    "thing_task_type": "task type",
+    "thing_contact": "contact",
+    "thing_deal": "deal",
+    "thing_task": "task",
+    "thing_event": "event",
+    "thing_publication": "publication",
+    # the command-line parser's own texts (flowctl/cli/localize.py): the English is what it prints
+    "cli_usage": "Usage: {usage}",
+    "cli_try_help": "Try '{command}' for help.",
+    "cli_error": "Error: {message}",
+    "cli_show_help": "Show this message and exit.",
+    "cli_did_you_mean": "{message}. Did you mean {suggestions}?",
+    "cli_possible_options": "{message} (Possible options: {options})",
+    "cli_no_such_option": "No such option: {name}",
+    "cli_invalid_value": "Invalid value for {name}: {reason}",
+    "cli_invalid_value_plain": "Invalid value: {reason}",
+    "cli_missing_argument": "Missing argument {name}.",
+    "cli_missing_option": "Missing option {name}.",
+    "cli_missing_parameter": "Missing parameter {name}.",
+    "cli_extra_arguments": "Got unexpected extra argument(s) ({arguments})",
+    "cli_requires_argument": "Option {name} requires an argument.",
+    "cli_no_value": "Option {name} does not take a value.",
+    "cli_not_integer": "{value} is not a valid int.",
+    "cli_not_integer_range": "{value} is not a valid int range.",
+    "cli_not_float": "{value} is not a valid float.",
+    "cli_not_boolean": "{value} is not a valid boolean. Recognized values: {values}",
+    "cli_not_in_range": "{value} is not in the range {range}.",
+    # the demo's narration, step by step (flowctl/cli/demo.py)
+    "demo_e1_contact": "E1: the client Алмаз from Званка builds 4 houses, so he is «Алмаз Строитель» (F8–F10)",
+    "demo_lead": "A new lead (S1) gets its first call at once (W4)",
+    "demo_first_call": "The manager calls: the task is completed with its result and the contact (L2, L3)",
+    "demo_to_s2": "After the call the deal goes to S2",
+    "demo_to_s3": "Qualified (Q1, Q2): ready to send the plan and decide within two weeks → S3",
+    "demo_e2_task": "E2: in S3 the deal has its task: get the project, roof plan or drawing",
+    "demo_e3_no_result": "E3: completing the task without a comment is refused (L3)",
+    "demo_e3_no_contact": "E3: …and without a contact with the client (L2)",
+    "demo_e3_done": "E3: with the result written, the task is completed",
+    "demo_e3_to_s4": "E3: the manager moves the deal to S4 with the technical assignment (Q3, Q4)",
+    "demo_m1_refused": "M1: the manager may not move the deal out of «ОБЪЕМЫ У ТУРАЛА»",
+    "demo_e4_engineer": "E4: the engineer calculates and moves it to S5 with the budget (Q5)",
+    "demo_e4_postpone": "E4: the manager's next task «Закрыть в оплату» was created; she sets the day and time the client named",
+    "demo_f11_card": "F11: the contact card shows the deal, its stage and every task",
+    "demo_new_lead": "Meanwhile a new lead arrives",
+    "demo_agenda": "The agenda: new leads first (W4), then КП/смета by budget (W1), then S3 (W2), S2 (W3); time (L4)",
+    "demo_check": "The hygiene check (L8)",
+    "demo_history": "The deal's history: who changed what, when",
+    "demo_contact_call": "call",
+    "demo_tomorrow": "tomorrow",
 }
 
 RULE_SUMMARIES: dict[str, str] = {
@@ -348,7 +417,25 @@ RULE_SUMMARIES: dict[str, str] = {
     "rename-conflict": "a declared rename points at an id that is not defined, or renames one that still is",
 }
 
+# Texts that name a count: gettext picks the form the language needs for it (Russian has three:
+# 1 задача, 2 задачи, 5 задач).
+PLURALS: dict[str, tuple[str, str]] = {
+    "agenda_estimate": ("{count} task × {each} min = {hours} h {minutes} min",
+                        "{count} tasks × {each} min = {hours} h {minutes} min"),
+    "agenda_estimate_mixed": ("{count} task = {hours} h {minutes} min", "{count} tasks = {hours} h {minutes} min"),
+    "check_summary": ("{count} finding", "{count} findings"),
+}
 
+# Column headers of the tables (csv keeps them in English: a program reads its header row).
+HEADERS = frozenset({
+    "#", "!", "id", "stage", "deal", "deals", "contact", "phone", "responsible", "budget", "lead date", "task",
+    "task #", "text", "due", "who", "status", "rule", "for", "what", "when", "field", "value", "deals now",
+    "budget now", "entered", "went on", "conversion", "probability", "in the plan", "manager", "open", "won",
+    "won sum", "lost", "win rate", "overdue tasks", "tasks done", "stays", "median", "90%", "limit",
+    "over limit now", "version", "published at", "by", "pipelines", "team", "line", "action", "id in source",
+    "flowctl id", "reason", "changes", "kind", "max stay", "requires", "tasks on enter", "from", "to", "who may",
+    "target requires",
+})
 
 
 def visible(value):
@@ -360,14 +447,59 @@ def visible(value):
 
 
 def text(message_id: str, /, **kwargs) -> str:
-    return TEXTS[message_id].format(**{k: visible(v) for k, v in kwargs.items()})
+    """The message in the user's language; the message id is its gettext context, so two ids that read alike in
+    English may read differently in another language."""
+    return language.translate(TEXTS[message_id], message_id).format(**{k: visible(v) for k, v in kwargs.items()})
+
+
+def composed(message_id: str, /, **kwargs) -> str:
+    """A message around text flowctl composed itself (a help page): its line breaks are kept, not escaped."""
+    return language.translate(TEXTS[message_id], message_id).format(**kwargs)
+
+
+def plural(message_id: str, count: int, /, **kwargs) -> str:
+    singular, many = PLURALS[message_id]
+    return language.translate_plural(singular, many, count, message_id).format(
+        count=count, **{k: visible(v) for k, v in kwargs.items()})
+
+
+def header(column: str) -> str:
+    if not column:
+        return column
+    if column not in HEADERS:
+        raise KeyError(f"column header {column!r} is not in messages.HEADERS, so it has no translation")
+    return language.translate(column, "column")
 
 
 def rule_summary(rule_id: str) -> str:
-    return RULE_SUMMARIES[rule_id]
+    return language.translate(RULE_SUMMARIES[rule_id], f"rule {rule_id}")
+
+
+def duration(minutes: int) -> str:
+    """A span as people say it: 3 d 2 h, 2 h 15 min, 0 min (Russian: 3 дн 2 ч, 2 ч 15 мин)."""
+    days, rest = divmod(max(0, minutes), 1440)
+    hours, mins = divmod(rest, 60)
+    parts = [text("unit_days", count=days) if days else "", text("unit_hours", count=hours) if hours else "",
+             text("unit_minutes", count=mins) if mins and not days else ""]
+    return " ".join(p for p in parts if p) or text("unit_minutes", count=0)
+
+
+def option_names(options) -> str:
+    """The choices a user may type, as a hint: the ids in English, the pipeline's own labels in another language
+    (the labels are in the team's language; both are accepted)."""
+    return ", ".join(o.id if language.current() == "en" else o.label for o in options)
+
+
+def option_name(options, option_id: str) -> str:
+    """One stored choice as the user reads it (an id no longer declared is shown as it is stored)."""
+    if language.current() != "en":
+        for o in options:
+            if o.id == option_id:
+                return o.label
+    return option_id
 
 
 def did_you_mean(word: str, candidates) -> str:
     """A ' (did you mean 'x'?)' suffix, or '' when nothing is close."""
     found = difflib.get_close_matches(word, [str(c) for c in candidates], n=1, cutoff=0.6)
-    return f" (did you mean '{found[0]}'?)" if found else ""
+    return text("did_you_mean", word=found[0]) if found else ""

@@ -14,6 +14,7 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
+from flowctl import language
 from flowctl import messages as M
 
 FORMATS = ("table", "json", "csv")
@@ -40,7 +41,7 @@ def _cell(value) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(_cell(v) for v in value)
     if isinstance(value, (date, datetime)):
-        return value.isoformat(sep=" ", timespec="minutes") if isinstance(value, datetime) else value.isoformat()
+        return language.moment(value) if isinstance(value, datetime) else language.day(value)
     return str(value)
 
 
@@ -65,9 +66,12 @@ def cut_list(items: list[str], limit: int = 10) -> str:
 
 def render(rows: list[dict], fmt: str = "table", columns: list[tuple[str, str]] | None = None,
            footer: str | None = None) -> str:
-    """rows: dicts; columns: (key, header) pairs to show in table/csv (json always has every key)."""
+    """rows: dicts; columns: (key, header) pairs to show in table/csv (json always has every key). A table's
+    headers are in the user's language; csv keeps the English ones, which programs read."""
     if fmt == "json":
         return to_json(rows)
+    if fmt == "table" and columns:
+        columns = [(key, M.header(head)) for key, head in columns]
     columns = columns or [(k, k) for k in (rows[0] if rows else {})]
     if fmt == "csv":
         out = io.StringIO()

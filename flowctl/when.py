@@ -72,7 +72,9 @@ def is_past(when: datetime, now: datetime) -> bool:
 
 
 def format_local(when_utc: datetime, tz: ZoneInfo) -> str:
-    return when_utc.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    from flowctl import language
+
+    return language.moment(when_utc.astimezone(tz))
 
 
 def to_iso_utc(dt: datetime) -> str:

@@ -72,6 +72,7 @@ class Workspace:
     timezone: str
     team: dict[str, Member]
     powers: dict[str, frozenset[str]]  # workspace-wide power → the role ids that hold it (none unless declared)
+    language: str | None = None  # en or ru; None: the environment's
     _pipelines: dict = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -201,7 +202,8 @@ def load(config_path: Path, store_override: str | None = None) -> Workspace:
             raise ConfigError(f"{config_path}:{line}:{col}: {M.text('team_duplicate', login=m['login'])}")
         team[m["login"]] = Member(m["login"], m["name"], frozenset(m["roles"]), m.get("database_role", ""))
     powers = {power: frozenset(roles) for power, roles in data.get("powers", {}).items()}
-    return Workspace(root, config_path, store, paths, data.get("timezone", "UTC"), team, powers)
+    return Workspace(root, config_path, store, paths, data.get("timezone", "UTC"), team, powers,
+                     language=data.get("language"))
 
 
 def open_workspace(cwd: Path | None = None, store_override: str | None = None) -> Workspace:

@@ -13,6 +13,21 @@ KROVLYA = ROOT / "pipelines" / "krovlya.yaml"
 DATA = Path(__file__).resolve().parent / "data"
 
 
+@pytest.fixture(autouse=True)
+def english(monkeypatch):
+    """Every test starts in English whatever the machine's locale; a test of another language sets its own."""
+    from flowctl import language
+
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    language.use("en")
+    language.set_machine_values(False)
+    yield
+    language.use("en")
+    language.set_machine_values(False)
+
+
 @pytest.fixture
 def cli():
     """Run flowctl in-process through the real error boundary; returns the click Result."""

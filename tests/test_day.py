@@ -117,7 +117,7 @@ def test_l2_l3_result_and_contact_stored_and_in_history(ws):
     assert again.exit_code == 1 and "is done, not open" in again.stderr
 
 
-@pytest.mark.parametrize("count, text", [(0, "0 tasks × 3 min = 0 h 0 min"), (1, "1 tasks × 3 min = 0 h 3 min"),
+@pytest.mark.parametrize("count, text", [(0, "0 tasks × 3 min = 0 h 0 min"), (1, "1 task × 3 min = 0 h 3 min"),
                                          (45, "45 tasks × 3 min = 2 h 15 min"), (61, "61 tasks × 3 min = 3 h 3 min")])
 def test_l4_time_estimate(count, text):
     assert estimate([3] * count, 3) == text

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import KROVLYA, ROOT
 
 BROKEN = """\
@@ -118,12 +120,21 @@ def test_table_columns_align_by_what_a_terminal_shows():
     from flowctl.render import render
 
     table = render([{"a": "ГОРЯЧИЕ", "b": "1"}, {"a": "e\u0301", "b": "две\nстроки"}, {"a": "漢字", "b": None}],
-                   "table", [("a", "stage"), ("b", "note")])
+                   "table", [("a", "stage"), ("b", "text")])
     assert table.splitlines() == [
-        "stage    note",
+        "stage    text",
         "-------  ------",
         "ГОРЯЧИЕ  1",
         "e\u0301        две",
         "         строки",
         "漢字",
     ]
+
+
+def test_a_table_header_outside_messages_headers_is_a_bug_found_at_once():
+    """Every header is in messages.HEADERS, so that the catalog holds its translation; a new one that is not
+    fails the first test that draws its table, in any language."""
+    from flowctl.render import render
+
+    with pytest.raises(KeyError, match="'note' is not in messages.HEADERS"):
+        render([{"a": 1}], "table", [("a", "note")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import typer
 from typer.core import TyperGroup
@@ -20,13 +21,37 @@ class GlobalOptions:
 
 
 class FlowGroup(TyperGroup):
-    """The one error boundary: a FlowError becomes a one-line message and its exit code."""
+    """The one error boundary: a FlowError becomes a one-line message and its exit code. The root also decides the
+    language before any help or usage error is shown."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        if parent is not None:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        from flowctl import language
+        from flowctl.workspace import find_config
+
+        language.use(language.configured_in(find_config(Path.cwd())) or language.from_environment())
+        if language.current() == "en":
+            return super().make_context(info_name, args, parent=parent, **extra)
+        from flowctl.cli.localize import localize, localize_error
+
+        localize(self)
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except typer.TyperException as error:
+            localize_error(error)
+            raise
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (typer.TyperException, typer.Exit, typer.Abort, BrokenPipeError):
-            raise  # typer reports these itself (a closed pipe ends quietly)
+        except typer.TyperException as error:  # typer reports these itself, in the user's language
+            from flowctl.cli.localize import localize_error
+
+            localize_error(error)
+            raise
+        except (typer.Exit, typer.Abort, BrokenPipeError):
+            raise  # (a closed pipe ends quietly)
         except FlowError as error:
             typer.echo(f"flowctl: {error.message}", err=True)
             raise typer.Exit(int(error.exit_code))
@@ -64,8 +89,11 @@ FormatOption = typer.Option("table", "--format", "-f", help="Output format: tabl
 
 
 def check_format(fmt: str, allowed=("table", "json", "csv")) -> str:
+    from flowctl import language
+
     if fmt not in allowed:
         raise UsageError(M.text("format_unknown", fmt=fmt, allowed=", ".join(allowed)))
+    language.set_machine_values(fmt != "table")  # csv and json are read by programs, whatever the language
     return fmt
 
 

@@ -55,7 +55,7 @@ def list_(ctx: typer.Context, fmt: str = FormatOption):
 @app.command("show")
 def show(ctx: typer.Context, contact_id: int = typer.Argument(..., metavar="ID"), fmt: str = FormatOption):
     """The contact card (F11): the contact, its deals with the stage of each, and every task of each deal."""
-    from flowctl.cli.views import field_label_value_rows, local
+    from flowctl.cli.views import field_label_value_rows, local, status_text
     from flowctl.render import render, to_json
     from flowctl.services import contacts
 
@@ -74,7 +74,8 @@ def show(ctx: typer.Context, contact_id: int = typer.Argument(..., metavar="ID")
                             who=deal["responsible"]))
         for task in deal["tasks"]:
             task_type = pipeline.task_type(task["type"])
-            status = task["status"] + (f" ({task['contact_kind']}): {task['result']}" if task["result"] else "")
+            kind = M.option_name(pipeline.tasks.contact_kinds, task["contact_kind"])
+            status = status_text(task["status"]) + (f" ({kind}): {task['result']}" if task["result"] else "")
             lines.append(M.text("card_task", id=task["id"], type=task_type.label if task_type else task["type"],
                                 due=local(session, task["due"]), status=status))
     echo("\n".join(lines))

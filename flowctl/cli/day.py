@@ -18,8 +18,9 @@ def agenda(ctx: typer.Context,
            day: str = typer.Option(None, "--date", "-d", help="Which day (default: today): 2026-12-01, tomorrow, …"),
            fmt: str = FormatOption):
     """Today's and overdue tasks in the work order (W4 new leads, W1 КП/смета by budget, W2, W3), with the time it takes (L4)."""
+    from flowctl import language
     from flowctl import messages as M
-    from flowctl.cli.views import local, money_text
+    from flowctl.cli.views import local, money_text, overdue_mark
     from flowctl.queries.agenda import agenda as build
     from flowctl.render import render, to_json
 
@@ -37,14 +38,14 @@ def agenda(ctx: typer.Context,
         return
     rows = []
     for n, row in enumerate(result["tasks"], start=1):
-        rows.append({**row, "n": n, "mark": "OVERDUE" if row["overdue"] else "",
+        rows.append({**row, "n": n, "mark": overdue_mark(row["overdue"]),
                      "due_local": local(session, row["due"]),
                      "budget_shown": money_text(session.workspace.pipeline(row["pipeline"]), row["budget"])})
     if fmt == "csv":
         echo(render(rows, "csv", AGENDA_COLUMNS))
         return
     name = session.workspace.team[login].name
-    echo(M.text("agenda_title", name=name, login=login, day=the_day.isoformat()) + "\n")
+    echo(M.text("agenda_title", name=name, login=login, day=language.day(the_day)) + "\n")
     echo(render(rows, "table", AGENDA_COLUMNS) if rows else "")
     echo(f"\n{result['estimate']}")
 
@@ -65,7 +66,7 @@ def check(ctx: typer.Context,
     if fmt == "table":
         echo(render(findings, "table", CHECK_COLUMNS) if findings else M.text("check_clean"))
         if findings:
-            typer.echo(M.text("check_summary", count=len(findings)), err=True)
+            typer.echo(M.plural("check_summary", len(findings)), err=True)
     else:
         echo(render(findings, fmt, CHECK_COLUMNS))
     raise typer.Exit(1 if strict and findings else 0)

@@ -28,41 +28,44 @@ team:
 
 
 def _steps(buys_when: str) -> list[tuple[str, list[str], int]]:
-    """(what the step shows, the command, the exit code it must give)."""
+    """(what the step shows, the command, the exit code it must give), as a user of the language types it."""
+    from flowctl import messages as M
+
+    call, tomorrow = M.text("demo_contact_call"), M.text("demo_tomorrow")
     return [
-        ("E1: the client Алмаз from Званка builds 4 houses, so he is «Алмаз Строитель» (F8–F10)",
+        (M.text("demo_e1_contact"),
          ["contact", "add", "name=Алмаз", "phone=8 912 345-67-89", "Строитель/Частник=Строитель"], 0),
-        ("A new lead (S1) gets its first call at once (W4)",
+        (M.text("demo_lead"),
          ["deal", "create", "--pipeline", "krovlya", "--contact", "1", "--field", "Где строит=п. Званка",
           "--field", "Сколько домов=4"], 0),
-        ("The manager calls: the task is completed with its result and the contact (L2, L3)",
-         ["task", "done", "1", "--result", "Первый звонок: строит 4 дома, нужна кровля", "--contact", "call"], 0),
-        ("After the call the deal goes to S2", ["deal", "advance", "1", "ОП ВЗЯЛ В РАБОТУ"], 0),
-        ("Qualified (Q1, Q2): ready to send the plan and decide within two weeks → S3",
+        (M.text("demo_first_call"),
+         ["task", "done", "1", "--result", "Первый звонок: строит 4 дома, нужна кровля", "--contact", call], 0),
+        (M.text("demo_to_s2"), ["deal", "advance", "1", "ОП ВЗЯЛ В РАБОТУ"], 0),
+        (M.text("demo_to_s3"),
          ["deal", "advance", "1", "ГОРЯЧИЕ", "--field", "Этап СТРОЙКИ=коробка, стропила",
           "--field", f"Когда ПОКУПАЕТ={buys_when}"], 0),
-        ("E2: in S3 the deal has its task: get the project, roof plan or drawing", ["task", "list", "--deal", "1"], 0),
-        ("E3: completing the task without a comment is refused (L3)", ["task", "done", "2", "--contact", "call"], 1),
-        ("E3: …and without a contact with the client (L2)", ["task", "done", "2", "--result", "План получен"], 1),
-        ("E3: with the result written, the task is completed",
-         ["task", "done", "2", "--result", "Получил план кровли с размерами", "--contact", "call"], 0),
-        ("E3: the manager moves the deal to S4 with the technical assignment (Q3, Q4)",
+        (M.text("demo_e2_task"), ["task", "list", "--deal", "1"], 0),
+        (M.text("demo_e3_no_result"), ["task", "done", "2", "--contact", call], 1),
+        (M.text("demo_e3_no_contact"), ["task", "done", "2", "--result", "План получен"], 1),
+        (M.text("demo_e3_done"),
+         ["task", "done", "2", "--result", "Получил план кровли с размерами", "--contact", call], 0),
+        (M.text("demo_e3_to_s4"),
          ["deal", "advance", "1", "ОБЪЕМЫ У ТУРАЛА", "--field", "Проект/план кровли=План кровли",
           "--field", "Покрытие=металлочерепица", "--field", "Толщина=0,5 мм"], 0),
-        ("M1: the manager may not move the deal out of «ОБЪЕМЫ У ТУРАЛА»",
+        (M.text("demo_m1_refused"),
          ["deal", "advance", "1", "КП ГОТОВО", "--field", "Бюджет=1 254 000"], 5),
-        ("E4: the engineer calculates and moves it to S5 with the budget (Q5)",
+        (M.text("demo_e4_engineer"),
          ["--as", "tural", "deal", "advance", "1", "КП ГОТОВО", "--field", "Бюджет=1 254 000"], 0),
-        ("E4: the manager's next task «Закрыть в оплату» was created; she sets the day and time the client named",
-         ["task", "postpone", "3", "--due", "tomorrow 11:00", "--reason", "Клиент изучает КП, созвон завтра в 11"], 0),
-        ("F11: the contact card shows the deal, its stage and every task", ["contact", "show", "1"], 0),
-        ("Meanwhile a new lead arrives", ["contact", "add", "name=Марина", "phone=+7 (922) 111-22-33",
+        (M.text("demo_e4_postpone"),
+         ["task", "postpone", "3", "--due", f"{tomorrow} 11:00", "--reason", "Клиент изучает КП, созвон завтра в 11"], 0),
+        (M.text("demo_f11_card"), ["contact", "show", "1"], 0),
+        (M.text("demo_new_lead"), ["contact", "add", "name=Марина", "phone=+7 (922) 111-22-33",
                                           "client_type=Частник"], 0),
         ("", ["deal", "create", "--contact", "2"], 0),
-        ("The agenda: new leads first (W4), then КП/смета by budget (W1), then S3 (W2), S2 (W3); time (L4)",
-         ["agenda", "--date", "tomorrow"], 0),
-        ("The hygiene check (L8)", ["check"], 0),
-        ("The deal's history: who changed what, when", ["deal", "history", "1"], 0),
+        (M.text("demo_agenda"),
+         ["agenda", "--date", tomorrow], 0),
+        (M.text("demo_check"), ["check"], 0),
+        (M.text("demo_history"), ["deal", "history", "1"], 0),
     ]
 
 

@@ -15,6 +15,7 @@ version: 1
 store: {store}            # .db/.sqlite = SQLite (default), .json = one JSON file for git
 pipelines: [pipelines]    # every *.yaml in this folder
 timezone: {timezone}      # "today" and due times are read in this zone
+language: {language}             # en or ru: what flowctl says and how it writes money and dates
 powers:                   # workspace-wide, past every pipeline's move rules: the roles that may
   import: [head]          #   flowctl import deals / contacts
   restore: [head]         #   flowctl import all (an export into an empty store)
@@ -43,7 +44,7 @@ def init(
     from importlib import resources
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from flowctl import clock
+    from flowctl import clock, language
     from flowctl import messages as M
     from flowctl.errors import RuleRefused, UsageError
     from flowctl.services.publish import publish_first
@@ -78,7 +79,8 @@ def init(
             resources.files("flowctl.schemas").joinpath(schema).read_text("utf-8"), "utf-8")
     quoted = {k: json.dumps(v, ensure_ascii=False) for k, v in  # JSON strings are YAML scalars: no quoting slips
               dict(store=store, timezone=timezone, login=login, name=name or login).items()}
-    config.write_text(WORKSPACE_TEMPLATE.format(**quoted, roles=json.dumps(role_list)), "utf-8")
+    config.write_text(WORKSPACE_TEMPLATE.format(**quoted, roles=json.dumps(role_list),
+                                                language=language.from_environment()), "utf-8")
     workspace = load(config)  # proves what was written is valid, and compiles the pipelines
     workspace.pipelines()
     created = open_store(workspace.store, create=True)

@@ -34,13 +34,16 @@ def _bars_wanted() -> bool:
 
 
 def _pct(value) -> str:
-    return "" if value is None else f"{value:.1f}%"
+    from flowctl import language
+
+    return language.percent(value)
 
 
 @app.command("funnel")
 def funnel(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = FromOption, to: str = ToOption,
            fmt: str = FormatOption):
     """Deals and budget per stage now; conversion to the next stage from the history of moves; win rate."""
+    from flowctl import messages as M
     from flowctl.queries.reports import funnel as build
     from flowctl.cli.views import money_text
     from flowctl.render import render, to_json
@@ -61,7 +64,8 @@ def funnel(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = From
         for r in rows:
             r["bar"] = "█" * max(1 if r["entered"] else 0, round(30 * r["entered"] / widest))
         columns.append(("bar", ""))
-    footer = f"\nwin rate: {_pct(result['win_rate']) or '—'} (won {result['won']}, lost {result['lost']})"
+    footer = "\n" + M.text("funnel_win_rate", rate=_pct(result["win_rate"]) or "—", won=result["won"],
+                          lost=result["lost"])
     echo(render(rows, fmt, columns, footer=footer if fmt == "table" else None))
 
 

@@ -26,8 +26,11 @@ def open_session(ctx: typer.Context, create_store: bool = False, with_store: boo
     from flowctl.store import is_server
     from flowctl.workspace import open_workspace
 
+    from flowctl import language
+
     opts = options(ctx)
     workspace = open_workspace(store_override=opts.store)
+    language.use(workspace.language or language.from_environment())  # the schema-checked value decides
     workspace.pipelines()  # compiled (or read from the cache) and checked against the team's roles
     if is_server(workspace.store):
         from flowctl.errors import NotPermitted

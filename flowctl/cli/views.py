@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flowctl import language
 from flowctl import messages as M
 from flowctl.render import render, to_json
 
@@ -38,8 +39,13 @@ def money_text(pipeline, amount: str | None) -> str | None:
 
 
 def deal_rows(session, deals: list[dict]) -> list[dict]:
+    from datetime import date
+
+    def day(stored: str | None) -> str | None:
+        return language.day(date.fromisoformat(stored)) if stored else stored
+
     return [{**d, "budget_shown": money_text(session.workspace.pipeline(d["pipeline"]), d["budget"]),
-             "lead_date": d["fields"].get("lead_date")} for d in deals]
+             "lead_date": day(d["fields"].get("lead_date"))} for d in deals]
 
 
 DEAL_COLUMNS = [("id", "#"), ("stage_label", "stage"), ("contact", "contact"), ("responsible", "responsible"),
@@ -71,7 +77,8 @@ def history_rows(session, events: list[dict], pipeline) -> list[dict]:
             return M.text("h_task_added", task=task, text=data["text"], due=local(session, data["due"]),
                           who=data["responsible"])
         if kind == "task.done":
-            return M.text("h_task_done", task=task, contact=data["contact"], result=data["result"])
+            kind_shown = M.option_name(pipeline.tasks.contact_kinds, data["contact"])
+            return M.text("h_task_done", task=task, contact=kind_shown, result=data["result"])
         if kind == "task.postponed":
             return M.text("h_task_postponed", task=task, old=local(session, data["old"]),
                           new=local(session, data["new"]), reason=data["reason"])
@@ -93,10 +100,22 @@ def task_rows(session, tasks: list[dict]) -> list[dict]:
         deal = session.store.get_deal(t["deal_id"])
         pipeline = session.workspace.pipeline(deal.pipeline)
         task_type = pipeline.task_type(t["type"])
-        out.append({**t, "type_label": task_type.label if task_type else t["type"],
-                    "mark": "OVERDUE" if t["overdue"] else "", "stage_label": pipeline.stage(deal.stage).label})
+        out.append({**t, "type_label": task_type.label if task_type else t["type"], "mark": overdue_mark(t["overdue"]),
+                    "stage_label": pipeline.stage(deal.stage).label, "status_shown": status_text(t["status"])})
     return out
 
 
+def overdue_mark(overdue: bool) -> str:
+    """A table's mark of an overdue task; csv keeps the English word, which a program may look for."""
+    if not overdue:
+        return ""
+    return M.TEXTS["overdue_mark"] if language.machine() else M.text("overdue_mark")
+
+
+def status_text(status: str) -> str:
+    """A task's status: its id in csv, a word in the user's language in a table."""
+    return status if language.machine() else M.text(f"status_{status}")
+
+
 TASK_COLUMNS = [("id", "#"), ("deal_id", "deal"), ("stage_label", "stage"), ("type_label", "task"),
-                ("text", "text"), ("due_local", "due"), ("responsible", "who"), ("status", "status"), ("mark", "")]
+                ("text", "text"), ("due_local", "due"), ("responsible", "who"), ("status_shown", "status"), ("mark", "")]

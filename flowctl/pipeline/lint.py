@@ -172,16 +172,16 @@ def _unknown_stages(doc):
         refs = _sources(doc, i) if t["from"] != ANY_OPEN else []
         for path, stage_id in refs + [(("transitions", i, "to"), t["to"])]:
             if stage_id not in known:
-                yield _problem(doc, path, "unknown-stage", "lint_unknown", what="stage", id=stage_id,
+                yield _problem(doc, path, "unknown-stage", "lint_unknown", what=M.text("thing_stage"), id=stage_id,
                                hint=M.did_you_mean(stage_id, known))
     for gi, group in enumerate(doc.data.get("agenda", [])):
         for si, stage_id in enumerate(group["stages"]):
             if stage_id not in known:
-                yield _problem(doc, ("agenda", gi, "stages", si), "unknown-stage", "lint_unknown", what="stage",
+                yield _problem(doc, ("agenda", gi, "stages", si), "unknown-stage", "lint_unknown", what=M.text("thing_stage"),
                                id=stage_id, hint=M.did_you_mean(stage_id, known))
     for si, stage_id in enumerate(doc.data.get("plan_stages", [])):
         if stage_id not in known:
-            yield _problem(doc, ("plan_stages", si), "unknown-stage", "lint_unknown", what="stage", id=stage_id,
+            yield _problem(doc, ("plan_stages", si), "unknown-stage", "lint_unknown", what=M.text("thing_stage"), id=stage_id,
                            hint=M.did_you_mean(stage_id, known))
 
 
@@ -204,7 +204,7 @@ def _unknown_roles(doc):
     for i, t in enumerate(doc.data["transitions"]):
         for ri, role_id in enumerate(t["roles"]):
             if role_id not in known:
-                yield _problem(doc, ("transitions", i, "roles", ri), "unknown-role", "lint_unknown", what="role",
+                yield _problem(doc, ("transitions", i, "roles", ri), "unknown-role", "lint_unknown", what=M.text("thing_role"),
                                id=role_id, hint=M.did_you_mean(role_id, known))
 
 
@@ -214,7 +214,7 @@ def _undefined_required(doc):
     for path, req in _requirements(doc):
         if req["field"] not in known:
             where = path if isinstance(doc.data["stages"][path[1]]["requires"][path[3]], str) else path + ("field",)
-            yield _problem(doc, where, "undefined-required-field", "lint_unknown", what="field", id=req["field"],
+            yield _problem(doc, where, "undefined-required-field", "lint_unknown", what=M.text("thing_field"), id=req["field"],
                            hint=M.did_you_mean(req["field"], known))
 
 
@@ -224,12 +224,12 @@ def _unknown_condition_fields(doc):
     for path, req in _requirements(doc):
         when = req.get("when")
         if when and when["field"] not in known:
-            yield _problem(doc, path + ("when", "field"), "unknown-field", "lint_unknown", what="field",
+            yield _problem(doc, path + ("when", "field"), "unknown-field", "lint_unknown", what=M.text("thing_field"),
                            id=when["field"], hint=M.did_you_mean(when["field"], known))
     contact = [f["id"] for f in doc.data["fields"].get("contact", [])]
     for name in re.findall(r"{([^}]*)}", doc.data.get("contact_display", "")):
         if name not in contact:
-            yield _problem(doc, ("contact_display",), "unknown-field", "lint_unknown", what="contact field",
+            yield _problem(doc, ("contact_display",), "unknown-field", "lint_unknown", what=M.text("thing_contact_field"),
                            id=name, hint=M.did_you_mean(name, contact))
 
 
@@ -257,7 +257,7 @@ def _unknown_task_types(doc):
         for ti, task in enumerate(stage.get("on_enter", [])):
             if task["task"] not in known:
                 yield _problem(doc, ("stages", si, "on_enter", ti, "task"), "unknown-task-type", "lint_unknown",
-                               what="task type", id=task["task"], hint=M.did_you_mean(task["task"], known))
+                               what=M.text("thing_task_type"), id=task["task"], hint=M.did_you_mean(task["task"], known))
 
 
 @rule("initial-stage-closed", "error")

@@ -60,7 +60,14 @@ def _describe_one(error, path: tuple, v: str) -> tuple[tuple, str, bool]:
         return path, M.text("schema_type", value=error.instance, expected=error.validator_value), False
     if v == "not" and "required" in error.validator_value:
         return path + ("options",), M.text("schema_options_not_enum"), True
-    return path, error.message, False
+    if v in _LIMITS:
+        return path, M.text(_LIMITS[v], value=error.instance, limit=error.validator_value), False
+    return path, error.message, False  # a check no message above describes: jsonschema's own words
+
+
+_LIMITS = {"minItems": "schema_min_items", "minProperties": "schema_min_items", "minLength": "schema_min_length",
+           "maxLength": "schema_max_length", "minimum": "schema_minimum", "maximum": "schema_maximum",
+           "uniqueItems": "schema_unique", "pattern": "schema_pattern"}
 
 
 def check(doc: Document, schema_name: str = "pipeline.schema.json") -> list[Problem]:

@@ -16,8 +16,8 @@ def estimate(minutes: list[int], default_each: int) -> str:
     """
     total = sum(minutes)
     uniform = all(m == default_each for m in minutes)
-    return M.text("agenda_estimate" if uniform else "agenda_estimate_mixed", count=len(minutes), each=default_each,
-                  hours=total // 60, minutes=total % 60)
+    return M.plural("agenda_estimate" if uniform else "agenda_estimate_mixed", len(minutes), each=default_each,
+                    hours=total // 60, minutes=total % 60)
 
 
 def _group_of(pipeline: Pipeline, stage_id: str) -> tuple[int, str]:

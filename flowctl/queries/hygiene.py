@@ -12,11 +12,7 @@ from flowctl.store.base import DealQuery
 
 
 def human_duration(delta: timedelta) -> str:
-    minutes = max(0, int(delta.total_seconds() // 60))
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{mins} min" if mins and not days else ""]
-    return " ".join(p for p in parts if p) or "0 min"
+    return M.duration(int(delta.total_seconds() // 60))
 
 
 def _finding(session, rule: str, deal, since: str, what: str, task_id: int | None = None) -> dict:

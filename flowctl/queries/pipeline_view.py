@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flowctl import messages as M
 from flowctl.pipeline.model import Pipeline, Requirement
 
 
@@ -21,7 +22,7 @@ def _requirement(pipeline: Pipeline, req: Requirement) -> str:
         return label
     field = pipeline.deal_field(req.when.field)
     shown = "/".join(field.option_label(v) if field else str(v) for v in req.when.values)
-    return f"{label} (if {field.label if field else req.when.field} = {shown})"
+    return M.text("requirement_when", label=label, field=field.label if field else req.when.field, values=shown)
 
 
 def stage_rows(pipeline: Pipeline) -> list[dict]:

@@ -232,7 +232,7 @@ class _Checker:
         if missing:
             raise _Bad(M.text("move_missing_fields", dest=stage.label, fields=", ".join(pipeline.field_labels(missing))))
         if row["contact_id"] is not None and not self.refers("contacts", self.contacts, row["contact_id"]):
-            raise _Bad(M.text("restore_missing_row", what="contact", id=row["contact_id"]))
+            raise _Bad(M.text("restore_missing_row", what=M.text("thing_contact"), id=row["contact_id"]))
         for key in ("created_at", "stage_since", "updated_at"):
             self.moment(row[key], key)
         self.name(row.get("external_id"), "external_id", optional=True)
@@ -247,7 +247,7 @@ class _Checker:
             if self.refers("deals", self.deals, row["deal_id"]):
                 self.tasks.add(row["id"])  # its deal's fault is reported; the task cannot be judged without it
                 return
-            raise _Bad(M.text("restore_missing_row", what="deal", id=row["deal_id"]))
+            raise _Bad(M.text("restore_missing_row", what=M.text("thing_deal"), id=row["deal_id"]))
         pipeline, deal_stage = self.deals[row["deal_id"]]
         if not isinstance(row["type"], str) or pipeline.task_type(row["type"]) is None:
             raise _Bad(M.text("restore_unknown_task_type", type=row["type"], pipeline=pipeline.id))
@@ -284,7 +284,7 @@ class _Checker:
         for key, section, known in (("deal_id", "deals", self.deals), ("contact_id", "contacts", self.contacts),
                                     ("task_id", "tasks", self.tasks)):
             if row.get(key) is not None and not self.refers(section, known, row[key]):
-                raise _Bad(M.text("restore_missing_row", what=key.removesuffix("_id"), id=row[key]))
+                raise _Bad(M.text("restore_missing_row", what=M.text(f"thing_{key.removesuffix('_id')}"), id=row[key]))
         if not isinstance(row.get("data", {}), dict):
             raise _Bad(M.text("restore_bad_fields", what="data"))
 

@@ -51,18 +51,18 @@ def _task_type(pipeline: Pipeline, typed: str):
             return t
     names = [t.id for t in pipeline.tasks.types] + [t.label for t in pipeline.tasks.types]
     raise UsageError(M.text("task_type_unknown", name=typed, hint=M.did_you_mean(typed, names),
-                            known=", ".join(t.id for t in pipeline.tasks.types)))
+                            known=M.option_names(pipeline.tasks.types)))
 
 
 def _contact_kind(pipeline: Pipeline, typed: str | None) -> str:
     """L2: the kind of contact with the client, by id or label, from the kinds the YAML lists."""
     kinds = pipeline.tasks.contact_kinds
     if not typed or not typed.strip():
-        raise RuleRefused(M.text("task_needs_contact", kinds=", ".join(k.id for k in kinds)))
+        raise RuleRefused(M.text("task_needs_contact", kinds=M.option_names(kinds)))
     for kind in kinds:
         if fold(typed) in (fold(kind.id), fold(kind.label)):
             return kind.id
-    raise UsageError(M.text("contact_kind_unknown", kind=typed, kinds=", ".join(k.id for k in kinds)))
+    raise UsageError(M.text("contact_kind_unknown", kind=typed, kinds=M.option_names(kinds)))
 
 
 def _due(session: Session, text: str, allow_past: bool) -> str:

@@ -109,10 +109,10 @@ def row_fault(row) -> str | None:
     for column, kinds in ROW_TYPES[type(row)]:
         value = getattr(row, column)
         if type(value) not in kinds:
-            return M.text("store_row_type", kind=ROW_KINDS[type(row)], id=row.id, column=column,
+            return M.text("store_row_type", kind=M.text(f"thing_{ROW_KINDS[type(row)]}"), id=row.id, column=column,
                           type=type(value).__name__)
         if column in TIME_COLUMNS and value is not None and not_a_time(value):
-            return M.text("store_row_time", kind=ROW_KINDS[type(row)], id=row.id, column=column, value=value)
+            return M.text("store_row_time", kind=M.text(f"thing_{ROW_KINDS[type(row)]}"), id=row.id, column=column, value=value)
     return None
 
 

@@ -360,7 +360,7 @@ class JsonFileStore(Store):
             row = cls(**{k: v for k, v in data.items() if k in _NAMES[cls]})
         except TypeError:  # only a missing key fails here: the names are filtered
             missing = ", ".join(f"'{name}'" for name in _REQUIRED[cls] if name not in data)
-            reason = M.text("store_row_lacks", kind=ROW_KINDS[cls], id=data.get("id", "?"), keys=missing)
+            reason = M.text("store_row_lacks", kind=M.text(f"thing_{ROW_KINDS[cls]}"), id=data.get("id", "?"), keys=missing)
             raise StoreError(M.text("store_corrupt", store=self.location, reason=reason)) from None
         fault = row_fault(row)
         if fault:

@@ -83,7 +83,7 @@ class SqlStore(Store):
                 values = (*values[:json_column], _loads(values[json_column]), *values[json_column + 1:])
             except (TypeError, ValueError) as error:
                 column = [f.name for f in dataclass_fields(cls)][json_column]
-                fault = M.text("store_row_json", kind=ROW_KINDS[cls], id=values[0], column=column, reason=error)
+                fault = M.text("store_row_json", kind=M.text(f"thing_{ROW_KINDS[cls]}"), id=values[0], column=column, reason=error)
                 raise StoreError(M.text("store_corrupt", store=self.location, reason=fault)) from None
         row = cls(*values)
         fault = row_fault(row)
