@@ -273,6 +273,8 @@ def cases(ws: Path, deals: int, server: Server | None, env: dict) -> list[dict]:
         dict(name="query: deal by id", argv=deal_by_id, pg=deal_by_id_pg),
         dict(name="flowctl deal show ID", argv=deal_show, floor="query: deal by id", target=150, everyday=True,
              pg=on_server(deal_show)),
+        dict(name="flowctl deal show ID, in Russian", argv=deal_show, env={**env, "LANG": "ru_RU.UTF-8"},
+             floor="flowctl deal show ID"),  # what loading the Russian catalog and its formats costs
         dict(name="query: deals by stage and user", argv=by_stage, pg=by_stage_pg),
         dict(name="flowctl deal list --stage горячие --responsible m03", argv=deal_list,
              floor="query: deals by stage and user", target=150, everyday=True, pg=on_server(deal_list)),
@@ -283,6 +285,8 @@ def cases(ws: Path, deals: int, server: Server | None, env: dict) -> list[dict]:
              argv=sql_floor(db, f"db.execute('BEGIN IMMEDIATE'); db.execute({complete!r}); db.execute('ROLLBACK')"),
              pg=server and on_server(server.floor(f"db.execute('SELECT pg_advisory_xact_lock({server.write_lock})');"
                                                   f" db.execute({complete!r}); db.rollback()"))),
+        dict(name="flowctl agenda --user m01, in Russian", argv=agenda, env={**env, "LANG": "ru_RU.UTF-8"},
+             floor="flowctl agenda --user m01"),
         dict(name="flowctl task done", argv=task_done, floor="query: complete a task", target=150, everyday=True,
              pg=on_server(task_done)),
         dict(name="flowctl deal advance", argv=advance, floor="query: complete a task", target=150, everyday=True,
@@ -420,7 +424,9 @@ def main() -> None:
     built = time.perf_counter() - started
     env = {**os.environ, "FLOWCTL_NOW": iso(NOW), "FLOWCTL_USER": "m01",
            "XDG_CACHE_HOME": str(args.dir / "cache"), "PYTHONDONTWRITEBYTECODE": "", "NO_COLOR": "1"}
-    env.pop("FLOWCTL_STORE", None)
+    for name in ("FLOWCTL_STORE", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        env.pop(name, None)
+    env["LANG"] = "C.UTF-8"  # English, whatever this machine's locale; the Russian cases set their own
     loaded = ""
     if server:  # before any SQLite command changes a row: both stores hold the same data
         started = time.perf_counter()
