@@ -41,7 +41,7 @@ _BOOLEAN_WORDS = {"yes": True, "true": True, "1": True, "да": True,
 
 
 def parse(field: Field, raw: str, *, team_logins: frozenset[str] = frozenset(), today: date | None = None,
-          date_format: DateFormat | None = None):
+          date_format: DateFormat | None = None, team_names: dict[str, str] | None = None):
     """The value to store for `raw` as typed into `field`; None when `raw` is blank (clear the field), invisible
     characters alone included.
 
@@ -51,7 +51,7 @@ def parse(field: Field, raw: str, *, team_logins: frozenset[str] = frozenset(), 
         return None
     typed = raw.strip()
     if field.type == "user":
-        return _user(field, typed, team_logins)
+        return _user(field, typed, team_logins, team_names or {})
     if field.type == "date":
         return _date(field, typed, today, date_format).isoformat()
     if field.type == "datetime":
@@ -296,12 +296,15 @@ def _domestic(digits: str) -> str | None:
     return None
 
 
-def _user(field: Field, typed: str, team_logins: frozenset[str]) -> str:
+def _user(field: Field, typed: str, team_logins: frozenset[str], team_names: dict[str, str]) -> str:
+    """A team member by login (any case), else by display name or alias (flowctl.yaml's `aliases:`)."""
     if typed in team_logins:
         return typed
     matches = [login for login in team_logins if login.casefold() == typed.casefold()]
     if len(matches) == 1:
         return matches[0]
+    if fold(typed) in team_names:
+        return team_names[fold(typed)]
     if not team_logins:
         raise _refuse("field_user_no_team", field, typed)
     known = sorted(team_logins, key=str.casefold)

@@ -61,6 +61,7 @@ class Member:
     name: str
     roles: frozenset[str]
     database_role: str = ""  # the PostgreSQL role this member connects as (default: the login)
+    aliases: tuple[str, ...] = ()  # other names the member goes by in files from elsewhere (an old CRM's owner)
 
 
 @dataclass
@@ -200,7 +201,8 @@ def load(config_path: Path, store_override: str | None = None) -> Workspace:
         if any(login.lower() == m["login"].lower() for login in team):
             line, col = doc.position(("team", index, "login"))
             raise ConfigError(f"{config_path}:{line}:{col}: {M.text('team_duplicate', login=m['login'])}")
-        team[m["login"]] = Member(m["login"], m["name"], frozenset(m["roles"]), m.get("database_role", ""))
+        team[m["login"]] = Member(m["login"], m["name"], frozenset(m["roles"]), m.get("database_role", ""),
+                                  tuple(m.get("aliases", ())))
     powers = {power: frozenset(roles) for power, roles in data.get("powers", {}).items()}
     return Workspace(root, config_path, store, paths, data.get("timezone", "UTC"), team, powers,
                      language=data.get("language"))

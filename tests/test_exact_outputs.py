@@ -53,7 +53,7 @@ def test_import_records_each_created_deal_with_its_source_line_stage_fields_and_
     ws.ok("contact", "add", *ALMAZ)
     source = tmp_path / "deals.csv"
     source.write_text("ID,Этап,Контакт,Бюджет\nX-1,НОВЫЙ ЛИД,8 912 345-67-89,100\nX-1,НОВЫЙ ЛИД,,250\n", "utf-8")
-    result = ws.json("import", "deals", source, "--id-column", "ID", "--map", "Контакт=contact", user="olga")
+    result = ws.json("import", "deals", "--owner", "olga", source, "--id-column", "ID", "--map", "Контакт=contact", user="olga")
     assert [(r["line"], r["action"], r["id"]) for r in result["rows"]] == [(2, "create", 1), (3, "update", 1)]
     deal = ws.json("deal", "show", 1)
     assert (deal["contact_id"], deal["budget"]) == (1, "250.00")  # the contact found by its phone; row 3 updated
@@ -69,7 +69,7 @@ def test_import_records_each_created_deal_with_its_source_line_stage_fields_and_
 def test_import_refusals_say_exactly_why(ws, tmp_path):
     source = tmp_path / "deals.csv"
     source.write_text("ID,Этап,Контакт\nX-1,ГОРЯЧИЕ,\nX-2,НОВЫЙ ЛИД,+7 000\n", "utf-8")
-    result = ws.json("import", "deals", source, "--id-column", "ID", "--map", "Контакт=contact", "--skip-invalid",
+    result = ws.json("import", "deals", "--owner", "olga", source, "--id-column", "ID", "--map", "Контакт=contact", "--skip-invalid",
                      user="olga")
     assert [(r["line"], r["action"], r.get("reason")) for r in result["rows"]] == [
         (2, "refused", "«ГОРЯЧИЕ» needs: Строитель/Частник, Где строит, Этап СТРОЙКИ, Когда ПОКУПАЕТ"),
@@ -100,17 +100,17 @@ def test_a_closed_deals_refusal_names_every_role_that_may_reopen_or_none(unpubli
 def test_import_usage_errors_name_the_column_and_the_target(local_ws, tmp_path):
     source = tmp_path / "deals.csv"
     source.write_text("ID,Этап,Сумма\nX-1,НОВЫЙ ЛИД,100\n", "utf-8")
-    mapped = local_ws.run("import", "deals", source, "--id-column", "ID", "--map", "Сумма=budjet", user="olga")
+    mapped = local_ws.run("import", "deals", "--owner", "olga", source, "--id-column", "ID", "--map", "Сумма=budjet", user="olga")
     assert (mapped.exit_code, mapped.stderr) == (2, "flowctl: column 'Сумма' is mapped to unknown field 'budjet'"
                                                     " (did you mean 'budget'?)\n")
-    no_id = local_ws.run("import", "deals", source, "--id-column", "Номер", user="olga")
+    no_id = local_ws.run("import", "deals", "--owner", "olga", source, "--id-column", "Номер", user="olga")
     assert (no_id.exit_code, no_id.stderr) == (2, "flowctl: there is no column 'Номер' (given with --id-column)\n")
 
 
 def test_import_without_an_id_column_creates_every_row(local_ws, tmp_path):
     source = tmp_path / "deals.csv"
     source.write_text("Этап,Бюджет\nНОВЫЙ ЛИД,100\nНОВЫЙ ЛИД,200\n", "utf-8")
-    result = local_ws.ok("import", "deals", source, user="olga")
+    result = local_ws.ok("import", "deals", "--owner", "olga", source, user="olga")
     assert result.stderr.splitlines()[-1] == "deals.csv: 2 to create, 0 to update, 0 unchanged, 0 refused; written"
     assert [d["budget"] for d in local_ws.json("deal", "list")] == ["100.00", "200.00"]
 
@@ -119,14 +119,14 @@ def test_import_reads_day_words_as_the_workspaces_today(local_ws, tmp_path):
     """«завтра» in a date column is the day after today in the workspace's zone, as when typed."""
     source = tmp_path / "deals.csv"
     source.write_text("ID,Когда ПОКУПАЕТ\nX-1,завтра\n", "utf-8")
-    local_ws.ok("import", "deals", source, "--id-column", "ID", user="olga")
+    local_ws.ok("import", "deals", "--owner", "olga", source, "--id-column", "ID", user="olga")
     assert local_ws.json("deal", "show", 1)["fields"]["buys_when"] == "2026-12-01"
 
 
 def test_a_mapping_without_a_source_column_is_refused(local_ws, tmp_path):
     source = tmp_path / "deals.csv"
     source.write_text("ID,Сумма\nX-1,100\n", "utf-8")
-    refused = local_ws.run("import", "deals", source, "--map", "=budget", user="olga")
+    refused = local_ws.run("import", "deals", "--owner", "olga", source, "--map", "=budget", user="olga")
     assert (refused.exit_code, refused.stderr) == (2, "flowctl: '=budget' is not a mapping; write \"Source column=field\"\n")
 
 
@@ -140,7 +140,7 @@ def test_import_refuses_a_responsible_outside_the_team_where_the_field_is_plain_
                         "utf-8")
     source = tmp_path / "deals.csv"
     source.write_text("ID,Ответственный\nX-1,mallory\n", "utf-8")
-    result = ws.json("import", "deals", source, "--id-column", "ID", "--skip-invalid", user="olga")
+    result = ws.json("import", "deals", "--owner", "olga", source, "--id-column", "ID", "--skip-invalid", user="olga")
     assert [(r["action"], r.get("reason")) for r in result["rows"]] == [
         ("refused", "responsible 'mallory' is not in the team")]
 
@@ -156,7 +156,7 @@ def test_an_unreadable_datetime_refuses_the_whole_file_as_a_date_does(unpublishe
         "utf-8")
     source = tmp_path / "deals.csv"
     source.write_text("ID,Визит\nX-1,01.12.2026 10:00\nX-2,когда-нибудь\n", "utf-8")
-    refused = ws.run("import", "deals", source, "--id-column", "ID", "--skip-invalid", user="olga")
+    refused = ws.run("import", "deals", "--owner", "olga", source, "--id-column", "ID", "--skip-invalid", user="olga")
     assert refused.exit_code == 2
     assert refused.stderr.startswith(f"flowctl: {source} line 3, column 'Визит': ")
     assert "nothing was imported: every date of a file is read day first" in refused.stderr
@@ -326,7 +326,7 @@ def test_import_finds_a_contact_by_its_id_in_the_source(local_ws, tmp_path):
     local_ws.ok("import", "contacts", contacts, "--id-column", "ID", user="olga")
     deals = tmp_path / "deals.csv"
     deals.write_text("ID,Контакт\nX-1,C-7\n", "utf-8")
-    local_ws.ok("import", "deals", deals, "--id-column", "ID", "--map", "Контакт=contact", user="olga")
+    local_ws.ok("import", "deals", "--owner", "olga", deals, "--id-column", "ID", "--map", "Контакт=contact", user="olga")
     assert local_ws.json("deal", "show", 1)["contact"] == "Пётр"
 
 
@@ -338,5 +338,5 @@ def test_import_takes_the_contact_whose_id_in_the_source_is_given_before_one_wit
     local_ws.ok("contact", "add", *ALMAZ)  # Алмаз's phone is 8 912 345-67-89
     deals = tmp_path / "deals.csv"
     deals.write_text("ID,Контакт\nX-1,8 912 345-67-89\n", "utf-8")
-    local_ws.ok("import", "deals", deals, "--id-column", "ID", "--map", "Контакт=contact", user="olga")
+    local_ws.ok("import", "deals", "--owner", "olga", deals, "--id-column", "ID", "--map", "Контакт=contact", user="olga")
     assert local_ws.json("deal", "show", 1)["contact"] == "Пётр"

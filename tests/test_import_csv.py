@@ -33,7 +33,7 @@ def test_csv_quotes_are_standard_everywhere_in_the_file(ws, tmp_path):
     text = ("ID,Этап,Где строит,Нюансы ТЗ\n" + _filler_rows(300) +
             'Q-1,НОВЫЙ ЛИД,"ООО ""Ромашка""","Acme ""West"", Inc"\n')
     assert len(text.encode()) > 8192
-    report = run_json(ws, "import", "deals", write_text(tmp_path / "late_quotes.csv", text), "--id-column", "ID")
+    report = run_json(ws, "import", "deals", "--owner", "olga", write_text(tmp_path / "late_quotes.csv", text), "--id-column", "ID")
     assert report["refused"] == 0 and report["create"] == 301
     fields = deals_by_key(ws)["Q-1"][1]
     assert fields["site"] == 'ООО "Ромашка"'
@@ -45,7 +45,7 @@ def test_an_apostrophe_is_an_ordinary_character_not_a_quote(ws, tmp_path):
             "A-1,НОВЫЙ ЛИД,'Лесная' 5,ничего\n"
             "A-2,НОВЫЙ ЛИД,'Садовая',угол\n"
             "A-3,НОВЫЙ ЛИД,д'Артаньян,Д'Арк\n")
-    report = run_json(ws, "import", "deals", write_text(tmp_path / "apostrophes.csv", text), "--id-column", "ID")
+    report = run_json(ws, "import", "deals", "--owner", "olga", write_text(tmp_path / "apostrophes.csv", text), "--id-column", "ID")
     assert report["refused"] == 0
     deals = deals_by_key(ws)
     assert (deals["A-1"][1]["site"], deals["A-2"][1]["site"]) == ("'Лесная' 5", "'Садовая'")
@@ -60,12 +60,12 @@ def test_a_row_with_the_wrong_number_of_cells_is_refused_by_its_line(ws, tmp_pat
     path = write_text(tmp_path / "ragged.csv", text)
     touch_store(ws)
     before = ws.snapshot()
-    report = run_json(ws, "import", "deals", path, "--id-column", "ID", expect=1)
+    report = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", expect=1)
     assert [(r["line"], r["action"]) for r in report["rows"]] == [(2, "create"), (3, "refused"), (4, "refused")]
     assert "4 cells" in report["rows"][1]["reason"] and "3" in report["rows"][1]["reason"]
     assert "2 cells" in report["rows"][2]["reason"]
     assert ws.snapshot() == before
-    skipped = run_json(ws, "import", "deals", path, "--id-column", "ID", "--skip-invalid")
+    skipped = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", "--skip-invalid")
     assert list(deals_by_key(ws)) == ["W-1"] and skipped["refused"] == 2
 
 
@@ -78,7 +78,7 @@ def test_a_row_with_the_wrong_number_of_cells_is_refused_by_its_line(ws, tmp_pat
     ("ID\tГде строит, улица\nD-1\tЗванка, ул. Лесная\n", "ID", "Где строит, улица"),
 ])
 def test_the_delimiter_is_told_by_the_header_line(ws, tmp_path, text, id_column, site_column):
-    report = run_json(ws, "import", "deals", write_text(tmp_path / "d.csv", text), "--id-column", id_column,
+    report = run_json(ws, "import", "deals", "--owner", "olga", write_text(tmp_path / "d.csv", text), "--id-column", id_column,
                       "--map", f"{site_column}=site")
     assert report["refused"] == 0
     assert deals_by_key(ws)["D-1"][1]["site"] == "Званка, ул. Лесная"
@@ -90,7 +90,7 @@ def test_a_quote_that_breaks_csv_refuses_the_whole_file_naming_its_line(ws, tmp_
     before = ws.snapshot()
     for text, line in (('ID,Этап\nB-1,НОВЫЙ ЛИД\nB-2,"НОВЫЙ ЛИД\nB-3,НОВЫЙ ЛИД\n', 3),
                        ('ID,Этап\nB-1,"НОВЫЙ" ЛИД\n', 2)):
-        result = ws.run("import", "deals", write_text(tmp_path / "broken.csv", text), "--id-column", "ID",
+        result = ws.run("import", "deals", "--owner", "olga", write_text(tmp_path / "broken.csv", text), "--id-column", "ID",
                         "--skip-invalid", user="olga")
         assert result.exit_code == 2, result.stderr
         assert f"line {line}" in result.stderr and "Traceback" not in result.stderr
@@ -105,7 +105,7 @@ def test_a_file_in_two_encodings_is_refused_naming_the_line(ws, tmp_path):
     path.write_bytes(utf8 + cp1251)
     touch_store(ws)
     before = ws.snapshot()
-    result = ws.run("import", "deals", path, "--id-column", "ID", "--skip-invalid", user="olga")
+    result = ws.run("import", "deals", "--owner", "olga", path, "--id-column", "ID", "--skip-invalid", user="olga")
     assert result.exit_code == 2 and "line 3" in result.stderr and "UTF-8" in result.stderr
     assert ws.snapshot() == before
 
@@ -114,7 +114,7 @@ def test_a_cp1251_file_is_read_as_cp1251_even_when_its_first_kilobytes_are_ascii
     text = "ID,Stage,Site\n" + "".join(f"P-{n},new_lead,Zvanka\n" for n in range(500)) + "R-1,new_lead,Кудрово\n"
     path = tmp_path / "late_russian.csv"
     path.write_bytes(text.encode("cp1251"))
-    run_json(ws, "import", "deals", path, "--id-column", "ID", "--map", "Site=site")
+    run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", "--map", "Site=site")
     assert deals_by_key(ws)["R-1"][1]["site"] == "Кудрово"
 
 
@@ -146,12 +146,12 @@ def test_an_exported_contacts_file_imports_back_with_its_phones(ws, tmp_path):
 def test_reimporting_an_exported_deals_file_updates_the_same_deals(ws, tmp_path):
     source = write_csv(tmp_path / "crm.csv", [["ID", "Этап", "Где строит"], ["=X5", "НОВЫЙ ЛИД", "=HYPERLINK(\"x\")"],
                                               ["-7", "НОВЫЙ ЛИД", "Званка"]])
-    first = run_json(ws, "import", "deals", source, "--id-column", "ID")["rows"][0]["id"]
+    first = run_json(ws, "import", "deals", "--owner", "olga", source, "--id-column", "ID")["rows"][0]["id"]
     ws.ok("deal", "set", first, "nuances='=уже с апострофом", user="olga")  # a value that itself starts with '
     exported = tmp_path / "deals.csv"
     ws.ok("export", "deals", "-o", exported)
     before = ws.snapshot()
-    again = run_json(ws, "import", "deals", exported, "--id-column", "external_id")
+    again = run_json(ws, "import", "deals", "--owner", "olga", exported, "--id-column", "external_id")
     assert [r["action"] for r in again["rows"]] == ["unchanged", "unchanged"]
     assert ws.snapshot() == before
     deals = deals_by_key(ws)
@@ -166,16 +166,16 @@ REOPENED = [["ID", "Этап", "Бюджет", "Когда ПОКУПАЕТ", "�
 
 
 def test_a_blank_cell_clears_the_field_on_reimport_and_the_dry_run_says_so(ws, tmp_path):
-    run_json(ws, "import", "deals", write_csv(tmp_path / "closed.csv", CLOSED), "--id-column", "ID")
+    run_json(ws, "import", "deals", "--owner", "olga", write_csv(tmp_path / "closed.csv", CLOSED), "--id-column", "ID")
     reopened = write_csv(tmp_path / "reopened.csv", REOPENED)
     before = ws.snapshot()
-    dry = run_json(ws, "import", "deals", reopened, "--id-column", "ID", "--dry-run")
+    dry = run_json(ws, "import", "deals", "--owner", "olga", reopened, "--id-column", "ID", "--dry-run")
     assert dry["rows"][0]["action"] == "update"
     assert dry["rows"][0]["changes"] == {"budget": None, "buys_when": None}
-    table = ws.run("import", "deals", reopened, "--id-column", "ID", "--dry-run", user="olga")
+    table = ws.run("import", "deals", "--owner", "olga", reopened, "--id-column", "ID", "--dry-run", user="olga")
     assert table.exit_code == 0 and "clears Бюджет, Когда ПОКУПАЕТ" in table.stdout
     assert ws.snapshot() == before
-    run_json(ws, "import", "deals", reopened, "--id-column", "ID")
+    run_json(ws, "import", "deals", "--owner", "olga", reopened, "--id-column", "ID")
     stage, fields, _ = deals_by_key(ws)["X-1"]
     assert stage == "in_work" and "budget" not in fields and "buys_when" not in fields and fields["site"] == "Званка"
     history = [e for e in ws.json("deal", "history", dry["rows"][0]["id"]) if e["kind"] == "deal.field"]
@@ -185,18 +185,18 @@ def test_a_blank_cell_clears_the_field_on_reimport_and_the_dry_run_says_so(ws, t
 def test_a_blank_cell_that_leaves_the_stage_without_a_required_field_is_refused(ws, tmp_path):
     hot = [["ID", "Этап", "Строитель/Частник", "Где строит", "Этап СТРОЙКИ", "Когда ПОКУПАЕТ"],
            ["H-1", "ГОРЯЧИЕ", "Частник", "Званка", "фундамент", "14.12.2026"]]
-    run_json(ws, "import", "deals", write_csv(tmp_path / "hot.csv", hot), "--id-column", "ID")
+    run_json(ws, "import", "deals", "--owner", "olga", write_csv(tmp_path / "hot.csv", hot), "--id-column", "ID")
     hot[1][3] = ""
-    report = run_json(ws, "import", "deals", write_csv(tmp_path / "hot2.csv", hot), "--id-column", "ID", expect=1)
+    report = run_json(ws, "import", "deals", "--owner", "olga", write_csv(tmp_path / "hot2.csv", hot), "--id-column", "ID", expect=1)
     assert report["rows"][0]["action"] == "refused" and report["rows"][0]["reason"].endswith("needs: Где строит")
     assert deals_by_key(ws)["H-1"][1]["site"] == "Званка"
 
 
 def test_a_column_missing_from_the_file_changes_nothing(ws, tmp_path):
-    run_json(ws, "import", "deals", write_csv(tmp_path / "closed.csv", CLOSED), "--id-column", "ID")
+    run_json(ws, "import", "deals", "--owner", "olga", write_csv(tmp_path / "closed.csv", CLOSED), "--id-column", "ID")
     before = ws.snapshot()
     narrow = write_csv(tmp_path / "narrow.csv", [["ID", "Этап", "Где строит"], ["X-1", WON, "Званка"]])
-    again = run_json(ws, "import", "deals", narrow, "--id-column", "ID")
+    again = run_json(ws, "import", "deals", "--owner", "olga", narrow, "--id-column", "ID")
     assert again["rows"][0]["action"] == "unchanged"
     assert ws.snapshot() == before
 
@@ -205,10 +205,10 @@ def test_a_blank_cell_keeps_what_a_new_deal_is_given_by_default(ws, tmp_path):
     """A blank responsible or lead date gets the default on creation; the same blank again keeps it, so a
     re-import of the same file still converges."""
     path = write_csv(tmp_path / "defaults.csv", [["ID", "Ответственный", "Дата ЛИДА", "Бюджет"], ["N-1", "", "", "5"]])
-    run_json(ws, "import", "deals", path, "--id-column", "ID")
+    run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID")
     assert deals_by_key(ws)["N-1"][1]["responsible"] == "olga"
     before = ws.snapshot()
-    assert run_json(ws, "import", "deals", path, "--id-column", "ID")["rows"][0]["action"] == "unchanged"
+    assert run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID")["rows"][0]["action"] == "unchanged"
     assert ws.snapshot() == before
 
 
@@ -236,14 +236,14 @@ def test_dates_are_read_with_one_format_for_the_whole_file(ws, tmp_path):
     touch_store(ws)
     before = ws.snapshot()
     for extra in ([], ["--skip-invalid"], ["--dry-run", "--skip-invalid"]):
-        result = ws.run("import", "deals", path, "--id-column", "ID", *extra, user="olga")
+        result = ws.run("import", "deals", "--owner", "olga", path, "--id-column", "ID", *extra, user="olga")
         assert result.exit_code == 2, (extra, result.stdout, result.stderr)
         message = result.stderr.strip()
         assert len(message.splitlines()) == 1
         assert "line 3" in message and "Дата ЛИДА" in message and "10/20/2016" in message
         assert "--date-format" in message
     assert ws.snapshot() == before
-    run_json(ws, "import", "deals", path, "--id-column", "ID", "--date-format", "MM/DD/YYYY")
+    run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", "--date-format", "MM/DD/YYYY")
     assert {k: f["lead_date"] for k, (_, f, _) in deals_by_key(ws).items()} == \
         {"U-1": "2016-10-05", "U-2": "2016-10-20"}
 
@@ -251,27 +251,27 @@ def test_dates_are_read_with_one_format_for_the_whole_file(ws, tmp_path):
 def test_date_format_in_the_mapping_file_and_common_spellings(ws, tmp_path):
     path = write_csv(tmp_path / "us.csv", US_DATES)
     mapping = write_text(tmp_path / "map.yaml", "id_column: ID\ndate_format: mm/dd/yyyy\n")
-    run_json(ws, "import", "deals", path, "--mapping", mapping)
+    run_json(ws, "import", "deals", "--owner", "olga", path, "--mapping", mapping)
     assert deals_by_key(ws)["U-2"][1]["lead_date"] == "2016-10-20"
     for spec, value in (("DD.MM.YYYY", "20.10.2016"), ("YYYY-MM-DD", "2016-10-20"), ("DD/MM/YYYY", "20/10/2016")):
         other = new_empty_store(ws, spec.replace("/", "_"))
-        run_json(ws, "--store", other, "import", "deals",
+        run_json(ws, "--store", other, "import", "deals", "--owner", "olga",
                  write_csv(tmp_path / "one.csv", [["ID", "Дата ЛИДА"], ["V-1", value]]),
                  "--id-column", "ID", "--date-format", spec)
         assert deals_by_key(ws, other)["V-1"][1]["lead_date"] == "2016-10-20", spec
     for bad in ("DD/MM", "YYYY-MM-DD-DD", "%d.%m", "DDMMYYYY", "date"):
-        result = ws.run("import", "deals", path, "--id-column", "ID", "--date-format", bad, user="olga")
+        result = ws.run("import", "deals", "--owner", "olga", path, "--id-column", "ID", "--date-format", bad, user="olga")
         assert result.exit_code == 2 and "--date-format" in result.stderr, (bad, result.stderr)
 
 
 def test_an_explicit_date_format_reads_the_creation_moment_too(ws, tmp_path):
     path = write_csv(tmp_path / "created.csv", [["ID", "created_at"], ["T-1", "10/05/2016 14:30"]])
-    run_json(ws, "import", "deals", path, "--id-column", "ID", "--date-format", "MM/DD/YYYY")
+    run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", "--date-format", "MM/DD/YYYY")
     exported = {d["external_id"]: d for d in json.loads(ws.ok("export", "deals", "--format", "json").stdout)}
     assert exported["T-1"]["created_at"] == "2016-10-05T11:30:00Z"  # 14:30 in Moscow
     assert exported["T-1"]["fields"]["lead_date"] == "2016-10-05"
     dotted = write_csv(tmp_path / "dotted.csv", [["ID", "created_at"], ["T-2", "10.05.2016"]])
-    refused = ws.run("import", "deals", dotted, "--id-column", "ID", "--date-format", "MM/DD/YYYY", user="olga")
+    refused = ws.run("import", "deals", "--owner", "olga", dotted, "--id-column", "ID", "--date-format", "MM/DD/YYYY", user="olga")
     assert refused.exit_code == 2 and "line 2" in refused.stderr and "created_at" in refused.stderr
 
 
@@ -293,7 +293,7 @@ def test_tables_show_control_characters_escaped_and_csv_and_json_keep_them():
 
 def test_import_dry_run_table_escapes_what_the_csv_holds(ws, tmp_path):
     path = write_csv(tmp_path / "hostile.csv", [["ID", "Бюджет"], [HOSTILE, "10"], ["Y\u202e", "много"]])
-    result = ws.run("import", "deals", path, "--id-column", "ID", "--dry-run", "--skip-invalid", user="olga")
+    result = ws.run("import", "deals", "--owner", "olga", path, "--id-column", "ID", "--dry-run", "--skip-invalid", user="olga")
     assert result.exit_code == 0, result.stderr
     for stream in (result.stdout, result.stderr):
         assert "\x1b" not in stream and "\u202e" not in stream and "\x07" not in stream
@@ -304,7 +304,7 @@ def test_a_million_columns_are_listed_with_a_count(ws, tmp_path):
     header = ["ID"] + [f"c{n}" for n in range(1, 1_000_000)]
     path = tmp_path / "wide.csv"
     path.write_text(",".join(header) + "\n" + ",".join(["W-1"] + [""] * (len(header) - 1)) + "\n", "utf-8")
-    result = ws.run("import", "deals", path, "--id-column", "ID", "--dry-run", user="olga")
+    result = ws.run("import", "deals", "--owner", "olga", path, "--id-column", "ID", "--dry-run", user="olga")
     assert result.exit_code == 0, result.stderr[:500]
     line = next(s for s in result.stderr.splitlines() if "not imported" in s)
     assert len(line) < 300 and "999,989 more" in line, line
@@ -316,7 +316,7 @@ def test_a_cell_longer_than_the_csv_limit_is_a_one_line_error_naming_its_line(ws
     path = write_text(tmp_path / "long.csv", "ID,Нюансы ТЗ\nL-1,коротко\nL-2," + "я" * 200_000 + "\n")
     touch_store(ws)
     before = ws.snapshot()
-    result = ws.run("import", "deals", path, "--id-column", "ID", "--skip-invalid", user="olga")
+    result = ws.run("import", "deals", "--owner", "olga", path, "--id-column", "ID", "--skip-invalid", user="olga")
     assert result.exit_code == 2, result.stderr
     assert "line 3" in result.stderr and "131,072" in result.stderr and len(result.stderr.splitlines()) == 1
     assert ws.snapshot() == before
@@ -324,7 +324,7 @@ def test_a_cell_longer_than_the_csv_limit_is_a_one_line_error_naming_its_line(ws
 
 def test_a_cell_longer_than_a_field_allows_is_a_refused_row(ws, tmp_path):
     path = write_text(tmp_path / "long.csv", "ID,Нюансы ТЗ\nL-1," + "я" * 100_000 + "\n")
-    report = run_json(ws, "import", "deals", path, "--id-column", "ID", expect=1)
+    report = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", expect=1)
     assert report["rows"][0]["action"] == "refused" and "at most 2000" in report["rows"][0]["reason"]
 
 
@@ -335,7 +335,7 @@ def test_a_csv_file_stops_at_its_size_limit_while_reading(ws, tmp_path, monkeypa
     path = write_text(tmp_path / "big.csv", "ID,Этап\n" + "".join(f"B-{n},НОВЫЙ ЛИД\n" for n in range(2000)))
     touch_store(ws)
     before = ws.snapshot()
-    result = ws.run("import", "deals", path, "--id-column", "ID", "--skip-invalid", user="olga")
+    result = ws.run("import", "deals", "--owner", "olga", path, "--id-column", "ID", "--skip-invalid", user="olga")
     assert result.exit_code == 2 and "10,000" in result.stderr
     assert ws.snapshot() == before
 
@@ -354,7 +354,7 @@ def _flowctl(ws, *args, user="olga", memory=2 * 2**30):
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
 def test_who_may_not_import_is_refused_before_any_input_is_read(ws):
     touch_store(ws)
-    result = _flowctl(ws, "import", "deals", "/dev/zero", "--mapping", "/dev/zero", user="ivan")
+    result = _flowctl(ws, "import", "deals", "--owner", "olga", "/dev/zero", "--mapping", "/dev/zero", user="ivan")
     assert result.returncode == 5, result.stderr
     result = _flowctl(ws, "import", "contacts", "/dev/zero", "--mapping", "/dev/zero", user="ivan")
     assert result.returncode == 5, result.stderr
@@ -364,10 +364,10 @@ def test_who_may_not_import_is_refused_before_any_input_is_read(ws):
 def test_an_endless_file_stops_at_a_limit_without_filling_memory(ws):
     touch_store(ws)
     before = ws.snapshot()
-    result = _flowctl(ws, "import", "deals", "/dev/zero", "--id-column", "ID")
+    result = _flowctl(ws, "import", "deals", "--owner", "olga", "/dev/zero", "--id-column", "ID")
     assert result.returncode == 2, result.stderr
     assert "line 1" in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    result = _flowctl(ws, "import", "deals", write_csv(ws.root / "ok.csv", [["ID"], ["Z-1"]]), "--mapping",
+    result = _flowctl(ws, "import", "deals", "--owner", "olga", write_csv(ws.root / "ok.csv", [["ID"], ["Z-1"]]), "--mapping",
                       "/dev/zero")
     assert result.returncode == 3, result.stderr
     assert ws.snapshot() == before

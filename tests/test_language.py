@@ -286,10 +286,12 @@ def _ids() -> set[str]:
     import yaml
 
     from flowctl.cli.app import app
-    from flowctl.services.transfer import EXPORT_KINDS
+    from flowctl.services.transfer import MAPPING_TABLE_KEYS, MAPPING_TEXT_KEYS, EXPORT_KINDS, HISTORY_COLUMNS
     from flowctl.store.base import DEAL_SORTS
 
     words = set(_KEPT) | set(EXPORT_KINDS) | set(DEAL_SORTS) | {"pipelines", "schemas", "won", "lost", "open"}
+    words |= {*MAPPING_TEXT_KEYS, *MAPPING_TABLE_KEYS, "values", *HISTORY_COLUMNS.values()}  # a mapping file's keys
+    words |= {"source", "value", "column"}  # the placeholders of a mapping file's shape
     for command in _commands(typer.main.get_command(app)):
         words.add(command.name or "")
         words |= {p.name for p in command.params if p.name}

@@ -91,7 +91,7 @@ def _argv(command: str, deal_id: int, task_id: int, tmp_path) -> list[str]:
         "task add": ["task", "add", str(deal_id), "--type", "call", "--due", "+1h"],
         "task done": ["task", "done", str(task_id), "--result", "Дозвонился", "--contact", "call"],
         "task postpone": ["task", "postpone", str(task_id), "--due", "+1d", "--reason", "перенёс клиент"],
-        "import deals": ["import", "deals", str(csv), "--id-column", "ID"], "migrate": ["migrate"],
+        "import deals": ["import", "deals", "--owner", "olga", str(csv), "--id-column", "ID"], "migrate": ["migrate"],
     }[command]
 
 

@@ -52,7 +52,7 @@ def long_import(pg: Workspace, rows: int = 3000) -> list[str]:
     """An import that holds the write lock for a second or more: a round trip per row."""
     lines = ["ID,Этап,Бюджет,Ответственный"] + [f"AMO-{n},ОП ВЗЯЛ В РАБОТУ,{n * 1000},ivan" for n in range(1, rows + 1)]
     (pg.root / "deals.csv").write_text("\n".join(lines) + "\n", "utf-8")
-    return ["import", "deals", "deals.csv", "--id-column", "ID"]
+    return ["import", "deals", "--owner", "olga", "deals.csv", "--id-column", "ID"]
 
 
 def lock_held(pg: Workspace) -> bool:

@@ -414,7 +414,7 @@ def test_sigkill_during_import_never_leaves_half(kind, new_workspace, tmp_path, 
         open_store(str(ws.root / reference), create=True).close()
 
     def importer(*store):
-        return [sys.executable, "-m", "flowctl", *identity, *store, "import", "deals", source.name,
+        return [sys.executable, "-m", "flowctl", *identity, *store, "import", "deals", "--owner", "olga", source.name,
                 "--id-column", "ID"]
 
     started = time.monotonic()

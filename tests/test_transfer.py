@@ -162,7 +162,7 @@ DIALECTS = {"comma_utf8_iso_dates": _comma_utf8, "semicolon_utf8_bom_russian_dat
 @pytest.mark.parametrize("dialect", list(DIALECTS))
 def test_deal_import_yields_the_same_deals_in_every_dialect(ws, tmp_path, dialect):
     path, flags = DIALECTS[dialect](tmp_path)
-    report = run_json(ws, "import", "deals", path, "--id-column", "ID", *flags)
+    report = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", *flags)
     assert (report["create"], report["update"], report["unchanged"], report["refused"]) == (3, 0, 0, 0)
     assert report["ignored_columns"] == []
     assert [(r["line"], r["action"], r["key"]) for r in report["rows"]] == \
@@ -175,7 +175,7 @@ def test_cp1251_file_is_told_from_utf8_by_its_bytes(ws, tmp_path):
     path, _ = _semicolon_cp1251(tmp_path)
     with pytest.raises(UnicodeDecodeError):
         path.read_bytes().decode("utf-8")
-    run_json(ws, "import", "deals", path, "--id-column", "ID")
+    run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID")
     assert deals_by_key(ws)["A-3"][1]["site"] == "Кудрово"
 
 
@@ -183,10 +183,10 @@ def test_cp1251_file_is_told_from_utf8_by_its_bytes(ws, tmp_path):
 
 def test_reimporting_the_same_file_changes_nothing(ws, tmp_path):
     path, _ = _semicolon_utf8_bom(tmp_path)
-    run_json(ws, "import", "deals", path, "--id-column", "ID")
+    run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID")
     before = ws.snapshot()
     ws.monkeypatch.setenv("FLOWCTL_NOW", LATER)  # a day later: nothing may be touched "because it is a new day"
-    again = run_json(ws, "import", "deals", path, "--id-column", "ID")
+    again = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID")
     assert (again["create"], again["update"], again["unchanged"], again["refused"]) == (0, 0, 3, 0)
     assert [r["action"] for r in again["rows"]] == ["unchanged"] * 3
     assert ws.snapshot() == before
@@ -194,13 +194,13 @@ def test_reimporting_the_same_file_changes_nothing(ws, tmp_path):
 
 def test_reimport_with_a_changed_budget_updates_that_deal_and_records_the_source(ws, tmp_path):
     first, _ = _comma_utf8(tmp_path)
-    run_json(ws, "import", "deals", first, "--id-column", "ID")
+    run_json(ws, "import", "deals", "--owner", "olga", first, "--id-column", "ID")
     ids = {k: d["id"] for k, d in ((d["external_id"], d) for d in
                                     json.loads(ws.ok("export", "deals", "--format", "json").stdout))}
     rows = [LABEL_HEADER, *_rows(_rub_sign, _iso)]
     rows[2][2] = "275 000 ₽"  # A-2, line 3
     second = write_csv(tmp_path / "crm_2026-12-02.csv", rows)
-    report = run_json(ws, "import", "deals", second, "--id-column", "ID")
+    report = run_json(ws, "import", "deals", "--owner", "olga", second, "--id-column", "ID")
     assert [(r["line"], r["action"], r["key"], r["id"]) for r in report["rows"]] == \
         [(2, "unchanged", "A-1", ids["A-1"]), (3, "update", "A-2", ids["A-2"]), (4, "unchanged", "A-3", ids["A-3"])]
     deals = json.loads(ws.ok("export", "deals", "--format", "json").stdout)
@@ -233,7 +233,7 @@ def test_refused_rows_name_line_and_reason_and_nothing_is_written(ws, tmp_path):
     path = write_text(tmp_path / "bad.csv", BAD_FILE)
     touch_store(ws)
     before = ws.snapshot()
-    report = run_json(ws, "import", "deals", path, "--id-column", "ID", expect=1)
+    report = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", expect=1)
     refused = {r["line"]: r["reason"] for r in report["rows"] if r["action"] == "refused"}
     assert sorted(refused) == [3, 5, 6, 7]
     assert "unknown stage 'В РАЗДУМЬЯХ'" in refused[3]
@@ -251,7 +251,7 @@ def test_refused_rows_in_table_output_exit_1_and_say_nothing_written(ws, tmp_pat
     path = write_text(tmp_path / "bad.csv", BAD_FILE)
     touch_store(ws)
     before = ws.snapshot()
-    result = ws.run("import", "deals", path, "--id-column", "ID", user="olga")
+    result = ws.run("import", "deals", "--owner", "olga", path, "--id-column", "ID", user="olga")
     assert result.exit_code == 1
     assert "nothing written" in result.stderr and "4 refused" in result.stderr
     assert "В РАЗДУМЬЯХ" in result.stdout
@@ -260,11 +260,11 @@ def test_refused_rows_in_table_output_exit_1_and_say_nothing_written(ws, tmp_pat
 
 def test_skip_invalid_writes_the_other_rows(ws, tmp_path):
     path = write_text(tmp_path / "bad.csv", BAD_FILE)
-    report = run_json(ws, "import", "deals", path, "--id-column", "ID", "--skip-invalid")
+    report = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", "--skip-invalid")
     assert (report["create"], report["refused"]) == (2, 4)
     assert {k: stage for k, (stage, _, _) in deals_by_key(ws).items()} == {"B-1": "new_lead", "B-6": "in_work"}
     fixed = write_text(tmp_path / "bad.csv", BAD_FILE.replace("В РАЗДУМЬЯХ", "ОП ВЗЯЛ В РАБОТУ"))
-    again = run_json(ws, "import", "deals", fixed, "--id-column", "ID", "--skip-invalid")
+    again = run_json(ws, "import", "deals", "--owner", "olga", fixed, "--id-column", "ID", "--skip-invalid")
     assert [(r["line"], r["action"]) for r in again["rows"] if r["action"] != "refused"] == \
         [(2, "unchanged"), (3, "create"), (8, "unchanged")]
 
@@ -278,7 +278,7 @@ def test_a_row_spanning_lines_is_named_by_the_line_it_starts_on(ws, tmp_path):
             'строки"\n'                              # 5
             "M-3,НОВЫЙ ЛИД,тоже много,\n")           # 6 bad money
     path = write_text(tmp_path / "multiline.csv", text)
-    report = run_json(ws, "import", "deals", path, "--id-column", "ID", "--skip-invalid")
+    report = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", "--skip-invalid")
     assert report["ignored_columns"] == ["Комментарий"]
     assert [(r["line"], r["action"]) for r in report["rows"]] == [(2, "create"), (4, "refused"), (6, "refused")]
 
@@ -286,7 +286,7 @@ def test_a_row_spanning_lines_is_named_by_the_line_it_starts_on(ws, tmp_path):
 # -- dry run ------------------------------------------------------------------------------------
 
 def test_dry_run_reports_row_by_row_and_writes_nothing(ws, tmp_path):
-    run_json(ws, "import", "deals", write_csv(tmp_path / "seed.csv", [["ID", "Бюджет"], ["D-1", "100"]]),
+    run_json(ws, "import", "deals", "--owner", "olga", write_csv(tmp_path / "seed.csv", [["ID", "Бюджет"], ["D-1", "100"]]),
              "--id-column", "ID")
     path = write_csv(tmp_path / "next.csv", [["ID", "Бюджет", "Этап"],
                                              ["D-1", "150", ""],          # 2 update
@@ -294,16 +294,16 @@ def test_dry_run_reports_row_by_row_and_writes_nothing(ws, tmp_path):
                                              ["D-3", "300", "КП ГОТОВВО"],  # 4 refused: no such stage
                                              ["D-1", "150", ""]])         # 5 unchanged after line 2
     before = ws.snapshot()
-    report = run_json(ws, "import", "deals", path, "--id-column", "ID", "--dry-run", expect=1)
+    report = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", "--dry-run", expect=1)
     assert report["dry_run"] is True
     assert [(r["line"], r["action"], r["key"]) for r in report["rows"]] == \
         [(2, "update", "D-1"), (3, "create", "D-2"), (4, "refused", None), (5, "unchanged", "D-1")]
     assert "КП ГОТОВВО" in report["rows"][2]["reason"]
     assert (report["create"], report["update"], report["unchanged"], report["refused"]) == (1, 1, 1, 1)
     assert ws.snapshot() == before
-    skipping = run_json(ws, "import", "deals", path, "--id-column", "ID", "--dry-run", "--skip-invalid")
+    skipping = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", "--dry-run", "--skip-invalid")
     assert [r["action"] for r in skipping["rows"]] == ["update", "create", "refused", "unchanged"]
-    table = ws.run("import", "deals", path, "--id-column", "ID", "--dry-run", "--skip-invalid", user="olga")
+    table = ws.run("import", "deals", "--owner", "olga", path, "--id-column", "ID", "--dry-run", "--skip-invalid", user="olga")
     assert table.exit_code == 0
     assert "update" in table.stdout and "create" in table.stdout and "refused" in table.stdout
     assert "nothing written" in table.stderr
@@ -315,7 +315,7 @@ def test_dry_run_reports_row_by_row_and_writes_nothing(ws, tmp_path):
 
 def test_every_imported_deal_has_an_imported_event_naming_file_and_line(ws, tmp_path):
     path, _ = _semicolon_cp1251(tmp_path)
-    report = run_json(ws, "import", "deals", path, "--id-column", "ID")
+    report = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID")
     for row in report["rows"]:
         events = ws.json("deal", "history", row["id"])
         imported = [e for e in events if e["kind"] == "deal.imported"]
@@ -333,7 +333,7 @@ def test_imported_deal_without_lead_date_gets_today_in_the_workspace_zone(ws, tm
     late = "2026-11-30T22:30:00Z"  # 01:30 on 1 December in Moscow
     created = ws.json("deal", "create", now=late)
     assert created["fields"]["lead_date"] == "2026-12-01"
-    run_json(ws, "import", "deals", write_csv(tmp_path / "late.csv", [["ID", "Бюджет"], ["L-1", "10"]]),
+    run_json(ws, "import", "deals", "--owner", "olga", write_csv(tmp_path / "late.csv", [["ID", "Бюджет"], ["L-1", "10"]]),
              "--id-column", "ID")
     assert deals_by_key(ws)["L-1"][1]["lead_date"] == created["fields"]["lead_date"]
 
@@ -366,10 +366,10 @@ stages:
 def test_stage_map_maps_a_differently_named_source_stage(ws, tmp_path):
     rows = [r + [reason] for r, reason in zip(FOREIGN, ["Причина отказа", "", "", "Дорого"])]
     path = write_csv(tmp_path / "foreign.csv", rows)
-    unmapped = run_json(ws, "import", "deals", path, "--id-column", "Номер", "--map", "Статус=stage",
+    unmapped = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "Номер", "--map", "Статус=stage",
                         "--dry-run", expect=1)
     assert all(r["action"] == "refused" and "unknown stage" in r["reason"] for r in unmapped["rows"])
-    run_json(ws, "import", "deals", path, *FOREIGN_FLAGS)
+    run_json(ws, "import", "deals", "--owner", "olga", path, *FOREIGN_FLAGS)
     deals = deals_by_key(ws)
     assert {k: stage for k, (stage, _, _) in deals.items()} == \
         {"F-1": "new_lead", "F-2": "proposal_ready", "F-3": "lost"}
@@ -381,15 +381,15 @@ def test_mapping_file_works_like_the_flags(ws, tmp_path):
     rows = [r + [reason] for r, reason in zip(FOREIGN, ["Причина отказа", "", "", "Нет связи"])]
     path = write_csv(tmp_path / "foreign.csv", rows)
     mapping = write_text(tmp_path / "mapping.yaml", MAPPING_YAML)
-    by_flags = run_json(ws, "import", "deals", path, *FOREIGN_FLAGS)
+    by_flags = run_json(ws, "import", "deals", "--owner", "olga", path, *FOREIGN_FLAGS)
     other = new_empty_store(ws)
-    by_file = run_json(ws, "--store", other, "import", "deals", path, "--mapping", mapping)
+    by_file = run_json(ws, "--store", other, "import", "deals", "--owner", "olga", path, "--mapping", mapping)
     assert by_file["rows"] == by_flags["rows"]
     assert deals_by_key(ws, other) == deals_by_key(ws)
     assert json.loads(ws.ok("export", "deals", "--format", "json").stdout) == \
         json.loads(ws.ok("--store", other, "export", "deals", "--format", "json").stdout)
     # the mapping file names the same id column, so it converges on the deals the flags made
-    again = run_json(ws, "import", "deals", path, "--mapping", mapping)
+    again = run_json(ws, "import", "deals", "--owner", "olga", path, "--mapping", mapping)
     assert [r["action"] for r in again["rows"]] == ["unchanged"] * 3
 
 
@@ -399,9 +399,9 @@ def test_usage_errors_exit_2_and_write_nothing(ws, tmp_path):
     before = ws.snapshot()
     for args in (["--map", "Бюджет=бюджетик"], ["--map", "no equals sign"], ["--id-column", "Нет такой"],
                  ["--stage-map", "Квал=нет такой стадии"], ["--format", "xml"]):
-        result = ws.run("import", "deals", path, *args, user="olga")
+        result = ws.run("import", "deals", "--owner", "olga", path, *args, user="olga")
         assert result.exit_code == 2, (args, result.stdout, result.stderr)
-    assert ws.run("import", "deals", tmp_path / "missing.csv", user="olga").exit_code == 2
+    assert ws.run("import", "deals", "--owner", "olga", tmp_path / "missing.csv", user="olga").exit_code == 2
     assert ws.snapshot() == before
 
 
@@ -456,7 +456,7 @@ def test_deals_link_to_imported_contacts_by_their_source_id(ws, tmp_path):
     contacts = contacts_by_key(ws)
     deals = write_csv(tmp_path / "deals.csv", [["ID", "contact", "Бюджет"], ["K-1", "C-2", "10"],
                                                ["K-2", "C-1", "20"], ["K-3", "", "30"]])
-    run_json(ws, "import", "deals", deals, "--id-column", "ID")
+    run_json(ws, "import", "deals", "--owner", "olga", deals, "--id-column", "ID")
     linked = deals_by_key(ws)
     assert {k: contact for k, (_, _, contact) in linked.items()} == \
         {"K-1": contacts["C-2"]["id"], "K-2": contacts["C-1"]["id"], "K-3": None}
@@ -465,13 +465,13 @@ def test_deals_link_to_imported_contacts_by_their_source_id(ws, tmp_path):
         [d["id"] for d in json.loads(ws.ok("export", "deals", "--format", "json").stdout) if d["external_id"] == "K-1"]
     # a column under another name, mapped; and an unknown contact is a refused row
     relinked = write_csv(tmp_path / "deals2.csv", [["ID", "Клиент"], ["K-3", "C-3"], ["K-4", "C-404"]])
-    report = run_json(ws, "import", "deals", relinked, "--id-column", "ID", "--map", "Клиент=contact",
+    report = run_json(ws, "import", "deals", "--owner", "olga", relinked, "--id-column", "ID", "--map", "Клиент=contact",
                       "--skip-invalid")
     assert [r["action"] for r in report["rows"]] == ["update", "refused"]
     assert "C-404" in report["rows"][1]["reason"]
     assert deals_by_key(ws)["K-3"][2] == contacts["C-3"]["id"]
     before = ws.snapshot()
-    again = run_json(ws, "import", "deals", deals, "--id-column", "ID")  # K-3's contact is not in this file
+    again = run_json(ws, "import", "deals", "--owner", "olga", deals, "--id-column", "ID")  # K-3's contact is not in this file
     assert [r["action"] for r in again["rows"]] == ["unchanged"] * 3
     assert ws.snapshot() == before
 
@@ -591,7 +591,7 @@ def _busy_store(ws):
     crm = write_csv(ws.root / "crm.csv", [["ID", "Этап", "Бюджет", "Дата ЛИДА", "Ответственный"],
                                           ["X-1", "СМЕТА ГОТОВА", "90 000 ₽", "20.11.2026", "olga"],
                                           ["X-2", "ЗАКРЫТО И НЕ РЕАЛИЗОВАНО", "", "25.11.2026", "ivan"]])
-    imported = run_json(ws, "import", "deals", crm, "--id-column", "ID", "--skip-invalid")
+    imported = run_json(ws, "import", "deals", "--owner", "olga", crm, "--id-column", "ID", "--skip-invalid")
     assert (imported["create"], imported["refused"]) == (1, 1)  # X-2 has no lost reason: refused, X-1 written
     return ids
 

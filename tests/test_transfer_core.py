@@ -141,14 +141,15 @@ def test_a_contact_date_that_does_not_read_refuses_the_whole_file_naming_file_li
 def test_a_mapping_file_with_a_repeated_key_names_the_line_of_the_repeat(ws, tmp_path):
     path = write_csv(tmp_path / "d.csv", [["ID", "Сумма"], ["D-1", "100"]])
     mapping = write_text(tmp_path / "map.yaml", "columns:\n  Сумма: budget\n  Сумма: site\n")
-    result = ws.run("import", "deals", path, "--mapping", mapping, user="olga")
+    result = ws.run("import", "deals", "--owner", "olga", path, "--mapping", mapping, user="olga")
     assert result.exit_code == 3
     assert result.stderr.startswith(f"flowctl: {mapping}:3:3: ")
     assert result.stderr.count("\n") == 1
 
 
-MAPPING_SHAPE = ("a mapping file holds columns: {source: target, …}, stages: {source: stage, …}, id_column: … and "
-                 "date_format: …")
+MAPPING_SHAPE = ("a mapping file holds columns: {source: target, …}, stages: {source: stage, …}, id_column: …, "
+                 "date_format: …, created: …, stage_dates: {stage: column, …}, values: {column: {source: value, …}} "
+                 "and history_columns: {id: …, stage: …, at: …, who: …}")
 
 
 def test_a_mapping_file_of_another_shape_is_refused_before_anything_is_read(ws, tmp_path):
@@ -157,9 +158,10 @@ def test_a_mapping_file_of_another_shape_is_refused_before_anything_is_read(ws, 
     before = ws.snapshot()
     for text in ("- columns\n", "colums: {Сумма: budget}\n", "columns: [Сумма, budget]\n", "columns: {Сумма: 5}\n",
                  "stages: {Первичный: [new_lead]}\n", "id_column: 5\n", "date_format: [DD, MM]\n",
-                 "columns: {Сумма: budget}\nstages: {Первичный: 1}\n"):
+                 "columns: {Сумма: budget}\nstages: {Первичный: 1}\n", "values: {Тип: [a, b]}\n", "created: [A]\n",
+                 "stage_dates: {hot: 5}\n", "values: [Тип]\n"):
         mapping = write_text(tmp_path / "map.yaml", text)
-        result = ws.run("import", "deals", path, "--mapping", mapping, user="olga")
+        result = ws.run("import", "deals", "--owner", "olga", path, "--mapping", mapping, user="olga")
         assert (result.exit_code, result.stderr) == (3, f"flowctl: {mapping}: {MAPPING_SHAPE}\n"), text
     assert ws.snapshot() == before
 
@@ -211,12 +213,12 @@ def _deal(ws, key: str) -> dict:
 def test_f4_a_blank_client_type_keeps_the_one_a_deal_took_from_its_contact_on_reimport(ws, tmp_path):
     ws.ok("contact", "add", "name=Алмаз", "client_type=Строитель")
     with_contact = write_csv(tmp_path / "a.csv", [["ID", "contact", "Строитель/Частник", "site"], ["D-1", "1", "", "Званка"]])
-    run_json(ws, "import", "deals", with_contact, "--id-column", "ID")
+    run_json(ws, "import", "deals", "--owner", "olga", with_contact, "--id-column", "ID")
     assert _deal(ws, "D-1")["fields"]["client_type"] == "builder"  # F4 from the contact's F10
-    assert [r["action"] for r in run_json(ws, "import", "deals", with_contact, "--id-column", "ID")["rows"]] == \
+    assert [r["action"] for r in run_json(ws, "import", "deals", "--owner", "olga", with_contact, "--id-column", "ID")["rows"]] == \
         ["unchanged"]
     without_contact = write_csv(tmp_path / "b.csv", [["ID", "Строитель/Частник", "site"], ["D-1", "", "Мурино"]])
-    report = run_json(ws, "import", "deals", without_contact, "--id-column", "ID")
+    report = run_json(ws, "import", "deals", "--owner", "olga", without_contact, "--id-column", "ID")
     assert [(r["action"], r["changes"]) for r in report["rows"]] == [("update", {"site": "Мурино"})]
     assert _deal(ws, "D-1")["fields"]["client_type"] == "builder"
 
@@ -224,9 +226,9 @@ def test_f4_a_blank_client_type_keeps_the_one_a_deal_took_from_its_contact_on_re
 def test_f4_a_blank_client_type_keeps_a_deals_own_when_the_row_gives_it_a_contact(ws, tmp_path):
     ws.ok("contact", "add", "name=Алмаз", "client_type=Строитель")
     first = write_csv(tmp_path / "a.csv", [["ID", "Строитель/Частник"], ["D-1", "Частник"]])
-    run_json(ws, "import", "deals", first, "--id-column", "ID")
+    run_json(ws, "import", "deals", "--owner", "olga", first, "--id-column", "ID")
     second = write_csv(tmp_path / "b.csv", [["ID", "contact", "Строитель/Частник"], ["D-1", "1", ""]])
-    report = run_json(ws, "import", "deals", second, "--id-column", "ID")
+    report = run_json(ws, "import", "deals", "--owner", "olga", second, "--id-column", "ID")
     assert [(r["action"], r["changes"]) for r in report["rows"]] == [("update", {})]
     deal = _deal(ws, "D-1")
     assert (deal["contact_id"], deal["fields"]["client_type"]) == (1, "private")
@@ -234,7 +236,7 @@ def test_f4_a_blank_client_type_keeps_a_deals_own_when_the_row_gives_it_a_contac
 
 def test_a_deals_creation_moment_is_read_in_the_workspaces_zone_as_flowctl_reads_moments(ws, tmp_path):
     path = write_csv(tmp_path / "d.csv", [["ID", "created_at"], ["D-1", "28.11.2026 09:00"], ["D-2", "today 08:30"]])
-    run_json(ws, "import", "deals", path, "--id-column", "ID")
+    run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID")
     assert (_deal(ws, "D-1")["created_at"], _deal(ws, "D-1")["fields"]["lead_date"]) == \
         ("2026-11-28T06:00:00Z", "2026-11-28")
     assert _deal(ws, "D-2")["created_at"] == "2026-11-30T05:30:00Z"
@@ -242,14 +244,14 @@ def test_a_deals_creation_moment_is_read_in_the_workspaces_zone_as_flowctl_reads
 
 def test_a_creation_moment_with_a_date_format_takes_the_time_after_the_date(ws, tmp_path):
     path = write_csv(tmp_path / "d.csv", [["ID", "created_at"], ["D-1", "11/28/2026 at 09:00"], ["D-2", "11/27/2026"]])
-    run_json(ws, "import", "deals", path, "--id-column", "ID", "--date-format", "MM/DD/YYYY")
+    run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", "--date-format", "MM/DD/YYYY")
     assert _deal(ws, "D-1")["created_at"] == "2026-11-28T06:00:00Z"
     assert _deal(ws, "D-2")["created_at"] == "2026-11-27T07:00:00Z"  # a date alone: 10:00, as for every moment
 
 
 def test_an_unknown_stage_in_a_file_is_refused_with_a_suggestion_and_how_to_map_it(ws, tmp_path):
     path = write_csv(tmp_path / "d.csv", [["ID", "stage"], ["D-1", "ГОРЯЧИЙ"]])
-    report = run_json(ws, "import", "deals", path, "--id-column", "ID", expect=1)
+    report = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", expect=1)
     assert report["rows"][0]["reason"] == \
         "unknown stage 'ГОРЯЧИЙ' (did you mean 'ГОРЯЧИЕ'?); map it with --stage-map 'ГОРЯЧИЙ=<stage>'"
 

@@ -41,7 +41,7 @@ def _attempts(ws, tmp_path) -> dict:
     contacts.write_text("ID,Имя\nC-1,Пётр\n", "utf-8")
     backup = tmp_path / "backup.json"
     backup.write_text(ws.ok("export", "all", user="olga").stdout, "utf-8")
-    return {"migrate": ["migrate"], "import deals": ["import", "deals", deals, "--id-column", "ID"],
+    return {"migrate": ["migrate"], "import deals": ["import", "deals", "--owner", "olga", deals, "--id-column", "ID"],
             "import contacts": ["import", "contacts", contacts, "--id-column", "ID"],
             "import all": ["--store", tmp_path / "restored.db", "import", "all", backup]}
 
@@ -130,10 +130,10 @@ def test_import_deals_also_needs_a_role_in_the_pipeline(ws, tmp_path):
     deals = tmp_path / "deals.csv"
     deals.write_text("ID,Бюджет\nX-1,100\n", "utf-8")
     before = ws.snapshot()
-    refused = ws.run("import", "deals", deals, "--id-column", "ID", "--pipeline", "krovlya", user="mira")
+    refused = ws.run("import", "deals", "--owner", "olga", deals, "--id-column", "ID", "--pipeline", "krovlya", user="mira")
     assert refused.exit_code == 5 and "holds no role of pipeline «Кровля»" in refused.stderr
     assert ws.snapshot() == before
-    assert ws.run("import", "deals", deals, "--id-column", "ID", "--pipeline", "okna", user="mira").exit_code == 0
+    assert ws.run("import", "deals", "--owner", "olga", deals, "--id-column", "ID", "--pipeline", "okna", user="mira").exit_code == 0
 
 
 def test_init_and_demo_declare_the_heads_powers(tmp_path, monkeypatch, cli):

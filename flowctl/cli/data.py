@@ -16,7 +16,11 @@ import_app = new_app("Bring data in: deals and contacts from another CRM's CSV, 
 
 MapOption = typer.Option(None, "--map", "-m", help='Column mapping, repeatable: --map "Бюджет=budget".')
 MappingFileOption = typer.Option(None, "--mapping",
-                                 help="YAML file: {columns: {…}, stages: {…}, id_column: …, date_format: …}.")
+                                 help="YAML file: {columns: {…}, stages: {…}, id_column: …, date_format: …, created: …, "
+                                      "stage_dates: {stage: column}, values: {column: {source: value}}}.")
+ValueMapOption = typer.Option(None, "--value-map", metavar="COLUMN:SOURCE=VALUE",
+                              help="A source value read as another, repeatable: --value-map "
+                                   "'Покрытие:Металлочерепица Монтеррей=металлочерепица'.")
 DateFormatOption = typer.Option(
     None, "--date-format", metavar="FORMAT",
     help="How the file writes dates, one way for the whole file: DD, MM and YYYY in their order with . / - or a "
@@ -62,11 +66,12 @@ def _progress(path: Path):
 
 
 def _mapping(mapping_file: Path | None, maps: list[str], stage_maps: list[str], id_column: str | None,
-             date_format: str | None):
-    from flowctl.services.transfer import ImportMapping, parse_mapping
+             date_format: str | None, value_maps: list[str], stage_dates: list[str] = (), **dated):
+    from flowctl.services.transfer import ImportMapping, parse_mapping, parse_value_maps
 
     # the mapping file is only named here: the import reads it once the user may import
-    return ImportMapping(parse_mapping(maps), parse_mapping(stage_maps), id_column, date_format, mapping_file)
+    return ImportMapping(parse_mapping(maps), parse_mapping(stage_maps), id_column, date_format, mapping_file,
+                         stage_dates=parse_mapping(stage_dates), values=parse_value_maps(value_maps), **dated)
 
 
 def _changes(changes: dict | None, labels: dict) -> str:
@@ -106,8 +111,18 @@ def import_deals(ctx: typer.Context, path: Path = typer.Argument(..., metavar="F
                  pipeline: str = typer.Option(None, "--pipeline", "-p"), maps: List[str] = MapOption,
                  stage_maps: List[str] = typer.Option(None, "--stage-map", help='"Source stage=stage id or label".'),
                  mapping_file: Path = MappingFileOption, id_column: str = IdColumnOption,
-                 date_format: str = DateFormatOption, dry_run: bool = DryRunOption, skip_invalid: bool = SkipOption,
-                 fmt: str = ImportFormat):
+                 date_format: str = DateFormatOption, value_maps: List[str] = ValueMapOption,
+                 owner: str = typer.Option(None, "--owner", metavar="LOGIN",
+                                           help="Who gets the deals whose row names no owner (login or name)."),
+                 created: str = typer.Option(None, "--created", metavar="COLUMN",
+                                             help="The column with when each deal was created: its lead date."),
+                 stage_dates: List[str] = typer.Option(
+                     None, "--stage-date", metavar="STAGE=COLUMN",
+                     help="The column with when deals entered a stage, repeatable: the deals' history is rebuilt "
+                          "with these dates."),
+                 history: Path = typer.Option(None, "--history", metavar="HISTORY.csv",
+                                              help="Another CRM's log of stage changes: id, stage, entered_at, who."),
+                 dry_run: bool = DryRunOption, skip_invalid: bool = SkipOption, fmt: str = ImportFormat):
     """Import deals from CSV: standard quoting ("…", "" inside); comma, semicolon or tab, told by the header line;
     UTF-8, UTF-8 with BOM or cp1251. Columns match field ids or labels; `stage`/`Этап` is the stage; map the rest
     with --map. A blank cell clears the field of a deal already imported. All rows or none, unless
@@ -116,7 +131,8 @@ def import_deals(ctx: typer.Context, path: Path = typer.Argument(..., metavar="F
 
     check_format(fmt, ("table", "json"))
     session = open_session(ctx)
-    mapping = _mapping(mapping_file, maps or [], stage_maps or [], id_column, date_format)
+    mapping = _mapping(mapping_file, maps or [], stage_maps or [], id_column, date_format, value_maps or [],
+                       stage_dates or [], owner=owner, created=created, history=history)
     with _progress(path) as progress:
         result = run(session, path, pipeline, mapping, dry_run, skip_invalid, progress)
     _report(result, fmt, skip_invalid)
@@ -126,14 +142,14 @@ def import_deals(ctx: typer.Context, path: Path = typer.Argument(..., metavar="F
 def import_contacts(ctx: typer.Context, path: Path = typer.Argument(..., metavar="FILE.csv"),
                     maps: List[str] = MapOption, mapping_file: Path = MappingFileOption,
                     id_column: str = IdColumnOption, date_format: str = DateFormatOption,
-                    dry_run: bool = DryRunOption, skip_invalid: bool = SkipOption, fmt: str = ImportFormat):
+                    value_maps: List[str] = ValueMapOption, dry_run: bool = DryRunOption, skip_invalid: bool = SkipOption, fmt: str = ImportFormat):
     """Import contacts from CSV, read as for deals; a row whose id (or phone) is already known updates that
     contact."""
     from flowctl.services.transfer import import_contacts as run
 
     check_format(fmt, ("table", "json"))
     session = open_session(ctx)
-    mapping = _mapping(mapping_file, maps or [], [], id_column, date_format)
+    mapping = _mapping(mapping_file, maps or [], [], id_column, date_format, value_maps or [])
     with _progress(path) as progress:
         result = run(session, path, mapping, dry_run, skip_invalid, progress)
     _report(result, fmt, skip_invalid)

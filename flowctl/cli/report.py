@@ -66,6 +66,8 @@ def funnel(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = From
         columns.append(("bar", ""))
     footer = "\n" + M.text("funnel_win_rate", rate=_pct(result["win_rate"]) or "—", won=result["won"],
                           lost=result["lost"])
+    if result["undated_deals"]:
+        footer += "\n" + M.text("report_undated", count=result["undated_deals"])
     echo(render(rows, fmt, columns, footer=footer if fmt == "table" else None))
 
 

@@ -62,7 +62,8 @@ def history_rows(session, events: list[dict], pipeline) -> list[dict]:
     def what(e: dict) -> str:
         data, kind = e["data"], e["kind"]
         if kind == "deal.stage":
-            return M.text("h_stage", source=label(data["from"]), dest=label(data["to"]))
+            return M.text("h_stage_estimated" if data.get("estimated") else "h_stage", source=label(data["from"]),
+                          dest=label(data["to"]))
         if kind == "deal.field":
             f = pipeline.deal_field(pipeline.current_field_id(data["field"]))
             old = typed.display(f, data["old"]) if f else data["old"]

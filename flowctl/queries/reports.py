@@ -41,8 +41,10 @@ def funnel(session, pipeline: Pipeline, lead_from: str | None, lead_to: str | No
     forward = {s.id: _forward(pipeline, s.id) for s in pipeline.stages}
     entered: dict[str, int] = defaultdict(int)
     went_on: dict[str, int] = defaultdict(int)
+    undated = 0  # deals whose history starts past the first stage: imported with no dates of their way
     for stored, deals in session.store.stage_paths(pipeline.id, lead_from, lead_to):
         path = tuple(pipeline.current_stage_id(s) for s in stored)  # old history read through the renames
+        undated += deals if path[0] != pipeline.initial.id else 0
         for index, stage in enumerate(path):
             if stage in path[:index]:
                 continue  # a reopened deal entering again counts once
@@ -58,7 +60,7 @@ def funnel(session, pipeline: Pipeline, lead_from: str | None, lead_to: str | No
     won = sum(now_count[s.id] for s in pipeline.stages if s.kind == "won")
     lost = sum(now_count[s.id] for s in pipeline.stages if s.kind == "lost")
     return {"pipeline": pipeline.id, "from": lead_from, "to": lead_to, "stages": rows,
-            "won": won, "lost": lost, "win_rate": _percent(won, won + lost)}
+            "won": won, "lost": lost, "win_rate": _percent(won, won + lost), "undated_deals": undated}
 
 
 def month_bounds(month: date, tz) -> tuple[datetime, datetime]:

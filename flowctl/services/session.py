@@ -31,9 +31,24 @@ class Session:
         """Today in the workspace's time zone, not the machine's."""
         return self.now.astimezone(self.workspace.tz).date()
 
+    def shown_moment(self, iso_utc: str) -> str:
+        """A stored moment as the user reads it: in the workspace's time zone, in their language's form."""
+        from flowctl.when import format_local, from_iso_utc
+
+        return format_local(from_iso_utc(iso_utc), self.workspace.tz)
+
     @cached_property
     def team_logins(self) -> frozenset[str]:
         return frozenset(self.workspace.team)
+
+    @cached_property
+    def team_names(self) -> dict[str, str]:
+        """A member's display name or alias, case-folded → their login; a name two members share names nobody."""
+        names: dict[str, set[str]] = {}
+        for member in self.workspace.team.values():
+            for name in (member.name, *member.aliases):
+                names.setdefault(fold(name), set()).add(member.login)
+        return {name: logins.pop() for name, logins in names.items() if len(logins) == 1}
 
     def require_role_in(self, pipeline: Pipeline) -> None:
         """Anyone holding one of the pipeline's roles may work its deals; moves are checked by the machine."""
@@ -71,5 +86,6 @@ class Session:
             if target is None:
                 raise UsageError(M.text("field_unknown", name=key.strip(),
                                         hint=M.did_you_mean(key.strip(), [f.id for f in fields] + [f.label for f in fields])))
-            parsed[target.id] = values.parse(target, raw, team_logins=self.team_logins, today=self.today)
+            parsed[target.id] = values.parse(target, raw, team_logins=self.team_logins, today=self.today,
+                                             team_names=self.team_names)
         return parsed

@@ -20,6 +20,8 @@ from flowctl import messages as M
 from flowctl.errors import FlowError, NotFound, RuleRefused, StoreError, UsageError
 from flowctl.pipeline.model import Field, Pipeline, fold
 from flowctl.services.csv_source import read_csv
+from flowctl.services.dated_path import Entry as DatedEntry
+from flowctl.services.dated_path import dated_path
 from flowctl.services.deals import enter_stage, initial_fields, require_changeable
 from flowctl.services.session import Session
 from flowctl.store.base import Contact, Deal, DealQuery, Event, Task, TaskQuery
@@ -84,9 +86,14 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
+MAPPING_TEXT_KEYS = ("id_column", "date_format", "created")
+MAPPING_TABLE_KEYS = ("columns", "stages", "stage_dates", "history_columns")
+
+
 def load_mapping_file(path: Path) -> dict:
-    """A mapping file: {columns: {source: target}, stages: {source: stage}, id_column: name, date_format: DD.MM.YYYY};
-    read within the loader's size limit."""
+    """A mapping file: {columns: {source: target}, stages: {source: stage}, id_column: name, date_format: DD.MM.YYYY,
+    created: column, stage_dates: {stage: column}, values: {column: {source: target}}, history_columns: {id, stage,
+    at, who: column}}; read within the loader's size limit."""
     from flowctl.errors import ConfigError
     from flowctl.pipeline.loader import load_file
     from flowctl.pipeline.problems import ProblemsFound
@@ -96,32 +103,63 @@ def load_mapping_file(path: Path) -> dict:
     except ProblemsFound as found:
         first = found.problems[0]
         raise ConfigError(f"{first.path}:{first.line}:{first.column}: {first.message}")
-    if not isinstance(data, dict) or set(data) - {"columns", "stages", "id_column", "date_format"} or not all(
-            isinstance(data.get(k, {}), dict) and all(isinstance(v, str) for v in data.get(k, {}).values())
-            for k in ("columns", "stages")) or not all(
-            isinstance(data.get(k, ""), str) for k in ("id_column", "date_format")):
+    def table(value) -> bool:
+        return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+    values = data.get("values", {}) if isinstance(data, dict) else None
+    if not isinstance(data, dict) or set(data) - {*MAPPING_TEXT_KEYS, *MAPPING_TABLE_KEYS, "values"} or not all(
+            table(data.get(k, {})) for k in MAPPING_TABLE_KEYS) or not all(
+            isinstance(data.get(k, ""), str) for k in MAPPING_TEXT_KEYS) or not (
+            isinstance(values, dict) and all(table(v) for v in values.values())):
         raise ConfigError(M.text("import_mapping_file", path=path))
     return data
 
 
+def parse_value_maps(pairs: list[str]) -> dict[str, dict[str, str]]:
+    """--value-map COLUMN:SOURCE=TARGET, repeatable → {column: {source: target}}."""
+    maps: dict[str, dict[str, str]] = {}
+    for pair in pairs:
+        column, colon, rest = pair.partition(":")
+        source, equals, target = rest.rpartition("=")
+        if not colon or not equals or not column.strip() or not source.strip():
+            raise UsageError(M.text("import_value_map_syntax", text=pair))
+        maps.setdefault(column.strip(), {})[source.strip()] = target.strip()
+    return maps
+
+
 @dataclass(frozen=True)
 class ImportMapping:
-    """How a file's columns, stages and dates are read: the command line's --map, --stage-map, --id-column and
-    --date-format, over a mapping file's columns:, stages:, id_column: and date_format:."""
+    """How a file's columns, stages, values and dates are read: the command line's --map, --stage-map, --id-column,
+    --date-format, --created, --stage-date, --value-map, --owner and --history, over the mapping file's keys."""
 
     columns: dict[str, str] = field(default_factory=dict)
     stages: dict[str, str] = field(default_factory=dict)
     id_column: str | None = None
     date_format: str | None = None
     file: Path | None = None
+    created: str | None = None  # the column with when the deal was created: its lead date
+    stage_dates: dict[str, str] = field(default_factory=dict)  # stage id or label → the column with its entry
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # column → {source value: field value}
+    owner: str | None = None  # who gets the deals when no column says (--owner)
+    history: Path | None = None  # another CRM's event log: id, stage, when, who
+    history_columns: dict[str, str] = field(default_factory=dict)
 
     def resolved(self) -> ImportMapping:
         """With the mapping file read in; called once the import is allowed, as the file is input too."""
         if self.file is None:
             return self
         spec = load_mapping_file(self.file)
+        values = {column: {**spec.get("values", {}).get(column, {}), **self.values.get(column, {})}
+                  for column in {*spec.get("values", {}), *self.values}}
         return ImportMapping({**spec.get("columns", {}), **self.columns}, {**spec.get("stages", {}), **self.stages},
-                             self.id_column or spec.get("id_column"), self.date_format or spec.get("date_format"))
+                             self.id_column or spec.get("id_column"), self.date_format or spec.get("date_format"),
+                             None, self.created or spec.get("created"),
+                             {**spec.get("stage_dates", {}), **self.stage_dates}, values, self.owner, self.history,
+                             {**spec.get("history_columns", {}), **self.history_columns})
+
+    @property
+    def dated(self) -> bool:
+        return bool(self.created or self.stage_dates or self.history)
 
 
 def _columns(header: list[str], fields: tuple[Field, ...], mapping: dict[str, str], id_column: str | None,
@@ -151,7 +189,7 @@ def _columns(header: list[str], fields: tuple[Field, ...], mapping: dict[str, st
 
 
 def _row_reader(session: Session, source: Path, header: list[str], fields: tuple[Field, ...],
-                targets: dict[int, str], date_format: str | None):
+                targets: dict[int, str], date_format: str | None, value_maps: dict[str, dict[str, str]]):
     """values(line, cells) → {target: value}: each mapped cell by its field's type, a special target as text or,
     for created_at, a moment. A blank cell gives None: a new deal or contact takes its default, an existing one has
     the field cleared. Every date of the file is read one way (`date_format`, else day first); a date that does not
@@ -162,19 +200,24 @@ def _row_reader(session: Session, source: Path, header: list[str], fields: tuple
     fmt = read_format(date_format) if date_format else None
     how = M.text("date_read_as", format=date_format) if date_format else M.text("date_read_day_first")
     by_id = {f.id: f for f in fields}
-    readers = [(index, header[index], target, by_id.get(target)) for index, target in targets.items()]
+    mapped_values = {column: {fold(source): target for source, target in table.items()}
+                     for column, table in value_maps.items()}
+    readers = [(index, header[index], target, by_id.get(target), mapped_values.get(header[index]))
+               for index, target in targets.items()]
     width = len(header)
 
     def values(line: int, cells: list[str]) -> dict:
         if len(cells) != width:
             raise UsageError(M.text("csv_cells", count=len(cells), expected=width))
         out = {}
-        for index, column, target, spec in readers:
+        for index, column, target, spec, value_map in readers:
             raw = plain_csv_cell(cells[index]).strip()
+            if value_map:
+                raw = value_map.get(fold(raw), raw)
             try:
                 if spec:
                     out[target] = parse(spec, raw, team_logins=session.team_logins, today=session.today,
-                                        date_format=fmt)
+                                        date_format=fmt, team_names=session.team_names)
                 elif target == "created_at":
                     out[target] = _moment(raw, session, fmt) if raw else None
                 else:
@@ -244,12 +287,37 @@ def import_deals(session: Session, path: Path, pipeline_id: str | None, mapping:
         session.store.use_power("import")
         known.update(session.store.external_ids(pipeline.id))
 
+    owner_field = pipeline.deal_field("responsible")
+    owner = _owner(session, owner_field, mapping.owner)
+    fmt = _date_format(mapping.date_format)
+    history = _history(session, mapping, stage_of, fmt) if mapping.history else {}
+    columns = {**mapping.columns, **({mapping.created: "created_at"} if mapping.created else {})}
     with read_csv(path, progress) as (header, rows):
-        targets, ignored = _columns(header, pipeline.deal_fields, mapping.columns, mapping.id_column,
-                                    SPECIAL_DEAL_TARGETS)
-        values_of = _row_reader(session, path, header, pipeline.deal_fields, targets, mapping.date_format)
+        targets, ignored = _columns(header, pipeline.deal_fields, columns, mapping.id_column, SPECIAL_DEAL_TARGETS)
+        if mapping.created and mapping.created not in header:
+            raise UsageError(M.text("import_no_column", column=mapping.created, what="created"))
+        dated_columns = _stage_date_columns(pipeline, header, mapping.stage_dates)
+        ignored = [name for name in ignored if name not in {header[i] for i in dated_columns.values()}]
+        if owner_field and owner is None and owner_field.id not in targets.values():
+            raise UsageError(M.text("import_no_owner", field=owner_field.id))
+        values_of = _row_reader(session, path, header, pipeline.deal_fields, targets, mapping.date_format,
+                                mapping.values)
+        how = M.text("date_read_as", format=mapping.date_format) if mapping.date_format else M.text(
+            "date_read_day_first")
         result = ImportResult(path.name, dry_run, ignored_columns=ignored,
                               labels={f.id: f.label for f in pipeline.deal_fields})
+
+        def stage_dates(line: int, cells: list[str]) -> dict[str, str]:
+            dates = {}
+            for stage_id, index in dated_columns.items():
+                raw = cells[index].strip()
+                if raw:
+                    try:
+                        dates[stage_id] = _moment(raw, session, fmt)
+                    except UsageError as error:
+                        raise _FileRefused(M.text("import_date_format", path=path, line=line, column=header[index],
+                                                  reason=error.message, how=how)) from None
+            return dates
 
         def handle(line: int, cells: list[str]) -> RowOutcome:
             values = values_of(line, cells)
@@ -262,13 +330,76 @@ def import_deals(session: Session, path: Path, pipeline_id: str | None, mapping:
                 deal = session.store.get_deal(known[key])
                 return _update_deal(session, pipeline, deal, values, stage, contact_id, line, path.name)
             given = {k: v for k, v in values.items() if v is not None}  # a blank takes the default
-            outcome = _create_deal(session, pipeline, key, given, stage or pipeline.initial, contact_id,
-                                   created_at, line, path.name)
+            if owner_field and owner_field.id not in given:
+                if owner is None:
+                    raise RuleRefused(M.text("import_owner_blank", field=owner_field.label))
+                given[owner_field.id] = owner
+            stage = stage or pipeline.initial
+            path_taken = None
+            if mapping.dated:
+                path_taken = dated_path(pipeline, stage, created_at or session.now_iso, stage_dates(line, cells),
+                                        history.get(key), shown=session.shown_moment)
+            outcome = _create_deal(session, pipeline, key, given, stage, contact_id, created_at, line, path.name,
+                                   path_taken)
             if key:
                 known[key] = outcome.id  # a later row of the same file updates it
             return outcome
 
         return _run(session, result, rows, handle, skip_invalid, before=load_known)
+
+
+def _owner(session: Session, owner_field: Field | None, typed: str | None) -> str | None:
+    """--owner: a login, a display name or an alias of a team member."""
+    from flowctl.fields import parse
+
+    if not typed or owner_field is None:
+        return None
+    return parse(owner_field, typed, team_logins=session.team_logins, team_names=session.team_names)
+
+
+def _date_format(spec: str | None):
+    from flowctl.fields import date_format
+
+    return date_format(spec) if spec else None
+
+
+def _stage_date_columns(pipeline: Pipeline, header: list[str], stage_dates: dict[str, str]) -> dict[str, int]:
+    """Stage id → the index of the column with the date the deal entered it."""
+    found = {}
+    for stage_name, column in stage_dates.items():
+        stage = _stage(pipeline, stage_name)
+        if column not in header:
+            raise UsageError(M.text("import_no_column", column=column, what=f"stage_dates: {stage.id}"))
+        found[stage.id] = header.index(column)
+    return found
+
+
+HISTORY_COLUMNS = {"id": "id", "stage": "stage", "at": "entered_at", "who": "who"}
+
+
+def _history(session: Session, mapping: ImportMapping, stage_of, fmt) -> dict[str, list]:
+    """Another CRM's event log: external id → every stage entry it records (stage, when, who), in file order."""
+    names = {**HISTORY_COLUMNS, **({"id": mapping.id_column} if mapping.id_column else {}), **mapping.history_columns}
+    entries: dict[str, list] = {}
+    with read_csv(mapping.history) as (header, rows):
+        for what in ("id", "stage", "at"):
+            if names[what] not in header:
+                raise UsageError(M.text("import_history_columns", path=mapping.history, column=names[what],
+                                        what=what))
+        index = {what: header.index(names[what]) for what in names if names[what] in header}
+        for line, cells in rows:
+            try:
+                by = cells[index["who"]].strip() if "who" in index else ""
+                entry = DatedEntry(stage_of(cells[index["stage"]].strip()).id,
+                              _moment(cells[index["at"]].strip(), session, fmt),
+                              by=session.team_names.get(fold(by), by) or None)
+            except (UsageError, IndexError) as error:
+                reason = error.message if isinstance(error, UsageError) else M.text("csv_cells", count=len(cells),
+                                                                                   expected=len(header))
+                raise _FileRefused(M.text("import_history_row", path=mapping.history, line=line,
+                                          reason=reason)) from None
+            entries.setdefault(cells[index["id"]].strip(), []).append(entry)
+    return entries
 
 
 def _stage(pipeline: Pipeline, typed: str):
@@ -302,19 +433,27 @@ def _require(pipeline: Pipeline, stage, fields: dict) -> None:
                                  fields=", ".join(pipeline.field_labels(missing))))
 
 
-def _create_deal(session, pipeline, key, values, stage, contact_id, created_at, line, source) -> RowOutcome:
-    at = created_at or session.now_iso
+def _create_deal(session, pipeline, key, values, stage, contact_id, created_at, line, source,
+                 path_taken=None) -> RowOutcome:
+    """A new deal in `stage`; with `path_taken` (a dated import) its history is that way, each entry at its date."""
+    at = created_at or (path_taken[0].at if path_taken else session.now_iso)
     contact = session.store.get_contact(contact_id) if contact_id is not None else None
     lead_day = from_iso_utc(at).astimezone(session.workspace.tz).date().isoformat()
     fields = initial_fields(session, pipeline, contact, lead_day, values)
     if fields.get("responsible") not in session.workspace.team:
         raise RuleRefused(M.text("import_responsible", login=fields.get("responsible")))
     _require(pipeline, stage, fields)
-    deal = Deal(None, pipeline.id, stage.id, fields, contact_id, at, at, session.now_iso, key)
+    path_taken = path_taken or [DatedEntry(stage.id, at)]
+    deal = Deal(None, pipeline.id, stage.id, fields, contact_id, at, path_taken[-1].at, session.now_iso, key)
     deal.id = session.store.add_deal(deal)
-    session.store.add_event(Event(None, at, session.actor.login, "deal.imported", deal_id=deal.id,
-                                  contact_id=contact_id, data={"source": source, "line": line, "stage": stage.id,
-                                                               "fields": fields, "external_id": key}))
+    first, actor = path_taken[0], session.actor.login
+    session.store.add_event(Event(None, first.at, actor, "deal.imported", deal_id=deal.id, contact_id=contact_id,
+                                  data={"source": source, "line": line, "stage": first.stage, "fields": fields,
+                                        "external_id": key, **({"by": first.by} if first.by else {})}))
+    for before, entry in zip(path_taken, path_taken[1:]):
+        data = {"from": before.stage, "to": entry.stage, "source": source, "line": line, "imported": True}
+        data.update({"estimated": True} if entry.estimated else {}, **({"by": entry.by} if entry.by else {}))
+        session.store.add_event(Event(None, entry.at, actor, "deal.stage", deal_id=deal.id, data=data))
     return RowOutcome(line, "create", key, deal.id)
 
 
@@ -360,7 +499,7 @@ def import_contacts(session: Session, path: Path, mapping: ImportMapping, dry_ru
     required = [f for f in fields if f.required]
     with read_csv(path, progress) as (header, rows):
         targets, ignored = _columns(header, fields, mapping.columns, mapping.id_column, ("external_id",))
-        values_of = _row_reader(session, path, header, fields, targets, mapping.date_format)
+        values_of = _row_reader(session, path, header, fields, targets, mapping.date_format, mapping.values)
         result = ImportResult(path.name, dry_run, ignored_columns=ignored, labels={f.id: f.label for f in fields})
 
         def handle(line: int, cells: list[str]) -> RowOutcome:
