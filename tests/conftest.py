@@ -13,6 +13,21 @@ KROVLYA = ROOT / "pipelines" / "krovlya.yaml"
 DATA = Path(__file__).resolve().parent / "data"
 
 
+def _one_command_tree():
+    """typer builds the whole click command tree on every invocation (10 ms here), and the suite invokes flowctl
+    some fifteen thousand times in-process: the tree is built once and kept. flowctl's root command switches it
+    between languages (cli/localize.py); a real run builds its own."""
+    import functools
+
+    import typer.testing
+
+    if hasattr(typer.testing, "_get_command"):
+        typer.testing._get_command = functools.cache(typer.testing._get_command)
+
+
+_one_command_tree()
+
+
 @pytest.fixture(autouse=True)
 def english(monkeypatch):
     """Every test starts in English whatever the machine's locale; a test of another language sets its own."""

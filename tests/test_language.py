@@ -400,3 +400,16 @@ def test_the_managers_guide_is_what_its_script_writes():
     from guide import GUIDE, guide
 
     assert GUIDE.read_text("utf-8") == guide()
+
+
+def test_a_command_tree_kept_for_many_runs_switches_language_each_run(cli, tmp_path, monkeypatch):
+    """The suite keeps one command tree (conftest); flowctl puts it back into English after a Russian run."""
+    monkeypatch.chdir(tmp_path)
+    for lang, usage, help_line in (("ru_RU.UTF-8", "Использование:", "Показать эту справку и выйти."),
+                                   ("C.UTF-8", "Usage:", "Show this message and exit."),
+                                   ("ru_RU.UTF-8", "Использование:", "Показать эту справку и выйти.")):
+        monkeypatch.setenv("LANG", lang)
+        shown = cli("deal", "show", "--help").stdout
+        assert shown.startswith(usage) and help_line in shown, lang
+        error = cli("deal", "show", "abc").stderr
+        assert error.startswith(usage), lang

@@ -218,13 +218,14 @@ def _compare_everything(ws, rows):
 
 
 def test_a_migrated_crm_export_gives_the_reports_an_independent_computation_gives(local_ws, tmp_path):
-    rows = generate(2500, seed=13)
+    count = 2500 if local_ws.kind == "sqlite" else 800  # a JSON store reads the whole file for each report
+    rows = generate(count, seed=13)
     report = _import(local_ws, tmp_path, rows)
-    assert report["create"] == 2500 and report["refused"] == 0
+    assert report["create"] == count and report["refused"] == 0
     _compare_everything(local_ws, rows)
     assert local_ws.json("report", "funnel")["undated_deals"] == 0
     again = _import(local_ws, tmp_path, rows)  # a re-import changes nothing
-    assert again["unchanged"] == 2500
+    assert again["unchanged"] == count
     _compare_everything(local_ws, rows)
 
 

@@ -31,7 +31,7 @@ class FlowGroup(TyperGroup):
         from flowctl.workspace import find_config
 
         language.use(language.configured_in(find_config(Path.cwd())) or language.from_environment())
-        if language.current() == "en":
+        if language.current() == getattr(self, "_flowctl_language", "en") == "en":
             return super().make_context(info_name, args, parent=parent, **extra)
         from flowctl.cli.localize import localize, localize_error
 

@@ -48,16 +48,25 @@ def commands(command):
 
 
 def localize(root) -> None:
-    """The command tree is built afresh for each run, in English; this puts it in the user's language."""
-    if language.current() == "en":
+    """Put the command tree, built in English, in the user's language. A process builds it once per run; a caller
+    that keeps one tree for many runs (the test suite) may switch languages between them: the English texts are
+    kept beside the translations."""
+    code = language.current()
+    if getattr(root, "_flowctl_language", "en") == code:
         return
     for holder, attribute in help_texts(root):
-        text = getattr(holder, attribute, None)
-        if text:
-            setattr(holder, attribute, language.translate(text))
+        english = holder.__dict__.setdefault(f"_flowctl_english_{attribute}", getattr(holder, attribute, None))
+        if english:
+            setattr(holder, attribute, english if code == "en" else language.translate(english))
     for command in commands(root):
-        command.context_class = LocalizedContext
-        command.get_help_option = _localized_help_option(command.get_help_option)
+        for attribute in ("context_class", "get_help_option"):
+            command.__dict__.pop(attribute, None)  # the class's own again
+        if code != "en":
+            command.context_class = LocalizedContext
+            command.get_help_option = _localized_help_option(command.get_help_option)
+        elif getattr(command, "_help_option", None) is not None:
+            command._help_option.help = M.TEXTS["cli_show_help"]
+    root._flowctl_language = code
 
 
 def _localized_help_option(original):
