@@ -58,6 +58,9 @@ TEXTS: dict[str, str] = {
     "lint_rename_source": "rename of '{old}': '{old}' is still defined, so the rename would be ambiguous",
     "lint_hidden": "invisible character {code} in «{text}»: it looks like another label and matches nothing typed",
     "lint_mixed_script": "«{word}» mixes Latin and Cyrillic letters (in «{text}»)",
+    "lint_meaning_twice": "meaning {meaning} is already given to field '{first}' (line {line}); one field holds each meaning",
+    "lint_meaning_type": "a field of meaning {meaning} must be of type {types}, not {type}",
+    "lint_no_money_field": "no deal field is the money (declare meaning: money on one, or call it {conventional}): the forecast of plan_stages would add up zeros",
     # validate
     "validate_ok": "{count} file(s) checked, no problems",
     "validate_summary": "{errors} error(s), {warnings} warning(s) in {files} file(s)",
@@ -426,6 +429,8 @@ RULE_SUMMARIES: dict[str, str] = {
     "mixed-script": "a word mixes Latin and Cyrillic letters (a homoglyph that matches nothing)",
     "hidden-character": "a label holds a zero-width or text-direction character",
     "rename-conflict": "a declared rename points at an id that is not defined, or renames one that still is",
+    "field-meaning": "a meaning (money, owner, lead_date, close_reason) is given twice, or to a field of a type that cannot hold it",
+    "no-money-field": "plan_stages are declared but no deal field is the money, so the forecast would add up zeros",
 }
 
 # Texts that name a count: gettext picks the form the language needs for it (Russian has three:

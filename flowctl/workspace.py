@@ -88,10 +88,13 @@ class Workspace:
         if not self._pipelines:
             from flowctl.pipeline.compile import check_together, compile_cached, config_error
 
+            from flowctl.store.base import register_meanings
+
             pipelines = {}
             for path in self.pipeline_paths:
                 pipeline = compile_cached(path)
                 pipelines[pipeline.id] = pipeline
+                register_meanings(pipeline.id, pipeline.meanings)
             roles: dict = {}
             for role in (r for p in pipelines.values() for r in p.roles):
                 if roles.setdefault(role.id, role) != role:  # the lint, with positions, says where

@@ -135,8 +135,8 @@ def test_import_refuses_a_responsible_outside_the_team_where_the_field_is_plain_
     members as responsible."""
     ws = unpublished_ws
     pipeline = ws.root / "pipelines" / "krovlya.yaml"
-    pipeline.write_text(pipeline.read_text("utf-8").replace("      label: Ответственный\n      type: user\n",
-                                                            "      label: Ответственный\n      type: text\n", 1),
+    pipeline.write_text(pipeline.read_text("utf-8").replace("      type: user\n      meaning: owner ",
+                                                            "      type: text\n      # meaning: owner ", 1),
                         "utf-8")
     source = tmp_path / "deals.csv"
     source.write_text("ID,Ответственный\nX-1,mallory\n", "utf-8")

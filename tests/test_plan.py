@@ -68,7 +68,7 @@ def test_field_removed_or_retyped_while_values_exist(ws):
     ws.ok("deal", "set", deal, "site=Званка", "budget=100")
     _edit_pipeline(ws, ("    - id: site          # Q1: where he builds, settlement or street\n"
                         "      label: Где строит\n      type: text\n", ""),
-                   ("      - site\n", ""), ("      label: Бюджет\n      type: money", "      label: Бюджет\n      type: date"))
+                   ("      - site\n", ""), ("      type: money\n      meaning: money ", "      type: date\n      # meaning: money "))
     code, report = _plan(ws)
     rules = {f["rule"]: f for f in report["data"]}
     assert code == 1 and rules["field-gone"]["subject"] == "site" and rules["field-gone"]["count"] == 1

@@ -34,7 +34,7 @@ def money_text(pipeline, amount: str | None) -> str | None:
     """An amount as the pipeline's budget field shows money (350 000.50)."""
     from flowctl import fields as typed
 
-    budget = pipeline.deal_field("budget")
+    budget = pipeline.field_for("money")
     return typed.display(budget, amount) if budget else amount
 
 
@@ -44,8 +44,9 @@ def deal_rows(session, deals: list[dict]) -> list[dict]:
     def day(stored: str | None) -> str | None:
         return language.day(date.fromisoformat(stored)) if stored else stored
 
-    return [{**d, "budget_shown": money_text(session.workspace.pipeline(d["pipeline"]), d["budget"]),
-             "lead_date": day(d["fields"].get("lead_date"))} for d in deals]
+    pipelines = session.workspace.pipelines()
+    return [{**d, "budget_shown": money_text(pipelines[d["pipeline"]], d["budget"]),
+             "lead_date": day(d["fields"].get(pipelines[d["pipeline"]].field_id_for("lead_date")))} for d in deals]
 
 
 DEAL_COLUMNS = [("id", "#"), ("stage_label", "stage"), ("contact", "contact"), ("responsible", "responsible"),

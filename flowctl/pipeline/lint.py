@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 from flowctl import messages as M
 from flowctl.pipeline.loader import Document
-from flowctl.pipeline.model import ANY_OPEN, OPEN, Role, expand_sources, fold
+from flowctl.pipeline.model import ANY_OPEN, CONVENTIONAL_FIELDS, MEANING_TYPES, OPEN, Role, expand_sources, fold
 from flowctl.pipeline.problems import Problem
 
 
@@ -177,11 +177,13 @@ def _unknown_stages(doc):
     for gi, group in enumerate(doc.data.get("agenda", [])):
         for si, stage_id in enumerate(group["stages"]):
             if stage_id not in known:
-                yield _problem(doc, ("agenda", gi, "stages", si), "unknown-stage", "lint_unknown", what=M.text("thing_stage"),
+                yield _problem(doc, ("agenda", gi, "stages", si), "unknown-stage", "lint_unknown",
+                               what=M.text("thing_stage"),
                                id=stage_id, hint=M.did_you_mean(stage_id, known))
     for si, stage_id in enumerate(doc.data.get("plan_stages", [])):
         if stage_id not in known:
-            yield _problem(doc, ("plan_stages", si), "unknown-stage", "lint_unknown", what=M.text("thing_stage"), id=stage_id,
+            yield _problem(doc, ("plan_stages", si), "unknown-stage", "lint_unknown",
+                           what=M.text("thing_stage"), id=stage_id,
                            hint=M.did_you_mean(stage_id, known))
 
 
@@ -204,7 +206,8 @@ def _unknown_roles(doc):
     for i, t in enumerate(doc.data["transitions"]):
         for ri, role_id in enumerate(t["roles"]):
             if role_id not in known:
-                yield _problem(doc, ("transitions", i, "roles", ri), "unknown-role", "lint_unknown", what=M.text("thing_role"),
+                yield _problem(doc, ("transitions", i, "roles", ri), "unknown-role", "lint_unknown",
+                               what=M.text("thing_role"),
                                id=role_id, hint=M.did_you_mean(role_id, known))
 
 
@@ -214,7 +217,8 @@ def _undefined_required(doc):
     for path, req in _requirements(doc):
         if req["field"] not in known:
             where = path if isinstance(doc.data["stages"][path[1]]["requires"][path[3]], str) else path + ("field",)
-            yield _problem(doc, where, "undefined-required-field", "lint_unknown", what=M.text("thing_field"), id=req["field"],
+            yield _problem(doc, where, "undefined-required-field", "lint_unknown",
+                           what=M.text("thing_field"), id=req["field"],
                            hint=M.did_you_mean(req["field"], known))
 
 
@@ -229,7 +233,8 @@ def _unknown_condition_fields(doc):
     contact = [f["id"] for f in doc.data["fields"].get("contact", [])]
     for name in re.findall(r"{([^}]*)}", doc.data.get("contact_display", "")):
         if name not in contact:
-            yield _problem(doc, ("contact_display",), "unknown-field", "lint_unknown", what=M.text("thing_contact_field"),
+            yield _problem(doc, ("contact_display",), "unknown-field", "lint_unknown",
+                           what=M.text("thing_contact_field"),
                            id=name, hint=M.did_you_mean(name, contact))
 
 
@@ -257,7 +262,8 @@ def _unknown_task_types(doc):
         for ti, task in enumerate(stage.get("on_enter", [])):
             if task["task"] not in known:
                 yield _problem(doc, ("stages", si, "on_enter", ti, "task"), "unknown-task-type", "lint_unknown",
-                               what=M.text("thing_task_type"), id=task["task"], hint=M.did_you_mean(task["task"], known))
+                               what=M.text("thing_task_type"), id=task["task"],
+                               hint=M.did_you_mean(task["task"], known))
 
 
 @rule("initial-stage-closed", "error")
@@ -335,6 +341,35 @@ def _agenda_duplicates(doc):
                 yield _problem(doc, ("agenda", gi, "stages", si), "agenda-duplicate-stage", "lint_agenda_duplicate",
                                id=stage_id)
             seen.add(stage_id)
+
+
+@rule("field-meaning", "error")
+def _field_meanings(doc):
+    """A meaning (money, owner, lead_date, close_reason) belongs to one field, of a type that can hold it."""
+    first: dict[str, tuple[str, int]] = {}
+    for fi, spec in enumerate(doc.data["fields"]["deal"]):
+        meaning = spec.get("meaning")
+        if not meaning:
+            continue
+        path = ("fields", "deal", fi, "meaning")
+        if meaning in first:
+            yield _problem(doc, path, "field-meaning", "lint_meaning_twice", meaning=meaning, first=first[meaning][0],
+                           line=first[meaning][1])
+        elif spec["type"] not in MEANING_TYPES[meaning]:
+            yield _problem(doc, path, "field-meaning", "lint_meaning_type", meaning=meaning, type=spec["type"],
+                           types=", ".join(MEANING_TYPES[meaning]))
+        first.setdefault(meaning, (spec["id"], doc.position(path)[0]))
+
+
+@rule("no-money-field", "warning")
+def _no_money_field(doc):
+    """The forecast (plan_stages) adds up the money field: without one it would show zeros."""
+    fields = _deal_fields(doc)
+    declared = [f for f in fields.values() if f.get("meaning") == "money"]
+    conventional = fields.get(CONVENTIONAL_FIELDS["money"], {}).get("type") == "money"
+    if doc.data.get("plan_stages") and not declared and not conventional:
+        yield _problem(doc, ("plan_stages",), "no-money-field", "lint_no_money_field",
+                       conventional=CONVENTIONAL_FIELDS["money"])
 
 
 @rule("on-enter-closed-stage", "error")

@@ -101,6 +101,13 @@ class Transition:
     conditions: tuple[str, ...] = ()  # contact_made, tasks_done
 
 
+# What a field means to flowctl beyond its type (`meaning:` in the pipeline file): the money the reports add up,
+# the owner of a deal, its lead date, why it was lost. A pipeline that declares none keeps these conventional ids.
+CONVENTIONAL_FIELDS = {"money": "budget", "owner": "responsible", "lead_date": "lead_date",
+                       "close_reason": "lost_reason"}
+MEANING_TYPES = {"money": ("money",), "owner": ("user",), "lead_date": ("date",), "close_reason": ("enum", "text")}
+
+
 @dataclass(frozen=True)
 class Field:
     id: str
@@ -110,6 +117,7 @@ class Field:
     required: bool = False
     min: float | None = None
     max: float | None = None
+    meaning: str | None = None
 
     def option_label(self, option_id) -> str:
         for option in self.options:
@@ -166,6 +174,7 @@ class Pipeline:
             deal_field={f.id: f for f in self.deal_fields},
             contact_field={f.id: f for f in self.contact_fields},
             task_type={t.id: t for t in self.tasks.types},
+            meaning={**CONVENTIONAL_FIELDS, **{f.meaning: f.id for f in self.deal_fields if f.meaning}},
         )
 
     @property
@@ -190,6 +199,17 @@ class Pipeline:
 
     def role(self, role_id: str) -> Role:
         return self._index["role"][role_id]
+
+    def field_id_for(self, meaning: str) -> str:
+        """The id of the deal field with this meaning (money, owner, lead_date, close_reason)."""
+        return self._index["meaning"][meaning]
+
+    def field_for(self, meaning: str) -> Field | None:
+        return self.deal_field(self.field_id_for(meaning))
+
+    @property
+    def meanings(self) -> dict[str, str]:
+        return dict(self._index["meaning"])
 
     def deal_field(self, field_id: str) -> Field | None:
         return self._index["deal_field"].get(field_id)
@@ -232,7 +252,7 @@ def _field(raw: dict) -> Field:
     return Field(
         id=raw["id"], label=raw["label"], type=raw["type"],
         options=tuple(Option(o["id"], o["label"]) for o in raw.get("options", ())),
-        required=raw.get("required", False), min=raw.get("min"), max=raw.get("max"),
+        required=raw.get("required", False), min=raw.get("min"), max=raw.get("max"), meaning=raw.get("meaning"),
     )
 
 

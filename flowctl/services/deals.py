@@ -65,7 +65,8 @@ def deal_row(session: Session, deal: Deal) -> dict:
 def initial_fields(session: Session, pipeline: Pipeline, contact, lead_date: str, given: dict) -> dict:
     """A new deal's fields: F1 the acting user, F3 the pipeline's product, F5 the lead date, F4 the contact's F10;
     then what was given."""
-    defaults = {"responsible": session.actor.login, "lead_date": lead_date, "product": pipeline.product}
+    defaults = {pipeline.field_id_for("owner"): session.actor.login, pipeline.field_id_for("lead_date"): lead_date,
+                "product": pipeline.product}
     if contact:
         defaults["client_type"] = contact.fields.get("client_type")
     return _apply({k: v for k, v in defaults.items() if pipeline.deal_field(k)}, given)

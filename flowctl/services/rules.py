@@ -66,6 +66,7 @@ def _pipeline(pipeline) -> dict:
         "id": pipeline.id, "name": pipeline.name, "initial": pipeline.initial.id,
         "result_min_length": max(1, pipeline.tasks.result_min_length),
         "contact_kinds": [k.id for k in pipeline.tasks.contact_kinds],
+        "meanings": pipeline.meanings,
         "roles": [{"id": r.id, "label": r.label, "reopen": r.reopen} for r in pipeline.roles],
         "stages": [{"id": s.id, "label": s.label, "open": s.is_open} for s in pipeline.stages],
         "moves": sorted({(t.source, t.dest, role) for t in pipeline.transitions for role in t.roles}),

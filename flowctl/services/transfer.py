@@ -287,7 +287,7 @@ def import_deals(session: Session, path: Path, pipeline_id: str | None, mapping:
         session.store.use_power("import")
         known.update(session.store.external_ids(pipeline.id))
 
-    owner_field = pipeline.deal_field("responsible")
+    owner_field = pipeline.field_for("owner")
     owner = _owner(session, owner_field, mapping.owner)
     fmt = _date_format(mapping.date_format)
     history = _history(session, mapping, stage_of, fmt) if mapping.history else {}
@@ -440,8 +440,9 @@ def _create_deal(session, pipeline, key, values, stage, contact_id, created_at, 
     contact = session.store.get_contact(contact_id) if contact_id is not None else None
     lead_day = from_iso_utc(at).astimezone(session.workspace.tz).date().isoformat()
     fields = initial_fields(session, pipeline, contact, lead_day, values)
-    if fields.get("responsible") not in session.workspace.team:
-        raise RuleRefused(M.text("import_responsible", login=fields.get("responsible")))
+    owner = pipeline.field_id_for("owner")
+    if pipeline.deal_field(owner) and fields.get(owner) not in session.workspace.team:
+        raise RuleRefused(M.text("import_responsible", login=fields.get(owner)))
     _require(pipeline, stage, fields)
     path_taken = path_taken or [DatedEntry(stage.id, at)]
     deal = Deal(None, pipeline.id, stage.id, fields, contact_id, at, path_taken[-1].at, session.now_iso, key)

@@ -16,6 +16,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flowctl import messages as M
+from flowctl.pipeline.model import CONVENTIONAL_FIELDS
+
+# The store's report columns (responsible, budget_minor, lead_date) repeat the fields a pipeline declares as its
+# owner, money and lead date. A store never reads pipeline files: the workspace registers each pipeline's fields
+# as it loads them, and a pipeline not registered keeps the conventional ids.
+_MEANINGS: dict[str, dict[str, str]] = {}
+
+
+def register_meanings(pipeline_id: str, meanings: dict[str, str]) -> None:
+    _MEANINGS[pipeline_id] = meanings
+
+
+def meaning_field(pipeline_id: str, meaning: str) -> str:
+    return _MEANINGS.get(pipeline_id, CONVENTIONAL_FIELDS).get(meaning) or CONVENTIONAL_FIELDS[meaning]
 
 
 @dataclass
@@ -40,11 +54,15 @@ class Deal:
 
     @property
     def responsible(self) -> str | None:
-        return self.fields.get("responsible")
+        return self.fields.get(meaning_field(self.pipeline, "owner"))
 
     @property
     def budget(self) -> str | None:
-        return self.fields.get("budget")
+        return self.fields.get(meaning_field(self.pipeline, "money"))
+
+    @property
+    def lead_date(self) -> str | None:
+        return self.fields.get(meaning_field(self.pipeline, "lead_date"))
 
 
 @dataclass
@@ -112,7 +130,8 @@ def row_fault(row) -> str | None:
             return M.text("store_row_type", kind=M.text(f"thing_{ROW_KINDS[type(row)]}"), id=row.id, column=column,
                           type=type(value).__name__)
         if column in TIME_COLUMNS and value is not None and not_a_time(value):
-            return M.text("store_row_time", kind=M.text(f"thing_{ROW_KINDS[type(row)]}"), id=row.id, column=column, value=value)
+            return M.text("store_row_time",
+                          kind=M.text(f"thing_{ROW_KINDS[type(row)]}"), id=row.id, column=column, value=value)
     return None
 
 
@@ -297,8 +316,8 @@ def deal_matches(deal: Deal, query: DealQuery) -> bool:
             and (not query.responsible or deal.responsible == query.responsible)
             and (query.contact_id is None or deal.contact_id == query.contact_id)
             and (query.entered_before is None or deal.stage_since < query.entered_before)
-            and (query.lead_from is None or (deal.fields.get("lead_date") or "") >= query.lead_from)
-            and (query.lead_to is None or (deal.fields.get("lead_date") or "") <= query.lead_to)
+            and (query.lead_from is None or (deal.lead_date or "") >= query.lead_from)
+            and (query.lead_to is None or (deal.lead_date or "") <= query.lead_to)
             and (not query.missing_any or any(deal.fields.get(f) in (None, "") for f in query.missing_any)))
 
 
@@ -309,7 +328,7 @@ def deal_sort_key(sort: str):
     keys = {
         "id": lambda d: d.id,
         "budget": lambda d: (Decimal(d.budget) if d.budget else Decimal(-1), d.id),
-        "lead_date": lambda d: (d.fields.get("lead_date") or "", d.id),
+        "lead_date": lambda d: (d.lead_date or "", d.id),
         "stage_since": lambda d: (d.stage_since, d.id),
         "updated": lambda d: (d.updated_at, d.id),
     }

@@ -532,8 +532,8 @@ class JsonFileStore(Store):
 
     def _cohort(self, pipeline, lead_from, lead_to) -> dict[int, Deal]:
         return {d.id: d for d in self._deals() if d.pipeline == pipeline
-                and (not lead_from or (d.fields.get("lead_date") or "") >= lead_from)
-                and (not lead_to or (d.fields.get("lead_date") or "") <= lead_to)}
+                and (not lead_from or (d.lead_date or "") >= lead_from)
+                and (not lead_to or (d.lead_date or "") <= lead_to)}
 
     def deal_counts(self, pipeline, lead_from, lead_to):
         totals: dict[tuple[str, str], list[int]] = {}

@@ -21,7 +21,7 @@ from psycopg import errors as pg
 from flowctl import messages as M
 from flowctl.errors import NotPermitted, RuleRefused, StoreError, UsageError
 from flowctl.store.base import not_a_time
-from flowctl.store.postgres_rules import RULE_TABLES, RULES_SCHEMA, character_class
+from flowctl.store.postgres_rules import FIELD_MEANINGS_SCHEMA, RULE_TABLES, RULES_SCHEMA, character_class
 from flowctl.store.sql import SqlStore, _dumps
 
 APPLICATION = "flowctl"
@@ -125,6 +125,7 @@ MIGRATIONS = [
         FOR EACH STATEMENT EXECUTE FUNCTION flowctl_append_only();
     """,
     RULES_SCHEMA,
+    FIELD_MEANINGS_SCHEMA,
 ]
 
 
@@ -267,8 +268,9 @@ class PostgresStore(SqlStore):
                     (version, m["db_role"], m["login"], m["roles"], m["powers"]))
             for p in rules["pipelines"]:
                 pid = p["id"]
-                run("INSERT INTO rule_pipelines VALUES (?, ?, ?, ?, ?, ?)",
-                    (version, pid, p["name"], p["initial"], p["result_min_length"], p["contact_kinds"]))
+                run("INSERT INTO rule_pipelines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (version, pid, p["name"], p["initial"], p["result_min_length"], p["contact_kinds"],
+                     p["meanings"]["owner"], p["meanings"]["money"], p["meanings"]["lead_date"]))
                 for r in p["roles"]:
                     run("INSERT INTO rule_roles VALUES (?, ?, ?, ?, ?)", (version, pid, r["id"], r["label"], r["reopen"]))
                 for position, stage in enumerate(p["stages"]):

@@ -39,6 +39,19 @@ FUNCTIONS = ("flowctl_append_only()", "flowctl_rules_current()", "flowctl_actor(
              "flowctl_check_deal()", "flowctl_check_task()", "flowctl_check_event()",
              "flowctl_check_publication()")
 
+def _pinned(functions) -> str:
+    """Each function runs with this schema's search_path (then pg_temp), whatever the caller's."""
+    return """DO $$
+DECLARE
+    f text;
+BEGIN
+    FOREACH f IN ARRAY ARRAY['{functions}'] LOOP
+        EXECUTE format('ALTER FUNCTION %s SET search_path = %I, pg_temp', f, current_schema());
+    END LOOP;
+END $$;
+""".replace("{functions}", "', '".join(functions))
+
+
 RULES_SCHEMA = """
 CREATE TABLE rule_versions (
     version bigint PRIMARY KEY REFERENCES publications(id),
@@ -343,15 +356,7 @@ BEGIN
     END LOOP;
 END $$;
 
-DO $$
-DECLARE
-    f text;
-BEGIN
-    FOREACH f IN ARRAY ARRAY['{functions}'] LOOP
-        EXECUTE format('ALTER FUNCTION %s SET search_path = %I, pg_temp', f, current_schema());
-    END LOOP;
-END $$;
-""".replace("{functions}", "', '".join(FUNCTIONS))
+""" + _pinned(FUNCTIONS)
 
 
 def character_class(ranges) -> str:
@@ -361,3 +366,32 @@ def character_class(ranges) -> str:
 
     return "[" + "".join(point(a) if a == b else f"{point(a)}-{point(b)}" for a, b in ranges) + "]"
 
+
+def _field_meanings_schema() -> str:
+    """Migration 4: the fields each pipeline declares as its owner, money and lead date (`meaning:`), which the
+    report columns repeat. Migration 3 compared those columns with the fixed keys responsible, budget and
+    lead_date; its deal check is taken as shipped and only those three keys become the published fields' ids,
+    so the two versions of the check cannot drift apart."""
+    start = RULES_SCHEMA.index("CREATE FUNCTION flowctl_check_deal()")
+    check = RULES_SCHEMA[start:RULES_SCHEMA.index("END $$;", start) + len("END $$;")]
+    changes = (
+        ("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"),
+        ("    missing text[];\n", "    missing text[];\n    card rule_pipelines;\n"),
+        ("    -- the columns the reports add up",
+         "    SELECT p.* INTO card FROM rule_pipelines p WHERE p.version = v AND p.pipeline = NEW.pipeline;\n"
+         "    -- the columns the reports add up"),
+        ("NEW.fields ->> 'responsible'", "NEW.fields ->> coalesce(card.owner_field, 'responsible')"),
+        ("NEW.fields ->> 'lead_date'", "NEW.fields ->> coalesce(card.lead_field, 'lead_date')"),
+        ("NEW.fields ->> 'budget'", "NEW.fields ->> coalesce(card.money_field, 'budget')"),
+    )
+    for old, new in changes:
+        if old not in check:
+            raise RuntimeError(f"migration 3's deal check no longer holds {old!r}")
+        check = check.replace(old, new)
+    return ("ALTER TABLE rule_pipelines ADD COLUMN owner_field text NOT NULL DEFAULT 'responsible',"
+            " ADD COLUMN money_field text NOT NULL DEFAULT 'budget',"
+            " ADD COLUMN lead_field text NOT NULL DEFAULT 'lead_date';\n" + check + "\n" + _pinned(
+                ("flowctl_check_deal()",)))
+
+
+FIELD_MEANINGS_SCHEMA = _field_meanings_schema()

@@ -129,7 +129,7 @@ class SqlStore(Store):
     @staticmethod
     def _deal_values(deal: Deal) -> tuple:
         return (deal.pipeline, deal.stage, deal.contact_id, deal.responsible, _minor(deal.budget),
-                deal.fields.get("lead_date"), _dumps(deal.fields), deal.created_at, deal.stage_since, deal.updated_at,
+                deal.lead_date, _dumps(deal.fields), deal.created_at, deal.stage_since, deal.updated_at,
                 deal.external_id)
 
     def add_deal(self, deal: Deal) -> int:
