@@ -118,6 +118,27 @@ def import_csv(path: Path, count: int) -> None:
                              "Строитель" if i % 2 else "Частник", "Званка"])
 
 
+DATED_MAPPING = """\
+id_column: ID
+created: Создана
+stage_dates: {in_work: Взята в работу}
+date_format: DD.MM.YYYY
+"""
+
+
+def import_dated_csv(path: Path, count: int) -> None:
+    """Another CRM's export with its dates: when each deal was created and, for two in three, taken into work."""
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["ID", "Этап", "Бюджет", "Ответственный", "Создана", "Взята в работу"])
+        for i in range(count):
+            day, month = 1 + i % 27, 1 + i % 12
+            writer.writerow([f"OLD-{i}", "ОП ВЗЯЛ В РАБОТУ" if i % 3 else "НОВЫЙ ЛИД", f"{(i % 900 + 100) * 1000}",
+                             f"m{1 + i % 20:02d}", f"{day:02d}.{month:02d}.2026 10:{i % 60:02d}",
+                             f"{day + 1:02d}.{month:02d}.2026 15:00" if i % 3 else ""])
+    path.with_suffix(".yaml").write_text(DATED_MAPPING, "utf-8")
+
+
 class Server:
     """The PostgreSQL side: a database per workspace on the server, loaded from the generated SQLite store.
 
@@ -215,6 +236,9 @@ def cases(ws: Path, deals: int, server: Server | None, env: dict) -> list[dict]:
     fresh = ws.parent / "import-ws"
     import_file = ws.parent / "import.csv"
     import_csv(import_file, deals)
+    dated = max(1, deals // 5)  # a fifth: each row writes its way through the pipeline, three times the rows
+    dated_file = ws.parent / "import-dated.csv"
+    import_dated_csv(dated_file, dated)
 
     def fresh_store(_):
         if fresh.exists():
@@ -307,6 +331,9 @@ def cases(ws: Path, deals: int, server: Server | None, env: dict) -> list[dict]:
              floor="python -c pass", rate=deals,
              pg=on_server(importer, role=server and server.owner, cwd=fresh_pg, prepare=fresh_server_store,
                           runs=IMPORT_RUNS, warm=False)),  # a minute a run at 100k; the caches are warm by now
+        dict(name=f"flowctl import deals ({dated:,} rows, dated)", cwd=fresh, prepare=fresh_store,
+             argv=fl + ["--as", "olga", "import", "deals", str(dated_file), "--mapping",
+                        str(dated_file.with_suffix(".yaml"))], floor="python -c pass", rate=dated),
     ]
 
 

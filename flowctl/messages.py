@@ -298,6 +298,7 @@ TEXTS: dict[str, str] = {
     "import_history_columns": "{path} has no column '{column}' ({what}); name the history file's columns under history_columns: in the mapping file",
     "import_history_row": "{path} line {line}: {reason}; nothing was imported",
     "h_stage_estimated": "stage: «{source}» → «{dest}» (imported without a date: dated as the stage before)",
+    "report_won_undated": "{count} of the deals won in {month} were imported as won with no closing date: they count in the month of the import",
     "report_undated": "{count} of these deals came in past the first stage with no dated history (imported without stage dates): the stages before it are not counted",
     "import_sets": "sets {fields}",
     "export_unwritable": "cannot write {path}: {reason}",

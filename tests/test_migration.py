@@ -347,3 +347,18 @@ def test_reports_say_when_deals_came_in_past_the_first_stage_without_dates(local
     assert local_ws.json("report", "funnel")["undated_deals"] == 1
     assert ("1 of these deals came in past the first stage with no dated history"
             in local_ws.ok("report", "funnel").stdout)
+
+
+def test_the_forecast_says_when_won_deals_were_imported_without_their_closing_date(local_ws, tmp_path):
+    source = tmp_path / "won.csv"
+    source.write_text("ID,Этап,Бюджет,Ответственный\nW-1,УСПЕШНО РЕАЛИЗОВАНО,500000,ivan\n", "utf-8")
+    local_ws.ok("import", "deals", source, "--id-column", "ID", user="olga")
+    forecast = local_ws.json("report", "forecast", "--month", "2026-11")
+    assert (forecast["won_deals"], forecast["won_imported_undated"]) == (1, 1)
+    assert ("1 of the deals won in 2026-11 were imported as won with no closing date"
+            in local_ws.ok("report", "forecast", "--month", "2026-11").stdout)
+    dated = generate(1, seed=2)[0]
+    dated.update({"Status": "Won", "Created": "02.11.2026 10:00", "Closed At": "20.11.2026 12:00"})
+    _import(local_ws, tmp_path, [dated])
+    assert local_ws.json("report", "forecast", "--month", "2026-11")["won_imported_undated"] == 1  # still W-1 only
+

@@ -106,6 +106,8 @@ def forecast(ctx: typer.Context, pipeline: str = PipelineOption,
     columns = [("stage_label", "stage"), ("deals", "deals"), ("budget_shown", "budget"),
                ("probability", "probability"), ("expected_shown", "in the plan")]
     footer = f"\n{M.text('forecast_total', month=result['month'], total=money_text(p, result['total']))}"
+    if result["won_imported_undated"]:
+        footer += "\n" + M.text("report_won_undated", count=result["won_imported_undated"], month=result["month"])
     echo(render(rows, fmt, columns, footer=footer if fmt == "table" else None))
 
 

@@ -90,8 +90,10 @@ def forecast(session, pipeline: Pipeline, month: date, weighted: bool) -> dict:
     won_stages = tuple(s.id for s in pipeline.stages if s.kind == "won")
     won = session.store.entries_between(pipeline.id, won_stages, to_iso_utc(start), to_iso_utc(end))
     won_minor = sum(minor for _, _, minor in won)
+    undated = session.store.entries_between(pipeline.id, won_stages, to_iso_utc(start), to_iso_utc(end), imported=True)
     return {"pipeline": pipeline.id, "month": month.strftime("%Y-%m"), "weighted": weighted, "stages": rows,
             "open_plan": str(plan_total.quantize(Decimal("0.01"))), "won_deals": len(won), "won": money(won_minor),
+            "won_imported_undated": len(undated),
             "total": str((plan_total + Decimal(won_minor) / 100).quantize(Decimal("0.01")))}
 
 

@@ -257,8 +257,10 @@ class Store(ABC):
     def stage_stays(self, pipeline: str, lead_from: str | None, lead_to: str | None) -> dict[str, tuple[int, float, float]]:
         """{stage: (finished stays, median seconds, 90th percentile seconds)}, nearest rank, from the history."""
     @abstractmethod
-    def entries_between(self, pipeline: str, stages: tuple[str, ...], at_from: str, at_to: str) -> list[tuple[int, str, int]]:
-        """(deal id, responsible, budget in minor units) of deals that entered one of the stages in [from, to)."""
+    def entries_between(self, pipeline: str, stages: tuple[str, ...], at_from: str, at_to: str,
+                        imported: bool = False) -> list[tuple[int, str, int]]:
+        """(deal id, responsible, budget in minor units) of deals that entered one of the stages in [from, to);
+        `imported`: only those an import placed there straight away (no dated way before it)."""
     @abstractmethod
     def task_counts(self, done_from: str | None, done_to: str | None, now: str) -> list[tuple[str, int, int]]:
         """(responsible, tasks completed in [from, to), open tasks overdue now) per user."""

@@ -543,10 +543,10 @@ class JsonFileStore(Store):
             bucket[1] += money_minor(deal.budget) if deal.budget else 0
         return [(stage, who, n, minor) for (stage, who), (n, minor) in totals.items()]
 
-    def _entries(self):
+    def _entries(self, imported: bool = False):
         for event in (self._row(Event, raw) for raw in self._events()):
             stage = entered_stage(event)
-            if stage:
+            if stage and (not imported or event.kind == "deal.imported"):
                 yield event.deal_id, stage, event.at
 
     def _journeys(self, pipeline, lead_from, lead_to) -> list[list[tuple[str, str]]]:
@@ -566,8 +566,8 @@ class JsonFileStore(Store):
     def stage_stays(self, pipeline, lead_from, lead_to):
         return stays_of(self._journeys(pipeline, lead_from, lead_to))
 
-    def entries_between(self, pipeline, stages, at_from, at_to):
-        ids = {d for d, s, at in self._entries() if s in stages and at_from <= at < at_to}
+    def entries_between(self, pipeline, stages, at_from, at_to, imported=False):
+        ids = {d for d, s, at in self._entries(imported) if s in stages and at_from <= at < at_to}
         return [(d.id, d.responsible or "", money_minor(d.budget) if d.budget else 0)
                 for d in self._deals() if d.id in ids and d.pipeline == pipeline]
 

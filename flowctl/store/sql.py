@@ -332,10 +332,11 @@ class SqlStore(Store):
                " MIN(CASE WHEN rank >= n * 0.9 THEN seconds END) FROM ranked GROUP BY stage")
         return {stage: (n, round(median), round(p90)) for stage, n, median, p90 in self._rows(sql, params)}
 
-    def entries_between(self, pipeline, stages, at_from, at_to):
+    def entries_between(self, pipeline, stages, at_from, at_to, imported=False):
         sql = ("SELECT DISTINCT d.id, COALESCE(d.responsible, ''), COALESCE(d.budget_minor, 0)"
                " FROM events e JOIN deals d ON d.id = e.deal_id"
-               f" WHERE e.stage_to IN ({', '.join('?' * len(stages))}) AND e.at >= ? AND e.at < ? AND d.pipeline = ?")
+               f" WHERE e.stage_to IN ({', '.join('?' * len(stages))}) AND e.at >= ? AND e.at < ? AND d.pipeline = ?"
+               + (" AND e.kind = 'deal.imported'" if imported else ""))
         return [tuple(r) for r in self._rows(sql, [*stages, at_from, at_to, pipeline])]
 
     def task_counts(self, done_from, done_to, now):
