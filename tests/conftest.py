@@ -43,6 +43,15 @@ def english(monkeypatch):
     language.set_machine_values(False)
 
 
+@pytest.fixture(autouse=True)
+def unregistered_field_meanings():
+    """The fields a pipeline declares as money, owner and lead date are registered per process as workspaces load
+    (store/base.py); a test that renamed them must not leave its choice to the next test's stores."""
+    from flowctl.store import base
+
+    base._MEANINGS.clear()
+
+
 @pytest.fixture
 def cli():
     """Run flowctl in-process through the real error boundary; returns the click Result."""
