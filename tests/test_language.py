@@ -407,3 +407,14 @@ def test_a_command_tree_kept_for_many_runs_switches_language_each_run(cli, tmp_p
         assert shown.startswith(usage) and help_line in shown, lang
         error = cli("deal", "show", "abc").stderr
         assert error.startswith(usage), lang
+
+
+def test_a_russian_import_reports_its_rows_in_russian_and_its_json_in_ids(local_ws, monkeypatch, tmp_path):
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    source = tmp_path / "deals.csv"
+    source.write_text("ID,Ответственный\nR-1,ivan\nR-2,Moses Frase\n", "utf-8")
+    table = local_ws.run("import", "deals", source, "--id-column", "ID", "--dry-run", "--skip-invalid", user="olga")
+    assert [line.split()[:2] for line in table.stdout.splitlines()[2:]] == [["2", "создать"], ["3", "отклонено"]]
+    assert "создать — 1, обновить — 0, без изменений — 0, отклонено — 1; ничего не записано" in table.stderr
+    report = local_ws.json("import", "deals", source, "--id-column", "ID", "--dry-run", "--skip-invalid", user="olga")
+    assert [r["action"] for r in report["rows"]] == ["create", "refused"]

@@ -15,9 +15,9 @@ from flowctl.cli.session import open_session
 import_app = new_app("Bring data in: deals and contacts from another CRM's CSV, or a whole flowctl export.")
 
 MapOption = typer.Option(None, "--map", "-m", help='Column mapping, repeatable: --map "Бюджет=budget".')
-MappingFileOption = typer.Option(None, "--mapping",
-                                 help="YAML file: {columns: {…}, stages: {…}, id_column: …, date_format: …, created: …, "
-                                      "stage_dates: {stage: column}, values: {column: {source: value}}}.")
+MappingFileOption = typer.Option(
+    None, "--mapping", help="YAML file: {columns: {…}, stages: {…}, id_column: …, date_format: …, created: …, "
+                            "stage_dates: {stage: column}, values: {column: {source: value}}}.")
 ValueMapOption = typer.Option(None, "--value-map", metavar="COLUMN:SOURCE=VALUE",
                               help="A source value read as another, repeatable: --value-map "
                                    "'Покрытие:Металлочерепица Монтеррей=металлочерепица'.")
@@ -91,8 +91,9 @@ def _report(result, fmt: str, skip_invalid: bool) -> None:
     if fmt == "json":
         echo(to_json(summary))
     else:
-        shown = [{**r, "changes": _changes(r["changes"], result.labels)} for r in summary["rows"]
-                 if result.dry_run or r["action"] == "refused"]
+        shown = [{**r, "action": M.text(f"import_action_{r['action']}"),
+                  "changes": _changes(r["changes"], result.labels)}
+                 for r in summary["rows"] if result.dry_run or r["action"] == "refused"]
         if shown:
             echo(render(shown, "table", [("line", "line"), ("action", "action"), ("key", "id in source"),
                                          ("id", "flowctl id"), ("reason", "reason")] +
@@ -142,7 +143,8 @@ def import_deals(ctx: typer.Context, path: Path = typer.Argument(..., metavar="F
 def import_contacts(ctx: typer.Context, path: Path = typer.Argument(..., metavar="FILE.csv"),
                     maps: List[str] = MapOption, mapping_file: Path = MappingFileOption,
                     id_column: str = IdColumnOption, date_format: str = DateFormatOption,
-                    value_maps: List[str] = ValueMapOption, dry_run: bool = DryRunOption, skip_invalid: bool = SkipOption, fmt: str = ImportFormat):
+                    value_maps: List[str] = ValueMapOption, dry_run: bool = DryRunOption,
+                    skip_invalid: bool = SkipOption, fmt: str = ImportFormat):
     """Import contacts from CSV, read as for deals; a row whose id (or phone) is already known updates that
     contact."""
     from flowctl.services.transfer import import_contacts as run
