@@ -343,9 +343,7 @@ def _show_datetime(field: Field, stored: str) -> str:
 
 
 def _show_date(day: date) -> str:
-    if language.machine():
-        return day.isoformat()
-    return f"{day.day:02}.{day.month:02}.{day.year:04}"  # not strftime: %Y drops zeros of years before 1000
+    return day.isoformat() if language.machine() else language.dotted(day)
 
 
 _DISPLAYS = {

@@ -3,8 +3,8 @@
 English is the texts as written in the code (messages.py and every command's help); Russian is a gettext catalog,
 flowctl/locale/ru/LC_MESSAGES/flowctl.po, compiled to flowctl.mo beside it (tools/catalog.py). The language is the
 workspace's `language:` if set, else the environment's as the C library reads it (LC_ALL, LC_MESSAGES, LANG), else
-English. click and typer translate their own texts (Usage:, Options, Missing argument …) through gettext's global
-domain; activating a language points that domain at the same catalog.
+English. typer's own headings (Options, Commands, [default: …]) go through gettext's global domain, which activating
+a language points at the same catalog; the click typer vendors writes plain English (cli/localize.py translates it).
 """
 
 from __future__ import annotations
@@ -137,10 +137,13 @@ def percent(value: float | None) -> str:
     return f"{value:.1f}".replace(".", ",") + f"{NBSP}%" if russian() else f"{value:.1f}%"
 
 
+def dotted(value: date) -> str:
+    """30.11.2026, as Russian writes a date (and as a date field shows one in every language)."""
+    return f"{value.day:02}.{value.month:02}.{value.year:04}"  # not strftime: %Y drops zeros before 1000
+
+
 def day(value: date) -> str:
-    if russian():
-        return f"{value.day:02}.{value.month:02}.{value.year:04}"  # not strftime: %Y drops zeros before 1000
-    return f"{value.year:04}-{value.month:02}-{value.day:02}"
+    return dotted(value) if russian() else f"{value.year:04}-{value.month:02}-{value.day:02}"
 
 
 def moment(value: datetime) -> str:

@@ -470,7 +470,7 @@ def visible(value):
 def text(message_id: str, /, **kwargs) -> str:
     """The message in the user's language; the message id is its gettext context, so two ids that read alike in
     English may read differently in another language."""
-    return language.translate(TEXTS[message_id], message_id).format(**{k: visible(v) for k, v in kwargs.items()})
+    return composed(message_id, **{k: visible(v) for k, v in kwargs.items()})
 
 
 def composed(message_id: str, /, **kwargs) -> str:

@@ -319,7 +319,7 @@ def test_a_value_map_that_is_not_column_source_target_is_a_usage_error(local_ws,
     assert "'Type=private' is not a value mapping; write COLUMN:SOURCE=TARGET" in result.stderr
 
 
-def test_a_history_file_rebuilds_every_stage_a_deal_passed(local_ws, tmp_path):
+def test_a_history_file_rebuilds_every_stage_a_deal_passed(ws, tmp_path):
     """Another CRM's event log gives every entry, with who made it: funnel and velocity read the whole way."""
     rows = generate(300, seed=34)
     log = [["Opportunity ID", "stage", "entered_at", "who"]]
@@ -331,12 +331,12 @@ def test_a_history_file_rebuilds_every_stage_a_deal_passed(local_ws, tmp_path):
         csv.writer(f).writerows(log)
     undated = [{**r, **{c: "" for c in set(DATE_COLUMN.values())}} for r in rows]  # only created and the status
     mapping = MAPPING.split("stage_dates:")[0] + "values:" + MAPPING.split("values:")[1]
-    _workspace_with_aliases(local_ws)
+    _workspace_with_aliases(ws)
     (tmp_path / "mapping.yaml").write_text(mapping, "utf-8")
     source = write(tmp_path / "opportunities.csv", undated)
-    local_ws.ok("import", "deals", source, "--mapping", tmp_path / "mapping.yaml", "--history", history, user="olga")
-    _compare_everything(local_ws, rows)
-    events = local_ws.json("deal", "history", "1")
+    ws.ok("import", "deals", source, "--mapping", tmp_path / "mapping.yaml", "--history", history, user="olga")
+    _compare_everything(ws, rows)
+    events = ws.json("deal", "history", "1")
     assert {e["data"].get("by") for e in events if e["kind"] == "deal.stage"} <= {"olga"}
 
 
@@ -349,16 +349,16 @@ def test_reports_say_when_deals_came_in_past_the_first_stage_without_dates(local
             in local_ws.ok("report", "funnel").stdout)
 
 
-def test_the_forecast_says_when_won_deals_were_imported_without_their_closing_date(local_ws, tmp_path):
+def test_the_forecast_says_when_won_deals_were_imported_without_their_closing_date(ws, tmp_path):
     source = tmp_path / "won.csv"
     source.write_text("ID,Этап,Бюджет,Ответственный\nW-1,УСПЕШНО РЕАЛИЗОВАНО,500000,ivan\n", "utf-8")
-    local_ws.ok("import", "deals", source, "--id-column", "ID", user="olga")
-    forecast = local_ws.json("report", "forecast", "--month", "2026-11")
+    ws.ok("import", "deals", source, "--id-column", "ID", user="olga")
+    forecast = ws.json("report", "forecast", "--month", "2026-11")
     assert (forecast["won_deals"], forecast["won_imported_undated"]) == (1, 1)
     assert ("1 of the deals won in 2026-11 were imported as won with no closing date"
-            in local_ws.ok("report", "forecast", "--month", "2026-11").stdout)
+            in ws.ok("report", "forecast", "--month", "2026-11").stdout)
     dated = generate(1, seed=2)[0]
     dated.update({"Status": "Won", "Created": "02.11.2026 10:00", "Closed At": "20.11.2026 12:00"})
-    _import(local_ws, tmp_path, [dated])
-    assert local_ws.json("report", "forecast", "--month", "2026-11")["won_imported_undated"] == 1  # still W-1 only
+    _import(ws, tmp_path, [dated])
+    assert ws.json("report", "forecast", "--month", "2026-11")["won_imported_undated"] == 1  # still W-1 only
 

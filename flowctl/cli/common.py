@@ -31,6 +31,7 @@ class FlowGroup(TyperGroup):
         from flowctl.workspace import find_config
 
         language.use(language.configured_in(find_config(Path.cwd())) or language.from_environment())
+        language.set_machine_values(False)  # a table unless this run's --format says csv or json (check_format)
         if language.current() == getattr(self, "_flowctl_language", "en") == "en":
             return super().make_context(info_name, args, parent=parent, **extra)
         from flowctl.cli.localize import localize, localize_error

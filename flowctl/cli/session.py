@@ -21,12 +21,10 @@ def open_session(ctx: typer.Context, create_store: bool = False, with_store: boo
     `published`: the local files must be what the store published last (see services/publish.py); only
     publishing and restoring an export into an empty store do without.
     """
-    from flowctl import clock
+    from flowctl import clock, language
     from flowctl.services.session import Session
     from flowctl.store import is_server
     from flowctl.workspace import open_workspace
-
-    from flowctl import language
 
     opts = options(ctx)
     workspace = open_workspace(store_override=opts.store)

@@ -55,11 +55,7 @@ def dated_path(pipeline: Pipeline, current: Stage, created_at: str, dates: dict[
             raise RuleRefused(M.text("import_dates_disorder", later=pipeline.stage(earlier).label,
                                      later_at=shown(at_earlier), earlier=pipeline.stage(later).label,
                                      earlier_at=shown(at_later)))
-    if stops[-1][0] != current.id:
-        if current.id in known:  # dated, but before a stage it comes after: caught above unless orders tie
-            raise RuleRefused(M.text("import_dates_disorder", later=pipeline.stage(stops[-1][0]).label,
-                                     later_at=shown(stops[-1][1]), earlier=current.label,
-                                     earlier_at=shown(known[current.id])))
+    if stops[-1][0] != current.id:  # undated (dated, it comes last: no other stage kept comes after it)
         stops.append((current.id, None))
     path = [Entry(stops[0][0], stops[0][1])]
     for stage_id, at in stops[1:]:

@@ -194,11 +194,10 @@ def _row_reader(session: Session, source: Path, header: list[str], fields: tuple
     for created_at, a moment. A blank cell gives None: a new deal or contact takes its default, an existing one has
     the field cleared. Every date of the file is read one way (`date_format`, else day first); a date that does not
     read so refuses the whole file, as the file's other dates may have been read wrongly too."""
-    from flowctl.fields import date_format as read_format, parse
+    from flowctl.fields import parse
     from flowctl.render import plain_csv_cell
 
-    fmt = read_format(date_format) if date_format else None
-    how = M.text("date_read_as", format=date_format) if date_format else M.text("date_read_day_first")
+    fmt = _date_format(date_format)
     by_id = {f.id: f for f in fields}
     mapped_values = {column: {fold(source): target for source, target in table.items()}
                      for column, table in value_maps.items()}
@@ -224,12 +223,18 @@ def _row_reader(session: Session, source: Path, header: list[str], fields: tuple
                     out[target] = raw or None
             except UsageError as error:
                 if spec is None or spec.type in ("date", "datetime"):  # only created_at is read as a special
-                    raise _FileRefused(M.text("import_date_format", path=source, line=line, column=column,
-                                              reason=error.message, how=how)) from None
+                    raise _date_refusal(source, line, column, error, date_format) from None
                 raise
         return out
 
     return values
+
+
+def _date_refusal(source: Path, line: int, column: str, error: UsageError, date_format: str | None) -> _FileRefused:
+    """A date that does not read the file's one way refuses the whole file: its other dates may be misread too."""
+    how = M.text("date_read_as", format=date_format) if date_format else M.text("date_read_day_first")
+    return _FileRefused(M.text("import_date_format", path=source, line=line, column=column, reason=error.message,
+                               how=how))
 
 
 def _moment(text: str, session: Session, date_format) -> str:
@@ -302,8 +307,6 @@ def import_deals(session: Session, path: Path, pipeline_id: str | None, mapping:
             raise UsageError(M.text("import_no_owner", field=owner_field.id))
         values_of = _row_reader(session, path, header, pipeline.deal_fields, targets, mapping.date_format,
                                 mapping.values)
-        how = M.text("date_read_as", format=mapping.date_format) if mapping.date_format else M.text(
-            "date_read_day_first")
         result = ImportResult(path.name, dry_run, ignored_columns=ignored,
                               labels={f.id: f.label for f in pipeline.deal_fields})
 
@@ -315,8 +318,7 @@ def import_deals(session: Session, path: Path, pipeline_id: str | None, mapping:
                     try:
                         dates[stage_id] = _moment(raw, session, fmt)
                     except UsageError as error:
-                        raise _FileRefused(M.text("import_date_format", path=path, line=line, column=header[index],
-                                                  reason=error.message, how=how)) from None
+                        raise _date_refusal(path, line, header[index], error, mapping.date_format) from None
             return dates
 
         def handle(line: int, cells: list[str]) -> RowOutcome:
@@ -358,6 +360,7 @@ def _owner(session: Session, owner_field: Field | None, typed: str | None) -> st
 
 
 def _date_format(spec: str | None):
+    """The file's one way of writing dates (--date-format), or None: day first."""
     from flowctl.fields import date_format
 
     return date_format(spec) if spec else None
@@ -453,7 +456,10 @@ def _create_deal(session, pipeline, key, values, stage, contact_id, created_at, 
                                         "external_id": key, **({"by": first.by} if first.by else {})}))
     for before, entry in zip(path_taken, path_taken[1:]):
         data = {"from": before.stage, "to": entry.stage, "source": source, "line": line, "imported": True}
-        data.update({"estimated": True} if entry.estimated else {}, **({"by": entry.by} if entry.by else {}))
+        if entry.estimated:
+            data["estimated"] = True
+        if entry.by:
+            data["by"] = entry.by
         session.store.add_event(Event(None, entry.at, actor, "deal.stage", deal_id=deal.id, data=data))
     return RowOutcome(line, "create", key, deal.id)
 

@@ -29,7 +29,7 @@ def register_meanings(pipeline_id: str, meanings: dict[str, str]) -> None:
 
 
 def meaning_field(pipeline_id: str, meaning: str) -> str:
-    return _MEANINGS.get(pipeline_id, CONVENTIONAL_FIELDS).get(meaning) or CONVENTIONAL_FIELDS[meaning]
+    return _MEANINGS.get(pipeline_id, CONVENTIONAL_FIELDS)[meaning]  # a pipeline's meanings cover every one
 
 
 @dataclass
@@ -118,6 +118,13 @@ ROW_TYPES = {  # what each column of a row read back from a store must hold: a h
     Publication: (("id", {int}), ("at", {str}), ("actor", {str}), ("digest", {str}), ("content", {dict})),
 }
 ROW_KINDS = {Contact: "contact", Deal: "deal", Task: "task", Event: "event", Publication: "publication"}
+
+
+def row_kind(cls) -> str:
+    """The kind of a stored row as a message names it (contact, deal, …), in the user's language."""
+    return M.text(f"thing_{ROW_KINDS[cls]}")
+
+
 TIME_COLUMNS = frozenset(("created_at", "stage_since", "updated_at", "due", "done_at", "at"))  # UTC, ending Z
 
 
@@ -127,11 +134,10 @@ def row_fault(row) -> str | None:
     for column, kinds in ROW_TYPES[type(row)]:
         value = getattr(row, column)
         if type(value) not in kinds:
-            return M.text("store_row_type", kind=M.text(f"thing_{ROW_KINDS[type(row)]}"), id=row.id, column=column,
+            return M.text("store_row_type", kind=row_kind(type(row)), id=row.id, column=column,
                           type=type(value).__name__)
         if column in TIME_COLUMNS and value is not None and not_a_time(value):
-            return M.text("store_row_time",
-                          kind=M.text(f"thing_{ROW_KINDS[type(row)]}"), id=row.id, column=column, value=value)
+            return M.text("store_row_time", kind=row_kind(type(row)), id=row.id, column=column, value=value)
     return None
 
 

@@ -27,7 +27,7 @@ from flowctl import messages as M
 from flowctl.errors import StoreError
 from flowctl.fields import money_minor
 from flowctl.store.base import (ROW_KINDS, Contact, Deal, DealQuery, Event, Publication, Store, Task, TaskQuery,
-                                deal_matches, deal_sort_key, entered_stage, row_fault, stays_of)
+                                deal_matches, deal_sort_key, entered_stage, row_fault, row_kind, stays_of)
 
 FORMAT = "flowctl-store"
 VERSION = 2  # 2: published versions of the rules ("publications"); a version 1 file gains an empty list
@@ -360,7 +360,7 @@ class JsonFileStore(Store):
             row = cls(**{k: v for k, v in data.items() if k in _NAMES[cls]})
         except TypeError:  # only a missing key fails here: the names are filtered
             missing = ", ".join(f"'{name}'" for name in _REQUIRED[cls] if name not in data)
-            reason = M.text("store_row_lacks", kind=M.text(f"thing_{ROW_KINDS[cls]}"), id=data.get("id", "?"), keys=missing)
+            reason = M.text("store_row_lacks", kind=row_kind(cls), id=data.get("id", "?"), keys=missing)
             raise StoreError(M.text("store_corrupt", store=self.location, reason=reason)) from None
         fault = row_fault(row)
         if fault:

@@ -15,8 +15,8 @@ from dataclasses import fields as dataclass_fields
 from flowctl import messages as M
 from flowctl.errors import StoreError
 from flowctl.fields import money_minor
-from flowctl.store.base import (ROW_KINDS, Contact, Deal, DealQuery, Event, Publication, Store, Task, TaskQuery,
-                                entered_stage, row_fault)
+from flowctl.store.base import (Contact, Deal, DealQuery, Event, Publication, Store, Task, TaskQuery,
+                                entered_stage, row_fault, row_kind)
 
 _DEAL_SORT = {  # deals without a budget come last either way; ties go by id in the same direction
     "id": "id {dir}", "budget": "budget_minor IS NULL, budget_minor {dir}, id {dir}",
@@ -83,7 +83,7 @@ class SqlStore(Store):
                 values = (*values[:json_column], _loads(values[json_column]), *values[json_column + 1:])
             except (TypeError, ValueError) as error:
                 column = [f.name for f in dataclass_fields(cls)][json_column]
-                fault = M.text("store_row_json", kind=M.text(f"thing_{ROW_KINDS[cls]}"), id=values[0], column=column, reason=error)
+                fault = M.text("store_row_json", kind=row_kind(cls), id=values[0], column=column, reason=error)
                 raise StoreError(M.text("store_corrupt", store=self.location, reason=fault)) from None
         row = cls(*values)
         fault = row_fault(row)
