@@ -228,7 +228,7 @@ def cases(ws: Path, deals: int, server: Server | None, env: dict) -> list[dict]:
     db = ws / "flowctl.db"
     fl = flowctl()
     open_tasks = ids(db, "SELECT id FROM tasks WHERE responsible = 'm01' AND status = 'open' ORDER BY id")
-    in_work = ids(db, "SELECT id FROM deals WHERE stage = 'in_work' ORDER BY id")
+    in_work = ids(db, "SELECT id FROM deals WHERE stage = 'in_work' AND responsible = 'm01' ORDER BY id")  # his own (F1)
     agenda_end = iso(NOW.replace(hour=21))  # end of the Moscow day in UTC
     mid = deals // 2
     qualify = ["-F", "site=Званка", "-F", "Этап СТРОЙКИ=коробка", "-F", "buys_when=01.12.2026", "-F", "houses=3",
@@ -356,7 +356,7 @@ def json_store_cases(folder: Path, sizes: list[int], env: dict) -> list[dict]:
                        stdout=subprocess.DEVNULL)
         target = 200 if size <= 2000 else None
         out.append(dict(name=f"JSON store, {size:,} deals: flowctl deal set", cwd=ws, target=target,
-                        argv=lambda i, d=open_deal: flowctl() + ["deal", "set", str(d), f"site=Дом {i}"],
+                        argv=lambda i, d=open_deal: flowctl() + ["--as", "olga", "deal", "set", str(d), f"site=Дом {i}"],
                         floor="python -c pass"))
     return out
 

@@ -152,9 +152,23 @@ class Workspace:
             raise NotPermitted(M.text("not_in_team_database", role=role, config=self.config_path or CONFIG_NAME))
         return found
 
+    @cached_property
+    def team_names(self) -> dict[str, str]:
+        """A member's display name or alias, case-folded → their login; a name two members share names nobody."""
+        from flowctl.pipeline.model import fold
+
+        names: dict[str, set[str]] = {}
+        for member in self.team.values():
+            for name in (member.name, *member.aliases):
+                names.setdefault(fold(name), set()).add(member.login)
+        return {name: logins.pop() for name, logins in names.items() if len(logins) == 1}
+
     def teammate(self, login: str) -> Member:
-        """A team member named in a command (--to, --user): an unknown one is not found, not a refusal."""
-        found = self._find(login)
+        """A team member named in a command (--to, --user) by login, name or alias, in any case: an unknown one is
+        not found, not a refusal. A name two members share names neither."""
+        from flowctl.pipeline.model import fold
+
+        found = self._find(login) or self.team.get(self.team_names.get(fold(login), ""))
         if not found:
             raise NotFound(M.text("user_unknown", login=login, hint=M.did_you_mean(login, self.team)))
         return found

@@ -146,7 +146,7 @@ def _deal_in(ws, stage: str, budget: str | None = None) -> int:
         call_done(ws, deal_id)
         user = "tural" if step in ("КП ГОТОВО", "СМЕТА ГОТОВА") else "ivan"
         ws.ok("deal", "advance", deal_id, step, *fields.get(step, []), user=user)
-    if not open_tasks(ws, deal_id):
+    if not [t for t in open_tasks(ws, deal_id) if t["responsible"] == "ivan"]:  # S4's task is the engineer's
         ws.ok("task", "add", deal_id, "--type", "call", "--due", "today 18:00")
     return deal_id
 

@@ -295,7 +295,7 @@ def test_deal_and_contact_creation_record_everything_and_refusals_name_what_is_m
     syntax = local_ws.run("deal", "set", deal_id, "budget")
     assert (syntax.exit_code, syntax.stderr) == (2, "flowctl: 'budget' is not key=value\n")
     assert local_ws.run("deal", "set", deal_id, "responsible=mallory").exit_code == 2
-    assert local_ws.json("deal", "set", deal_id, "responsible=olga")["responsible"] == "olga"
+    assert local_ws.json("deal", "set", deal_id, "responsible=olga", user="olga")["responsible"] == "olga"  # the head
 
 
 def test_a_first_stage_that_requires_a_field_refuses_a_deal_without_it(unpublished_ws):

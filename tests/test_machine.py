@@ -22,8 +22,8 @@ def test_m1_manager_refused_s4_to_s5_and_told_who_may(machine):
 
 
 def test_m1_engineer_moves_s4_to_s5_and_s5b(machine):
-    assert machine.move("volumes", "proposal_ready", {"engineer"}, {"budget": "1"}) == "proposal_ready"
-    assert machine.move("volumes", "estimate_ready", {"engineer"}, {"budget": "1"}) == "estimate_ready"
+    assert machine.move("volumes", "proposal_ready", {"engineer"}, {"budget": "1"}).dest == "proposal_ready"
+    assert machine.move("volumes", "estimate_ready", {"engineer"}, {"budget": "1"}).dest == "estimate_ready"
 
 
 def test_m2_engineer_may_not_make_manager_moves(machine):
@@ -46,19 +46,19 @@ def test_q5_missing_budget_named_by_label(machine):
 def test_q6_lost_needs_reason(machine):
     with pytest.raises(RuleRefused, match="Причина отказа"):
         machine.move("hot", "lost", {"manager"}, {})
-    assert machine.move("hot", "lost", {"manager"}, {"lost_reason": "bought_elsewhere"}) == "lost"
+    assert machine.move("hot", "lost", {"manager"}, {"lost_reason": "bought_elsewhere"}).dest == "lost"
 
 
 def test_reopen_only_by_head(machine):
     with pytest.raises(NotPermitted):
         machine.move("lost", "in_work", {"manager"}, {})
-    assert machine.move("lost", "in_work", {"head"}, {}) == "in_work"
+    assert machine.move("lost", "in_work", {"head"}, {}).dest == "in_work"
 
 
 def test_one_machine_many_deals(machine):
     """The machine holds no deal: the same instance answers for deals in different stages."""
-    assert machine.move("new_lead", "in_work", {"manager"}, {}, DealFacts(contact_made=True)) == "in_work"
-    assert machine.move("in_work", "lost", {"manager"}, {"lost_reason": "other"}) == "lost"
+    assert machine.move("new_lead", "in_work", {"manager"}, {}, DealFacts(contact_made=True)).dest == "in_work"
+    assert machine.move("in_work", "lost", {"manager"}, {"lost_reason": "other"}).dest == "lost"
     assert machine._machine.models == []
 
 
@@ -71,4 +71,4 @@ def test_t3_s3_to_s4_needs_the_task_completed(machine):
     filled = {"roof_plan": "plan", "coating": "металлочерепица", "thickness": "0.5"}
     with pytest.raises(RuleRefused, match=r"open tasks completed first \(1 open\)"):
         machine.move("hot", "volumes", {"manager"}, filled, DealFacts(open_tasks=1))
-    assert machine.move("hot", "volumes", {"manager"}, filled, DealFacts(open_tasks=0)) == "volumes"
+    assert machine.move("hot", "volumes", {"manager"}, filled, DealFacts(open_tasks=0)).dest == "volumes"

@@ -339,6 +339,10 @@ def test_managers_whole_period(store):
          "won": 3, "won_sum": "3329000.00",  # 1 254 000 + 2 000 000 + 75 000
          "lost": 2, "win_rate": 60.0,  # 5, 9; 3/5
          "overdue_tasks": 3, "tasks_done": 23},
+        # the engineer owns no deal; his calculation (due a day after entering S4) is open and overdue on the
+        # three deals still in S4 (#18 since 10-19, #24 since 11-09, #26 since 11-16); cancelled on the others
+        {"user": "tural", "name": "Турал", "open_deals": 0, "won": 0, "won_sum": "0.00", "lost": 0, "win_rate": None,
+         "overdue_tasks": 3, "tasks_done": 0},
     ]
 
 
@@ -355,6 +359,8 @@ def test_managers_september(store):
          "lost": 2, "win_rate": 50.0, "overdue_tasks": 5, "tasks_done": 7},  # lost #6, #10
         {"user": "olga", "name": "Ольга", "open_deals": 1, "won": 1, "won_sum": "2000000.00",  # open #12, won #7
          "lost": 1, "win_rate": 50.0, "overdue_tasks": 3, "tasks_done": 6},  # lost #9
+        {"user": "tural", "name": "Турал", "open_deals": 0, "won": 0, "won_sum": "0.00", "lost": 0, "win_rate": None,
+         "overdue_tasks": 3, "tasks_done": 0},  # as in the whole period: overdue now
     ]
 
 

@@ -122,7 +122,9 @@ def test_a_misspelt_power_is_a_schema_error(ws):
 
 def test_import_deals_also_needs_a_role_in_the_pipeline(ws, tmp_path):
     """The import power is workspace-wide; deals still land only in a pipeline where the importer holds a role."""
-    _pipeline(ws, "okna", ("- id: engineer ", "- id: measurer "), ("roles: [engineer]", "roles: [measurer]"))
+    _pipeline(ws, "okna", ("- id: engineer ", "- id: measurer "), ("roles: [engineer]", "roles: [measurer]"),
+              ("for: engineer", "for: measurer"), ("[manager, engineer]", "[manager, measurer]"),
+              ("colleagues: [engineer, head]", "colleagues: [measurer, head]"))
     _config(ws, "import: [head]", "import: [measurer]")
     with open(ws.root / "flowctl.yaml", "a", encoding="utf-8") as config:
         config.write("  - {login: mira, name: Мира, roles: [measurer]}\n")

@@ -59,15 +59,15 @@ def test_closed_deal_is_frozen_for_an_import_by_a_role_without_reopen(ws, tmp_pa
     config.write_text(config.read_text("utf-8").replace("import: [head]", "import: [head, manager]"), "utf-8")
     ws.republish()
     first = write_csv(tmp_path / "a.csv", [["ID", "Этап", "Бюджет"], ["X-1", "КП ГОТОВО", "100 000"]])
-    deal_id = run_json(ws, "import", "deals", "--owner", "olga", first, "--id-column", "ID", user="ivan")["rows"][0]["id"]
+    deal_id = run_json(ws, "import", "deals", "--owner", "ivan", first, "--id-column", "ID", user="ivan")["rows"][0]["id"]
     call_done(ws, deal_id)
     ws.ok("deal", "advance", deal_id, WON)
     before = ws.snapshot()
     changed = write_csv(tmp_path / "b.csv", [["ID", "Этап", "Бюджет"], ["X-1", WON, "1"]])
-    refused = run_json(ws, "import", "deals", "--owner", "olga", changed, "--id-column", "ID", user="ivan", expect=1)
+    refused = run_json(ws, "import", "deals", "--owner", "ivan", changed, "--id-column", "ID", user="ivan", expect=1)
     assert refused["rows"][0]["reason"].startswith(f"deal #{deal_id} is closed")
     assert ws.snapshot() == before
-    assert run_json(ws, "import", "deals", "--owner", "olga", changed, "--id-column", "ID", user="olga")["update"] == 1  # reopen may
+    assert run_json(ws, "import", "deals", "--owner", "ivan", changed, "--id-column", "ID", user="olga")["update"] == 1  # reopen may
 
 
 # -- item 2: invisible text is no value ----------------------------------------------------------
@@ -126,10 +126,10 @@ def test_visible_length_counts_what_a_reader_sees():
 
 def test_import_closing_a_deal_cancels_its_tasks_like_advance(ws, tmp_path):
     first = write_csv(tmp_path / "a.csv", [["ID", "Этап"], ["X-1", "НОВЫЙ ЛИД"]])
-    deal_id = run_json(ws, "import", "deals", "--owner", "olga", first, "--id-column", "ID")["rows"][0]["id"]
+    deal_id = run_json(ws, "import", "deals", "--owner", "ivan", first, "--id-column", "ID")["rows"][0]["id"]
     ws.ok("task", "add", deal_id, "--type", "call", "--due", "+1h")
     closing = write_csv(tmp_path / "b.csv", [["ID", "Этап", "Бюджет"], ["X-1", WON, "100 000"]])
-    assert run_json(ws, "import", "deals", "--owner", "olga", closing, "--id-column", "ID")["update"] == 1
+    assert run_json(ws, "import", "deals", "--owner", "ivan", closing, "--id-column", "ID")["update"] == 1
     tasks = ws.json("task", "list", "--deal", deal_id, "--all")
     assert tasks and all(t["status"] == "cancelled" for t in tasks)
     refused = ws.run("task", "done", tasks[0]["id"], "--result", "Поговорили", "--contact", "call")

@@ -93,13 +93,16 @@ def set_(ctx: typer.Context, deal_id: int = typer.Argument(..., metavar="ID"),
 @app.command("advance")
 def advance(ctx: typer.Context, deal_id: int = typer.Argument(..., metavar="ID"),
             stage: str = typer.Argument(..., metavar="STAGE", help="Target stage id or label, any case."),
-            field: List[str] = FieldOption, fmt: str = FormatOption):
+            field: List[str] = FieldOption,
+            comment: str = typer.Option(None, "--comment", "-m",
+                                        help="Why: required for a correction (a move back the pipeline allows)."),
+            fmt: str = FormatOption):
     """Move a deal to STAGE, if your role may and the stage's required fields are filled (--field counts)."""
     from flowctl.services import deals
 
     check_format(fmt)
     session = open_session(ctx)
-    deal = deals.advance(session, deal_id, stage, field or [])
+    deal = deals.advance(session, deal_id, stage, field or [], comment)
     _print_deal(session, deal, fmt, M.text("deal_moved", id=deal["id"], stage=deal["stage_label"]))
 
 

@@ -57,7 +57,7 @@ def _steps(buys_when: str) -> list[tuple[str, list[str], int]]:
         (M.text("demo_e4_engineer"),
          ["--as", "tural", "deal", "advance", "1", "КП ГОТОВО", "--field", "Бюджет=1 254 000"], 0),
         (M.text("demo_e4_postpone"),
-         ["task", "postpone", "3", "--due", f"{tomorrow} 11:00", "--reason", "Клиент изучает КП, созвон завтра в 11"], 0),
+         ["task", "postpone", "4", "--due", f"{tomorrow} 11:00", "--reason", "Клиент изучает КП, созвон завтра в 11"], 0),
         (M.text("demo_f11_card"), ["contact", "show", "1"], 0),
         (M.text("demo_new_lead"), ["contact", "add", "name=Марина", "phone=+7 (922) 111-22-33",
                                           "client_type=Частник"], 0),

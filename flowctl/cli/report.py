@@ -58,7 +58,8 @@ def funnel(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = From
     rows = [{**r, "budget_shown": money_text(p, r["budget"]), "conversion_shown": _pct(r["conversion"])}
             for r in result["stages"]]
     columns = [("order", "#"), ("stage_label", "stage"), ("deals", "deals now"), ("budget_shown", "budget now"),
-               ("entered", "entered"), ("went_on", "went on"), ("conversion_shown", "conversion")]
+               ("entered", "entered"), ("went_on", "went on"), ("conversion_shown", "conversion"),
+               ("sent_back", "sent back")]
     if fmt == "table" and _bars_wanted():
         widest = max((r["entered"] for r in rows), default=0) or 1
         for r in rows:
@@ -66,6 +67,8 @@ def funnel(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = From
         columns.append(("bar", ""))
     footer = "\n" + M.text("funnel_win_rate", rate=_pct(result["win_rate"]) or "—", won=result["won"],
                           lost=result["lost"])
+    if result["corrections"]:
+        footer += "\n" + M.text("funnel_corrections", count=result["corrections"])
     if result["undated_deals"]:
         footer += "\n" + M.text("report_undated", count=result["undated_deals"])
     echo(render(rows, fmt, columns, footer=footer if fmt == "table" else None))

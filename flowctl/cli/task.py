@@ -1,4 +1,4 @@
-"""`flowctl task add|done|list|postpone`."""
+"""`flowctl task add|done|postpone|cancel|reassign|list`."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def add(ctx: typer.Context, deal_id: int = typer.Argument(..., metavar="DEAL"),
         task_type: str = typer.Option(..., "--type", "-t", help="Task type id or label from the pipeline."),
         due: str = typer.Option(..., "--due", "-d", help=WhenHelp),
         text: str = typer.Option(None, "--text", help="What exactly to do (default: the type's label)."),
-        to: str = typer.Option(None, "--to", help="Login of the user who does it (default: the deal's responsible)."),
+        to: str = typer.Option(None, "--to", help="Login or name of who does it (default: the deal's responsible)."),
         past: bool = typer.Option(False, "--past", help="Allow a due time in the past."),
         fmt: str = FormatOption):
     """Set a task on a deal."""
@@ -64,6 +64,34 @@ def postpone(ctx: typer.Context, task_id: int = typer.Argument(..., metavar="TAS
     session = open_session(ctx)
     task = tasks.postpone(session, task_id, due, reason, past)
     _print_task(session, task, fmt, M.text("task_postponed", id=task["id"], due=task["due_local"]))
+
+
+@app.command("cancel")
+def cancel(ctx: typer.Context, task_id: int = typer.Argument(..., metavar="TASK"),
+           reason: str = typer.Option(None, "--reason", help="Why it is cancelled (kept in the deal's history)."),
+           fmt: str = FormatOption):
+    """Cancel a wrong or duplicate task, with a reason (who may is set in the pipeline)."""
+    from flowctl.services import tasks
+
+    check_format(fmt)
+    session = open_session(ctx)
+    task = tasks.cancel(session, task_id, reason)
+    _print_task(session, task, fmt, M.text("task_cancelled", id=task["id"]))
+
+
+@app.command("reassign")
+def reassign(ctx: typer.Context, task_id: int = typer.Argument(..., metavar="TASK"),
+             to: str = typer.Option(..., "--to", help="Login or name of the teammate who does it now."),
+             reason: str = typer.Option(None, "--reason", help="Why (kept in the deal's history)."),
+             fmt: str = FormatOption):
+    """Hand a task to a teammate (who may is set in the pipeline)."""
+    from flowctl.services import tasks
+
+    check_format(fmt)
+    session = open_session(ctx)
+    task = tasks.reassign(session, task_id, to, reason)
+    _print_task(session, task, fmt, M.text("task_reassigned", id=task["id"],
+                                           name=session.shown_name(task["responsible"])))
 
 
 @app.command("list")

@@ -63,6 +63,9 @@ def history_rows(session, events: list[dict], pipeline) -> list[dict]:
     def what(e: dict) -> str:
         data, kind = e["data"], e["kind"]
         if kind == "deal.stage":
+            if data.get("correction"):
+                return M.text("h_stage_correction", source=label(data["from"]), dest=label(data["to"]),
+                              comment=data["comment"])
             return M.text("h_stage_estimated" if data.get("estimated") else "h_stage", source=label(data["from"]),
                           dest=label(data["to"]))
         if kind == "deal.field":
@@ -85,7 +88,12 @@ def history_rows(session, events: list[dict], pipeline) -> list[dict]:
             return M.text("h_task_postponed", task=task, old=local(session, data["old"]),
                           new=local(session, data["new"]), reason=data["reason"])
         if kind == "task.cancelled":
+            if "reason" in data:
+                return M.text("h_task_cancelled_reason", task=task, reason=data["reason"])
             return M.text("h_task_cancelled", task=task, stage=label(data["left"]))
+        if kind == "task.reassigned":
+            return M.text("h_task_followed" if data.get("with_deal") else "h_task_reassigned", task=task,
+                          old=session.shown_name(data["old"]), new=session.shown_name(data["new"]))
         if kind == "deal.migrated":
             moves = [f"{old} → {new}" for old, new in data.get("fields", {}).items()]
             if "stage" in data:

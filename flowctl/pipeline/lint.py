@@ -15,7 +15,8 @@ from typing import Callable, Iterator
 
 from flowctl import messages as M
 from flowctl.pipeline.loader import Document
-from flowctl.pipeline.model import ANY_OPEN, CONVENTIONAL_FIELDS, MEANING_TYPES, OPEN, Role, expand_sources, fold
+from flowctl.pipeline.model import (ANY_OPEN, CONVENTIONAL_FIELDS, CREATOR, MEANING_TYPES, OPEN, RESPONSIBLE, Role,
+                                    expand_sources, fold)
 from flowctl.pipeline.problems import Problem
 
 
@@ -200,15 +201,32 @@ def _renames(doc):
                 yield _problem(doc, ("renames", kind, old), "rename-conflict", "lint_rename_source", old=old)
 
 
+def _role_mentions(doc) -> Iterator[tuple[tuple, str]]:
+    """Every place a role id is written: moves, ownership, who may cancel or hand over a task, on-enter tasks."""
+    data = doc.data
+    for i, t in enumerate(data["transitions"]):
+        for ri, role_id in enumerate(t["roles"]):
+            yield ("transitions", i, "roles", ri), role_id
+    for key in ("reassign", "colleagues"):
+        for ri, role_id in enumerate(data.get("ownership", {}).get(key, ())):
+            yield ("ownership", key, ri), role_id
+    for key in ("cancel", "reassign"):
+        for ri, role_id in enumerate((data.get("tasks") or {}).get(key, ())):
+            if role_id not in (RESPONSIBLE, CREATOR):
+                yield ("tasks", key, ri), role_id
+    for si, stage in enumerate(_stages(doc)):
+        for ti, task in enumerate(stage.get("on_enter", ())):
+            if "for" in task:
+                yield ("stages", si, "on_enter", ti, "for"), task["for"]
+
+
 @rule("unknown-role", "error")
 def _unknown_roles(doc):
     known = [r["id"] for r in doc.data["roles"]]
-    for i, t in enumerate(doc.data["transitions"]):
-        for ri, role_id in enumerate(t["roles"]):
-            if role_id not in known:
-                yield _problem(doc, ("transitions", i, "roles", ri), "unknown-role", "lint_unknown",
-                               what=M.text("thing_role"),
-                               id=role_id, hint=M.did_you_mean(role_id, known))
+    for path, role_id in _role_mentions(doc):
+        if role_id not in known:
+            yield _problem(doc, path, "unknown-role", "lint_unknown", what=M.text("thing_role"),
+                           id=role_id, hint=M.did_you_mean(role_id, known))
 
 
 @rule("undefined-required-field", "error")
@@ -301,6 +319,20 @@ def _closed_exits(doc):
             if closed and role_id in roles and not roles[role_id].get("reopen"):  # unknown: unknown-role says so
                 yield _problem(doc, ("transitions", i, "roles", ri), "closed-exit-not-reopen", "lint_closed_exit",
                                role=role_id, stage=closed[0][1])
+
+
+@rule("correction-not-backward", "error", graph=True)
+def _corrections(doc):
+    """A correction sends a deal back to an earlier open stage; any other move marked so would be counted wrongly."""
+    stages = {s["id"]: (order, s["kind"]) for order, s in enumerate(_stages(doc))}
+    for i, t in enumerate(doc.data["transitions"]):
+        if not t.get("correction"):
+            continue
+        for path, source in _sources(doc, i):
+            (src_order, src_kind), (dest_order, dest_kind) = stages[source], stages[t["to"]]
+            if src_kind != OPEN or dest_kind != OPEN or dest_order >= src_order:
+                yield _problem(doc, path, "correction-not-backward",
+                               "lint_correction_not_backward", source=source, dest=t["to"])
 
 
 @rule("transition-without-role", "error")

@@ -28,6 +28,7 @@ class MoveAttempt:
     facts: DealFacts
     missing: list[str] = field(default_factory=list)
     unmet: list[str] = field(default_factory=list)
+    taken: Transition | None = None
 
 
 def _role_allowed(transition: Transition, event) -> bool:
@@ -52,6 +53,12 @@ def _fields_filled(pipeline: Pipeline, event) -> bool:
     return not attempt.missing
 
 
+def _taken(transition: Transition, event) -> bool:
+    """The last condition: every other one held, so this is the move made (a correction or not)."""
+    event.model.taken = transition
+    return True
+
+
 class PipelineMachine:
     def __init__(self, pipeline: Pipeline):
         self.pipeline = pipeline
@@ -60,10 +67,10 @@ class PipelineMachine:
         for t in pipeline.transitions:
             self._machine.add_transition(trigger=t.dest, source=t.source, dest=t.dest,
                                          conditions=[partial(_role_allowed, t), partial(_conditions_met, t),
-                                                     partial(_fields_filled, pipeline)])
+                                                     partial(_fields_filled, pipeline), partial(_taken, t)])
 
-    def move(self, stage_id: str, dest_id: str, roles, values: dict, facts: DealFacts = DealFacts()) -> str:
-        """The stage a deal in `stage_id` reaches by asking for `dest_id`, or a refusal explaining why."""
+    def move(self, stage_id: str, dest_id: str, roles, values: dict, facts: DealFacts = DealFacts()) -> Transition:
+        """The move a deal in `stage_id` makes by asking for `dest_id`, or a refusal explaining why."""
         p = self.pipeline
         source, dest = p.stage(stage_id), p.stage(dest_id)
         if source.id == dest.id:
@@ -77,7 +84,7 @@ class PipelineMachine:
                                      targets=", ".join(f"«{t}»" for t in targets)))
         attempt = MoveAttempt(source.id, frozenset(roles), values, facts)
         if self._machine.events[dest.id].trigger(attempt):
-            return attempt.state
+            return attempt.taken
         if attempt.unmet:
             raise RuleRefused(M.text("move_condition_" + attempt.unmet[0], source=source.label, dest=dest.label,
                                      count=facts.open_tasks))

@@ -62,6 +62,7 @@ class OnEnterTask:
     task_type: str
     due_in: timedelta
     text: str | None = None
+    for_role: str | None = None  # a role's task (the engineer's calculation), not the deal's responsible's
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class Transition:
     roles: tuple[str, ...]
     label: str | None = None
     conditions: tuple[str, ...] = ()  # contact_made, tasks_done
+    correction: bool = False  # a move back to fix a mistake: made with a comment, counted as such, not as a loss
 
 
 # What a field means to flowctl beyond its type (`meaning:` in the pipeline file): the money the reports add up,
@@ -133,12 +135,27 @@ class TaskType:
     minutes: int | None = None
 
 
+# Who may do something to a task or a deal: role ids, and these words for the people a record names.
+RESPONSIBLE, CREATOR = "responsible", "creator"
+
+
 @dataclass(frozen=True)
 class TaskRules:
     types: tuple[TaskType, ...]
     minutes_each: int = 3
     result_min_length: int = 1
     contact_kinds: tuple[Option, ...] = ()
+    cancel: tuple[str, ...] = (RESPONSIBLE, CREATOR)  # who may cancel a task, with a reason
+    reassign: tuple[str, ...] = (RESPONSIBLE, CREATOR)  # who may hand a task to a teammate
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """F1: whose deal it is. Undeclared, every role of the pipeline may reassign and work any deal."""
+
+    reassign: tuple[str, ...] | None = None  # roles that may hand a deal to another member; None: every role
+    colleagues: tuple[str, ...] | None = None  # roles that may work a deal another member is responsible for
+    tasks_follow: bool = True  # a hand-over moves the old responsible's open tasks of the deal to the new one
 
 
 @dataclass(frozen=True)
@@ -160,6 +177,7 @@ class Pipeline:
     tasks: TaskRules
     agenda: tuple[AgendaGroup, ...]
     contact_display: str | None = None
+    ownership: Ownership = Ownership()
     plan_stages: tuple[str, ...] = ()
     stage_renames: tuple[tuple[str, str], ...] = ()  # (old id, new id)
     field_renames: tuple[tuple[str, str], ...] = ()
@@ -271,13 +289,14 @@ def build(data: dict, source: str = "") -> Pipeline:
             max_stay=parse_duration(s["max_stay"]) if "max_stay" in s else None,
             probability=s.get("probability"),
             requires=tuple(_requirement(r) for r in s.get("requires", ())),
-            on_enter=tuple(OnEnterTask(t["task"], parse_duration(t.get("due_in", "1d")), t.get("text"))
+            on_enter=tuple(OnEnterTask(t["task"], parse_duration(t.get("due_in", "1d")), t.get("text"), t.get("for"))
                            for t in s.get("on_enter", ())),
         )
         for i, s in enumerate(data["stages"])
     )
     transitions = tuple(
-        Transition(src, t["to"], tuple(t["roles"]), t.get("label"), tuple(t.get("conditions", ())))
+        Transition(src, t["to"], tuple(t["roles"]), t.get("label"), tuple(t.get("conditions", ())),
+                   t.get("correction", False))
         for t in data["transitions"]
         for src in expand_sources(t["from"], data["stages"], t["to"])
     )
@@ -287,6 +306,12 @@ def build(data: dict, source: str = "") -> Pipeline:
         minutes_each=raw_tasks.get("minutes_each", 3),
         result_min_length=raw_tasks.get("result_min_length", 1),
         contact_kinds=tuple(Option(o["id"], o["label"]) for o in raw_tasks.get("contact_kinds", ())),
+        **{key: tuple(raw_tasks[key]) for key in ("cancel", "reassign") if key in raw_tasks},
+    )
+    raw_ownership = data.get("ownership", {})
+    ownership = Ownership(
+        **{key: tuple(raw_ownership[key]) for key in ("reassign", "colleagues") if key in raw_ownership},
+        tasks_follow=raw_ownership.get("tasks_follow", True),
     )
     return Pipeline(
         id=data["id"], name=data["name"], product=data.get("product"),
@@ -297,6 +322,7 @@ def build(data: dict, source: str = "") -> Pipeline:
         tasks=tasks,
         agenda=tuple(AgendaGroup(tuple(g["stages"]), g.get("sort", "due")) for g in data.get("agenda", ())),
         contact_display=data.get("contact_display"),
+        ownership=ownership,
         plan_stages=tuple(data.get("plan_stages", ())),
         stage_renames=tuple(data.get("renames", {}).get("stages", {}).items()),
         field_renames=tuple(data.get("renames", {}).get("fields", {}).items()),

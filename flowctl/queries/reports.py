@@ -32,6 +32,12 @@ def _forward(pipeline: Pipeline, stage_id: str) -> set[str]:
             if pipeline.stage(t.dest).kind != "lost" and pipeline.stage(t.dest).order > stage.order}
 
 
+def _is_correction(pipeline: Pipeline, source: str, dest: str) -> bool:
+    """A step of a deal's way back from an open stage to an earlier open one: only a correction moves so."""
+    before, after = pipeline.stage_or_none(source), pipeline.stage_or_none(dest)
+    return bool(before and after and before.is_open and after.is_open and after.order < before.order)
+
+
 def funnel(session, pipeline: Pipeline, lead_from: str | None, lead_to: str | None) -> dict:
     now_count: dict[str, int] = defaultdict(int)
     now_budget: dict[str, int] = defaultdict(int)
@@ -41,13 +47,16 @@ def funnel(session, pipeline: Pipeline, lead_from: str | None, lead_to: str | No
     forward = {s.id: _forward(pipeline, s.id) for s in pipeline.stages}
     entered: dict[str, int] = defaultdict(int)
     went_on: dict[str, int] = defaultdict(int)
+    sent_back: dict[str, int] = defaultdict(int)  # corrections: moves back from this open stage to an earlier one
     undated = 0  # deals whose history starts past the first stage: imported with no dates of their way
     for stored, deals in session.store.stage_paths(pipeline.id, lead_from, lead_to):
         path = tuple(pipeline.current_stage_id(s) for s in stored)  # old history read through the renames
         undated += deals if path[0] != pipeline.initial.id else 0
         for index, stage in enumerate(path):
+            if index and _is_correction(pipeline, path[index - 1], stage):
+                sent_back[path[index - 1]] += deals
             if stage in path[:index]:
-                continue  # a reopened deal entering again counts once
+                continue  # a reopened or corrected deal entering again counts once
             entered[stage] += deals
             if forward.get(stage, set()) & set(path[index + 1:]):
                 went_on[stage] += deals
@@ -56,11 +65,13 @@ def funnel(session, pipeline: Pipeline, lead_from: str | None, lead_to: str | No
         rows.append({"order": s.order, "stage": s.id, "stage_label": s.label, "kind": s.kind,
                      "deals": now_count[s.id], "budget": money(now_budget[s.id]), "entered": entered[s.id],
                      "went_on": went_on[s.id] if forward[s.id] else None,
+                     "sent_back": sent_back[s.id] if s.is_open else None,
                      "conversion": _percent(went_on[s.id], entered[s.id]) if forward[s.id] else None})
     won = sum(now_count[s.id] for s in pipeline.stages if s.kind == "won")
     lost = sum(now_count[s.id] for s in pipeline.stages if s.kind == "lost")
     return {"pipeline": pipeline.id, "from": lead_from, "to": lead_to, "stages": rows,
-            "won": won, "lost": lost, "win_rate": _percent(won, won + lost), "undated_deals": undated}
+            "won": won, "lost": lost, "win_rate": _percent(won, won + lost), "corrections": sum(sent_back.values()),
+            "undated_deals": undated}
 
 
 def month_bounds(month: date, tz) -> tuple[datetime, datetime]:

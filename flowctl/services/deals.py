@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flowctl import messages as M
-from flowctl.errors import NotFound, RuleRefused, UsageError
+from flowctl.errors import NotFound, NotPermitted, RuleRefused, UsageError
 from flowctl.pipeline.model import Pipeline
 from flowctl.services import tasks
 from flowctl.services.session import Session
@@ -101,10 +101,11 @@ def set_fields(session: Session, deal_id: int, assignments: list[str]) -> dict:
     with session.store.transaction():
         deal = get(session, deal_id)
         pipeline = session.workspace.pipeline(deal.pipeline)
-        session.require_role_in(pipeline)
+        session.require_deal_access(pipeline, deal)
         require_changeable(session, pipeline, deal)
         changes = session.parse_assignments(pipeline.deal_fields, assignments)
         new = _apply(deal.fields, changes)
+        old_owner = _check_hand_over(session, pipeline, deal, new)
         stage = pipeline.stage(deal.stage)
         # what the current stage required to enter it, it still requires: clearing it is refused
         lost = [f for f in stage.missing(new) if f not in stage.missing(deal.fields)]
@@ -115,22 +116,50 @@ def set_fields(session: Session, deal_id: int, assignments: list[str]) -> dict:
         deal.fields = new
         deal.updated_at = session.now_iso
         session.store.update_deal(deal)
+        tasks.follow_owner(session, pipeline, deal, old_owner)
     return deal_row(session, deal)
 
 
-def advance(session: Session, deal_id: int, stage_typed: str, assignments: list[str]) -> dict:
-    """Move a deal through the pipeline's machine: role (M1, M2), required fields (Q3–Q6), allowed targets."""
+def _check_hand_over(session: Session, pipeline: Pipeline, deal: Deal, new_fields: dict) -> str | None:
+    """F1: a deal passes to another member only by a role `ownership.reassign` lists (undeclared: any role);
+    a deal with no responsible may be taken by anyone. The old responsible when the deal changes hands."""
+    owner_field = pipeline.field_id_for("owner")
+    old, new = deal.fields.get(owner_field), new_fields.get(owner_field)
+    if old == new:
+        return None
+    allowed = pipeline.ownership.reassign
+    if old and allowed is not None and not session.actor.roles & set(allowed):
+        raise NotPermitted(M.text("deal_reassign_refused", id=deal.id, owner=session.shown_name(old),
+                                  roles=", ".join(pipeline.role_labels(allowed)) or "—"))
+    return old
+
+
+def advance(session: Session, deal_id: int, stage_typed: str, assignments: list[str],
+            comment: str | None = None) -> dict:
+    """Move a deal through the pipeline's machine: role (M1, M2), required fields (Q3–Q6), allowed targets;
+    a correction (a move the pipeline marks so) only with a comment saying why."""
+    from flowctl.fields import free_text
+    from flowctl.text import visible_length
+
     with session.store.transaction():
         deal = get(session, deal_id)
         pipeline = session.workspace.pipeline(deal.pipeline)
+        session.require_deal_access(pipeline, deal)
         dest = find_stage(pipeline, stage_typed)
         changes = session.parse_assignments(pipeline.deal_fields, assignments)
         new_fields = _apply(deal.fields, changes)
-        machine_for(pipeline).move(deal.stage, dest.id, session.actor.roles, new_fields, tasks.facts(session, deal))
+        old_owner = _check_hand_over(session, pipeline, deal, new_fields)
+        move = machine_for(pipeline).move(deal.stage, dest.id, session.actor.roles, new_fields,
+                                          tasks.facts(session, deal))
+        comment = free_text(M.text("label_comment"), comment)
+        if move.correction and not visible_length(comment):
+            raise RuleRefused(M.text("move_needs_comment", source=pipeline.stage(deal.stage).label, dest=dest.label))
         _record_field_changes(session, deal, changes)
         deal.fields = new_fields
-        enter_stage(session, pipeline, deal, dest)
+        note = {"correction": True} if move.correction else {}
+        enter_stage(session, pipeline, deal, dest, **note, **({"comment": comment} if comment else {}))
         session.store.update_deal(deal)
+        tasks.follow_owner(session, pipeline, deal, old_owner)
     return deal_row(session, deal)
 
 

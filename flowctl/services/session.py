@@ -41,19 +41,32 @@ class Session:
     def team_logins(self) -> frozenset[str]:
         return frozenset(self.workspace.team)
 
-    @cached_property
+    @property
     def team_names(self) -> dict[str, str]:
-        """A member's display name or alias, case-folded → their login; a name two members share names nobody."""
-        names: dict[str, set[str]] = {}
-        for member in self.workspace.team.values():
-            for name in (member.name, *member.aliases):
-                names.setdefault(fold(name), set()).add(member.login)
-        return {name: logins.pop() for name, logins in names.items() if len(logins) == 1}
+        return self.workspace.team_names
 
     def require_role_in(self, pipeline: Pipeline) -> None:
         """Anyone holding one of the pipeline's roles may work its deals; moves are checked by the machine."""
         if not self.actor.roles & {r.id for r in pipeline.roles}:
             raise NotPermitted(M.text("no_role_in_pipeline", login=self.actor.login, pipeline=pipeline.name))
+
+    def shown_name(self, login: str | None) -> str:
+        """A member as people read them: the team's name for a login, the login when it is nobody's."""
+        member = self.workspace.team.get(login) if login else None
+        return member.name if member else (login or "—")
+
+    def may_work(self, pipeline: Pipeline, deal) -> bool:
+        """F1: a deal is its responsible's; another member works it only through a role the pipeline's
+        `ownership.colleagues` lists (undeclared: every role). A deal with no responsible is anybody's."""
+        colleagues = pipeline.ownership.colleagues
+        owner = deal.responsible
+        return not owner or owner == self.actor.login or colleagues is None or bool(self.actor.roles & set(colleagues))
+
+    def require_deal_access(self, pipeline: Pipeline, deal) -> None:
+        self.require_role_in(pipeline)
+        if not self.may_work(pipeline, deal):
+            raise NotPermitted(M.text("deal_not_yours", id=deal.id, owner=self.shown_name(deal.responsible),
+                                      roles=", ".join(pipeline.role_labels(pipeline.ownership.colleagues)) or "—"))
 
     def require_power(self, power: str) -> None:
         """A workspace-wide power (import, restore, migrate) acts on the whole store past every pipeline's move

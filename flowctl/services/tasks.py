@@ -11,9 +11,9 @@ gets that stage's tasks again. Every cancellation is in the deal's history.
 from __future__ import annotations
 
 from flowctl import messages as M
-from flowctl.errors import NotFound, RuleRefused, UsageError
+from flowctl.errors import NotFound, NotPermitted, RuleRefused, UsageError
 from flowctl.fields import free_text
-from flowctl.pipeline.model import DealFacts, Pipeline, fold
+from flowctl.pipeline.model import CREATOR, RESPONSIBLE, DealFacts, Pipeline, fold
 from flowctl.services.session import Session
 from flowctl.store.base import Deal, Task, TaskQuery
 from flowctl.text import visible_length
@@ -29,13 +29,28 @@ def _get(session: Session, task_id: int) -> Task:
 
 
 def _open_task(session: Session, task_id: int) -> tuple[Task, Pipeline]:
-    """A task that may still be worked, by someone holding a role of its deal's pipeline."""
+    """A task that may still be worked: by the member it is for, or by whoever may work its deal (F1)."""
     task = _get(session, task_id)
-    _, pipeline = _pipeline_of(session, task.deal_id)
-    session.require_role_in(pipeline)
+    deal, pipeline = _pipeline_of(session, task.deal_id)
+    if task.responsible == session.actor.login:
+        session.require_role_in(pipeline)
+    else:
+        session.require_deal_access(pipeline, deal)
     if task.status != OPEN:
         raise RuleRefused(M.text("task_not_open", id=task.id, status=task.status))
     return task, pipeline
+
+
+def _require_task_power(session: Session, pipeline: Pipeline, task: Task, allowed: tuple[str, ...],
+                        refusal: str) -> None:
+    """Who may cancel or hand over a task, as the pipeline's `tasks.cancel` / `tasks.reassign` say: role ids, and
+    the member the task is for (responsible) or who set it (creator)."""
+    people = {RESPONSIBLE: task.responsible, CREATOR: task.created_by}
+    if any(people.get(who) == session.actor.login for who in allowed) or session.actor.roles & set(allowed):
+        return
+    names = [M.text(f"who_{who}") if who in people else pipeline.role(who).label for who in allowed]
+    raise NotPermitted(M.text(refusal, id=task.id, owner=session.shown_name(task.responsible),
+                              who=", ".join(names) or "—"))
 
 
 def _pipeline_of(session: Session, deal_id: int) -> tuple[Deal, Pipeline]:
@@ -87,7 +102,7 @@ def add(session: Session, deal_id: int, type_typed: str, due_text: str, text: st
         allow_past: bool = False) -> dict:
     with session.store.transaction():
         deal, pipeline = _pipeline_of(session, deal_id)
-        session.require_role_in(pipeline)
+        session.require_deal_access(pipeline, deal)
         if not pipeline.stage(deal.stage).is_open:
             raise RuleRefused(M.text("task_on_closed_deal", id=deal.id, stage=pipeline.stage(deal.stage).label))
         task_type = _task_type(pipeline, type_typed)
@@ -129,6 +144,52 @@ def postpone(session: Session, task_id: int, due_text: str, reason: str | None, 
     return task_row(session, task)
 
 
+def cancel(session: Session, task_id: int, reason: str | None) -> dict:
+    """A wrong or duplicate task is cancelled with a reason, by whom the pipeline's `tasks.cancel` names; the
+    reason is in the deal's history, and a cancelled task no longer holds back a move that needs tasks done."""
+    with session.store.transaction():
+        task, pipeline = _open_task(session, task_id)
+        _require_task_power(session, pipeline, task, pipeline.tasks.cancel, "task_cancel_refused")
+        reason = free_text(M.text("label_reason"), reason)
+        if not visible_length(reason):
+            raise RuleRefused(M.text("cancel_needs_reason"))
+        task.status = CANCELLED
+        session.store.update_task(task)
+        session.record("task.cancelled", deal_id=task.deal_id, task_id=task.id,
+                       data={"type": task.type, "reason": reason})
+    return task_row(session, task)
+
+
+def reassign(session: Session, task_id: int, to_user: str, reason: str | None) -> dict:
+    """Hand a task to a teammate (by login or name), as the pipeline's `tasks.reassign` allows."""
+    with session.store.transaction():
+        task, pipeline = _open_task(session, task_id)
+        _require_task_power(session, pipeline, task, pipeline.tasks.reassign, "task_reassign_refused")
+        member = session.workspace.teammate(to_user)
+        if member.login == task.responsible:
+            raise UsageError(M.text("task_reassign_same", id=task.id, name=member.name))
+        _hand_over(session, task, member.login, free_text(M.text("label_reason"), reason))
+    return task_row(session, task)
+
+
+def _hand_over(session: Session, task: Task, login: str, reason: str | None, with_deal: bool = False) -> None:
+    old, task.responsible = task.responsible, login
+    session.store.update_task(task)
+    data = {"type": task.type, "old": old, "new": login, **({"reason": reason} if reason else {})}
+    session.record("task.reassigned", deal_id=task.deal_id, task_id=task.id,
+                   data={**data, "with_deal": True} if with_deal else data)
+
+
+def follow_owner(session: Session, pipeline: Pipeline, deal: Deal, old_owner: str | None) -> None:
+    """A deal handed over takes its open tasks that were the old responsible's (unless the pipeline says
+    `ownership.tasks_follow: false`); a teammate's task on it (the engineer's) stays theirs."""
+    if not pipeline.ownership.tasks_follow or not old_owner or not deal.responsible:
+        return
+    for task in session.store.list_tasks(TaskQuery(deal_ids=(deal.id,), status=OPEN)):
+        if task.responsible == old_owner:
+            _hand_over(session, task, deal.responsible, None, with_deal=True)
+
+
 def list_tasks(session: Session, user: str | None, deal_id: int | None, overdue: bool, due_day: str | None,
                status: str | None = OPEN) -> list[dict]:
     from datetime import datetime, time, timedelta
@@ -165,14 +226,29 @@ def facts(session: Session, deal: Deal) -> DealFacts:
     return DealFacts(contact_made=contact_made, open_tasks=open_tasks)
 
 
+def _assignee(session: Session, deal: Deal, role: str | None) -> str:
+    """Whom an on-enter task is for: the deal's responsible; for a role's task (`for: engineer`), the responsible
+    when they hold the role, else the member holding it with the fewest open tasks (then by login)."""
+    owner = deal.responsible or session.actor.login
+    if role is None:
+        return owner
+    holders = sorted(m.login for m in session.workspace.team.values() if role in m.roles)
+    if not holders or (owner in holders):
+        return owner
+    if len(holders) == 1:
+        return holders[0]
+    load = {login: len(session.store.list_tasks(TaskQuery(responsible=login, status=OPEN))) for login in holders}
+    return min(holders, key=lambda login: (load[login], login))
+
+
 def create_on_enter(session: Session, pipeline: Pipeline, deal: Deal) -> None:
-    """E2, E4: the tasks the stage declares, once per entry, due as the YAML says."""
+    """E2, E4: the tasks the stage declares, once per entry, due as the YAML says, for whom it says."""
     from flowctl.when import to_iso_utc
 
     for spec in pipeline.stage(deal.stage).on_enter:
         task_type = pipeline.task_type(spec.task_type)
         task = Task(None, deal.id, task_type.id, to_iso_utc(session.now + spec.due_in),
-                    deal.responsible or session.actor.login, spec.text or task_type.label, OPEN, session.now_iso,
+                    _assignee(session, deal, spec.for_role), spec.text or task_type.label, OPEN, session.now_iso,
                     session.actor.login, stage=deal.stage)
         task.id = session.store.add_task(task)
         session.record("task.added", deal_id=deal.id, task_id=task.id,

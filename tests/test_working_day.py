@@ -1,0 +1,252 @@
+"""The working day around the rules (issue 14): fixing tasks, handing work over, corrections, the engineer's queue.
+
+Who may cancel, hand over and correct is the shipped pipeline's reading of a regulation that is silent on it:
+`tasks.cancel`/`tasks.reassign` = the task's own member and the head; `ownership.reassign` = the head;
+`ownership.colleagues` = the engineer (M1) and the head; corrections back to S4, S3 and S2 with a comment.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import KROVLYA
+from test_deals import QUALIFIED, TECH, call_done, new_deal, walk_to
+
+PETR = "  - {login: petr, name: Пётр, roles: [manager]}\n"
+
+
+@pytest.fixture
+def team(local_ws):
+    """The test team and a second manager, petr, published."""
+    with open(local_ws.root / "flowctl.yaml", "a", encoding="utf-8") as config:
+        config.write(PETR)
+    local_ws.republish()
+    return local_ws
+
+
+def tasks_of(ws, deal_id, **filters):
+    return [t for t in ws.json("task", "list", "--deal", deal_id, "--all", user="olga")
+            if all(t[k] == v for k, v in filters.items())]
+
+
+def events(ws, deal_id, kind):
+    return [e for e in ws.json("deal", "history", deal_id, user="olga") if e["kind"] == kind]
+
+
+def hot_deal(ws) -> int:
+    deal_id = new_deal(ws)
+    walk_to(ws, deal_id, "горячие")
+    return deal_id
+
+
+# -- tasks can be fixed -------------------------------------------------------------------------
+
+def test_t3_a_duplicate_task_cancelled_with_a_reason_no_longer_blocks_the_move(team):
+    deal_id = hot_deal(team)
+    duplicate = team.json("task", "add", deal_id, "--type", "call", "--due", "+1h")["id"]
+    call_done_except = [t for t in tasks_of(team, deal_id, status="open") if t["id"] != duplicate]
+    for task in call_done_except:
+        team.ok("task", "done", task["id"], "--result", "План получен", "--contact", "call")
+    blocked = team.run("deal", "advance", deal_id, "ОБЪЕМЫ У ТУРАЛА", *TECH)
+    assert blocked.exit_code == 1 and "(1 open)" in blocked.stderr
+    cancelled = team.json("task", "cancel", duplicate, "--reason", "Задача задвоилась")
+    assert cancelled["status"] == "cancelled"
+    assert team.json("deal", "advance", deal_id, "ОБЪЕМЫ У ТУРАЛА", *TECH)["stage"] == "volumes"
+    [event] = [e for e in events(team, deal_id, "task.cancelled") if e["task_id"] == duplicate]
+    assert (event["actor"], event["data"]["reason"]) == ("ivan", "Задача задвоилась")
+    shown = team.ok("deal", "history", deal_id, user="olga").stdout
+    assert f"task #{duplicate} cancelled: Задача задвоилась" in shown
+
+
+def test_cancelling_a_task_needs_a_reason_and_a_refusal_writes_nothing(team):
+    deal_id = new_deal(team)
+    [task] = tasks_of(team, deal_id)
+    before = team.snapshot()
+    for reason in (None, "   "):
+        refused = team.run("task", "cancel", task["id"], *(["--reason", reason] if reason else []))
+        assert refused.exit_code == 1 and "--reason" in refused.stderr
+    assert team.snapshot() == before
+
+
+@pytest.mark.parametrize("user, allowed", [("ivan", True), ("olga", True), ("petr", False), ("tural", False)])
+def test_who_may_cancel_a_task_is_the_pipelines_own_member_and_head(team, user, allowed):
+    """tasks.cancel: [responsible, head]: ivan's own task, the head; not a colleague, not the engineer."""
+    deal_id = new_deal(team)
+    [task] = tasks_of(team, deal_id)
+    before = team.snapshot()
+    result = team.run("task", "cancel", task["id"], "--reason", "Ошибка", user=user)
+    if allowed:
+        assert result.exit_code == 0, result.stderr
+        assert tasks_of(team, deal_id)[0]["status"] == "cancelled"
+    else:
+        assert result.exit_code == 5, result.stderr
+        assert team.snapshot() == before
+
+
+def test_a_task_is_handed_to_a_teammate_by_name_and_lands_in_their_agenda(team):
+    deal_id = new_deal(team)
+    [task] = tasks_of(team, deal_id)
+    moved = team.json("task", "reassign", task["id"], "--to", "пётр", "--reason", "Иван в отпуске")
+    assert moved["responsible"] == "petr"
+    assert [t["task_id"] for t in team.json("agenda", user="petr")["tasks"]] == [task["id"]]
+    assert team.json("agenda", user="ivan")["tasks"] == []
+    [event] = events(team, deal_id, "task.reassigned")
+    assert event["data"] == {"type": "call", "old": "ivan", "new": "petr", "reason": "Иван в отпуске"}
+    assert f"task #{task['id']} handed over Иван → Пётр" in team.ok("deal", "history", deal_id).stdout
+    again = team.run("task", "reassign", task["id"], "--to", "petr", user="olga")
+    assert again.exit_code == 2 and "already Пётр's" in again.stderr
+
+
+def test_task_add_takes_a_teammate_by_name(team):
+    deal_id = new_deal(team)
+    added = team.json("task", "add", deal_id, "--type", "calculate", "--due", "+1d", "--to", "Турал")
+    assert added["responsible"] == "tural"
+
+
+def test_who_may_hand_over_a_task_is_its_own_member_and_the_head(team):
+    """tasks.reassign: [responsible, head]: the engineer may work ivan's deal, not give away ivan's task; a
+    colleague manager may not even reach it."""
+    deal_id = new_deal(team)
+    [task] = tasks_of(team, deal_id)
+    before = team.snapshot()
+    refused = team.run("task", "reassign", task["id"], "--to", "petr", user="tural")
+    assert refused.exit_code == 5
+    assert refused.stderr == (f"flowctl: task #{task['id']} is Иван's: only the member it is for, Руководитель ОП"
+                              " may hand it to someone else\n")
+    assert team.run("task", "reassign", task["id"], "--to", "petr", user="petr").exit_code == 5
+    assert team.snapshot() == before
+    assert team.json("task", "reassign", task["id"], "--to", "petr", user="olga")["responsible"] == "petr"
+
+
+# -- hand-overs (F1) ----------------------------------------------------------------------------
+
+def test_f1_a_deal_handed_over_takes_its_open_tasks_and_leaves_the_engineers(team):
+    deal_id = new_deal(team)
+    walk_to(team, deal_id, "ОБЪЕМЫ У ТУРАЛА")
+    team.ok("task", "add", deal_id, "--type", "present_offer", "--due", "+2d")
+    assert {t["responsible"] for t in tasks_of(team, deal_id, status="open")} == {"ivan", "tural"}
+    team.ok("deal", "set", deal_id, "Ответственный=Пётр", user="olga")
+    open_now = tasks_of(team, deal_id, status="open")
+    assert sorted((t["type"], t["responsible"]) for t in open_now) == [("calculate", "tural"),
+                                                                       ("present_offer", "petr")]
+    followed = events(team, deal_id, "task.reassigned")
+    assert [(e["actor"], e["data"]["old"], e["data"]["new"], e["data"]["with_deal"]) for e in followed] == \
+        [("olga", "ivan", "petr", True)]
+    assert team.json("agenda", user="petr", now="2026-12-03T06:00:00Z")["count"] == 1
+
+
+def test_f1_a_manager_may_not_hand_a_deal_to_someone_else(team):
+    deal_id = new_deal(team)
+    before = team.snapshot()
+    refused = team.run("deal", "set", deal_id, "Ответственный=petr")
+    assert refused.exit_code == 5 and "only Руководитель ОП may hand a deal" in refused.stderr
+    assert team.snapshot() == before
+
+
+@pytest.mark.parametrize("command", [["deal", "set", "{deal}", "site=Мурино"],
+                                     ["deal", "advance", "{deal}", "ОП ВЗЯЛ В РАБОТУ"],
+                                     ["task", "add", "{deal}", "--type", "call", "--due", "+1h"],
+                                     ["task", "done", "{task}", "--result", "Поговорили", "--contact", "call"]])
+def test_f1_a_manager_works_his_own_deals_not_a_colleagues(team, command):
+    deal_id = new_deal(team)
+    [task] = tasks_of(team, deal_id)
+    argv = [a.format(deal=deal_id, task=task["id"]) for a in command]
+    before = team.snapshot()
+    refused = team.run(*argv, user="petr")
+    assert refused.exit_code == 5 and f"deal #{deal_id} is Иван's" in refused.stderr
+    assert team.snapshot() == before
+    assert team.run(*argv, user="olga").exit_code in (0, 1)  # the head may (a move may still need its contact)
+
+
+def test_m1_the_engineer_prices_and_moves_a_colleagues_deal(team):
+    deal_id = new_deal(team)
+    walk_to(team, deal_id, "КП ГОТОВО")  # tural sets the budget on ivan's deal on the way
+    assert team.json("deal", "show", deal_id)["stage"] == "proposal_ready"
+
+
+def test_tasks_stay_when_the_pipeline_says_tasks_follow_false(team):
+    path = team.root / "pipelines" / "krovlya.yaml"
+    path.write_text(path.read_text("utf-8").replace("tasks_follow: true", "tasks_follow: false"), "utf-8")
+    team.republish()
+    deal_id = new_deal(team)
+    team.ok("deal", "set", deal_id, "Ответственный=petr", user="olga")
+    assert [t["responsible"] for t in tasks_of(team, deal_id, status="open")] == ["ivan"]
+    assert events(team, deal_id, "task.reassigned") == []
+
+
+# -- corrections --------------------------------------------------------------------------------
+
+def test_a_correction_back_to_the_engineer_needs_a_comment_and_is_not_a_loss(team):
+    deal_id = new_deal(team)
+    walk_to(team, deal_id, "КП ГОТОВО")
+    before = team.snapshot()
+    silent = team.run("deal", "advance", deal_id, "ОБЪЕМЫ У ТУРАЛА")
+    assert silent.exit_code == 1 and "is a correction" in silent.stderr and "--comment" in silent.stderr
+    assert team.snapshot() == before
+    moved = team.json("deal", "advance", deal_id, "ОБЪЕМЫ У ТУРАЛА", "--comment", "Клиент сменил кровлю на мягкую")
+    assert moved["stage"] == "volumes"
+    stage_event = events(team, deal_id, "deal.stage")[-1]
+    assert stage_event["data"] == {"from": "proposal_ready", "to": "volumes", "correction": True,
+                                   "comment": "Клиент сменил кровлю на мягкую"}
+    assert "«КП ГОТОВО» → «ОБЪЕМЫ У ТУРАЛА», a correction: Клиент сменил кровлю на мягкую" in \
+        team.ok("deal", "history", deal_id).stdout
+    assert [t["responsible"] for t in tasks_of(team, deal_id, status="open", type="calculate")] == ["tural"]
+    funnel = team.json("report", "funnel", user="olga")
+    rows = {r["stage"]: r for r in funnel["stages"]}
+    assert (funnel["lost"], funnel["corrections"]) == (0, 1)
+    assert (rows["proposal_ready"]["sent_back"], rows["volumes"]["sent_back"]) == (1, 0)
+    assert rows["volumes"]["entered"] == 1  # entering again is not a second deal
+    assert "corrections: 1" in team.ok("report", "funnel", user="olga").stdout
+
+
+def test_a_correction_from_hot_back_to_in_work_is_the_managers_not_the_engineers(team):
+    deal_id = hot_deal(team)
+    refused = team.run("deal", "advance", deal_id, "ОП ВЗЯЛ В РАБОТУ", "-m", "Рано", user="tural")
+    assert refused.exit_code == 5
+    moved = team.json("deal", "advance", deal_id, "ОП ВЗЯЛ В РАБОТУ", "-m", "Клиент не готов решать")
+    assert moved["stage"] == "in_work"
+    call_done(team, deal_id)
+    assert team.json("deal", "advance", deal_id, "горячие", *QUALIFIED)["stage"] == "hot"
+
+
+def test_an_ordinary_move_keeps_an_optional_comment(team):
+    deal_id = new_deal(team)
+    call_done(team, deal_id)
+    team.ok("deal", "advance", deal_id, "ОП ВЗЯЛ В РАБОТУ", "--comment", "Дозвонились с первого раза")
+    assert events(team, deal_id, "deal.stage")[-1]["data"] == {"from": "new_lead", "to": "in_work",
+                                                               "comment": "Дозвонились с первого раза"}
+
+
+# -- the engineer's queue -----------------------------------------------------------------------
+
+def test_m1_entering_volumes_puts_the_calculation_in_the_engineers_agenda(team):
+    deal_id = new_deal(team)
+    walk_to(team, deal_id, "ОБЪЕМЫ У ТУРАЛА")
+    [calc] = tasks_of(team, deal_id, status="open")
+    assert (calc["type"], calc["responsible"]) == ("calculate", "tural")
+    agenda = team.json("agenda", user="tural", now="2026-12-01T15:00:00Z")
+    assert [t["task_id"] for t in agenda["tasks"]] == [calc["id"]]
+
+
+def test_a_roles_task_goes_to_the_member_holding_it_with_the_fewest_open_tasks(local_ws):
+    with open(local_ws.root / "flowctl.yaml", "a", encoding="utf-8") as config:
+        config.write("  - {login: aziz, name: Азиз, roles: [engineer]}\n")
+    local_ws.republish()
+    first, second = new_deal(local_ws), local_ws.json("deal", "create", "--contact", "1")["id"]
+    walk_to(local_ws, first, "ОБЪЕМЫ У ТУРАЛА")
+    walk_to(local_ws, second, "ОБЪЕМЫ У ТУРАЛА")
+    owners = [tasks_of(local_ws, d, status="open", type="calculate")[0]["responsible"] for d in (first, second)]
+    assert owners == ["aziz", "tural"]  # both free: the first by login; then the one without a task
+
+
+def test_the_lint_names_an_unknown_role_in_ownership_tasks_and_on_enter(local_ws):
+    text = KROVLYA.read_text("utf-8").replace("for: engineer", "for: engineeer").replace(
+        "cancel: [responsible, head]", "cancel: [responsible, boss]").replace("reassign: [head]", "reassign: [hed]")
+    path = local_ws.root / "pipelines" / "krovlya.yaml"
+    path.write_text(text, "utf-8")
+    result = local_ws.run("validate", str(path), "--format", "json")
+    problems = json.loads(result.stdout)["problems"]
+    assert result.exit_code == 1
+    assert sorted((p["rule"], p["message"].split("'")[1]) for p in problems) == [
+        ("unknown-role", "boss"), ("unknown-role", "engineeer"), ("unknown-role", "hed")]
