@@ -3,26 +3,55 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from flowctl import messages as M
 from flowctl.errors import NotFound, RuleRefused
+from flowctl.pipeline.model import fold
 from flowctl.services.session import Session
 from flowctl.store.base import Contact, DealQuery, TaskQuery
 from flowctl.text import is_blank
 
 
 def display_name(session: Session, values: dict) -> str:
-    """F8: the name plus who he is («Алмаз Строитель»), by the template the pipeline declares."""
+    """F8: the name plus who he is («Алмаз Строитель»), by the template the pipeline declares. A part another part
+    already says, as whole words in any case, is not said again: «Алмаз Строитель» the builder stays «Алмаз
+    Строитель», not «Алмаз Строитель Строитель»."""
     from flowctl import fields as typed
 
+    template = session.workspace.contact_template
     by_id = {f.id: f for f in session.workspace.contact_fields}
+    parts = {}
+    for field_id in _placeholders(template):
+        field, value = by_id.get(field_id), values.get(field_id)
+        parts[field_id] = typed.display(field, value) if field and value is not None else ""
+    filled = [field_id for field_id, text in parts.items() if text]
+    if len(filled) > 1:
+        folded = {field_id: fold(parts[field_id]) for field_id in filled}
+        said = {}
+        for field_id in filled:  # a part said again is cut; the longer part (or the first of two equal) stays
+            others = [o for o in filled if o != field_id and folded[field_id] in folded[o]]  # cheap test first
+            if others:
+                words = said.setdefault(field_id, _words(folded[field_id]))
+                if words and any(_says(said.setdefault(o, _words(folded[o])), words) and (
+                        len(folded[o]) > len(folded[field_id]) or filled.index(o) < filled.index(field_id))
+                        for o in others):
+                    parts[field_id] = ""
+    return " ".join(re.sub(r"{([^}]*)}", lambda m: parts[m.group(1)], template).split())
 
-    def fill(match):
-        field = by_id.get(match.group(1))
-        value = values.get(match.group(1))
-        return typed.display(field, value) if field and value is not None else ""
 
-    return " ".join(re.sub(r"{([^}]*)}", fill, session.workspace.contact_template).split())
+@cache
+def _placeholders(template: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(re.findall(r"{([^}]*)}", template)))
+
+
+def _words(folded: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"\w+", folded))
+
+
+def _says(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    """Whether `part` occurs in `words` as whole words, in order."""
+    return any(words[i:i + len(part)] == part for i in range(len(words) - len(part) + 1))
 
 
 def _get(session: Session, contact_id: int) -> Contact:
@@ -37,11 +66,18 @@ def _check(session: Session, values: dict, contact_id: int | None) -> None:
     if missing:
         raise RuleRefused(M.text("contact_missing", fields=", ".join(missing)))
     phone = values.get("phone")
-    if phone:
+    if phone:  # stored numbers are E.164 (fields.normalize_phone): 8 912… and +7 912… are one number here
         other = session.store.contact_by_phone(phone)
         if other and other.id != contact_id:
-            raise RuleRefused(M.text("contact_phone_taken", phone=phone, id=other.id,
+            raise RuleRefused(M.text("contact_phone_taken", phone=_shown_phone(session, phone), id=other.id,
                                      name=display_name(session, other.fields)))
+
+
+def _shown_phone(session: Session, phone: str) -> str:
+    from flowctl import fields as typed
+
+    field = next((f for f in session.workspace.contact_fields if f.id == "phone"), None)
+    return typed.display(field, phone) if field else phone
 
 
 def view(session: Session, contact: Contact) -> dict:
