@@ -1,11 +1,109 @@
-"""Contacts as issue 14 asks: a display name that says the client type once, and a phone another contact has.
-Against every store."""
+"""Finding a client (issue 14): `contact find`, a contact named by id, phone or name in `show` and `set`, the phone
+that another contact has, and a display name that says the client type once. Against every store."""
 
 from __future__ import annotations
 
 from test_deals import ALMAZ
 
 MARINA = ["name=Марина", "phone=+7 922 111-22-33", "client_type=private"]
+
+
+def _ids(ws, *args) -> list[int]:
+    return [c["id"] for c in ws.json(*args)]
+
+
+# -- contact find ---------------------------------------------------------------------------------------------
+
+
+def test_find_matches_a_part_of_the_name_in_any_case_with_yo_as_e(ws):
+    ws.ok("contact", "add", *ALMAZ)  # 1
+    ws.ok("contact", "add", "name=Пётр Ёлкин")  # 2
+    ws.ok("contact", "add", "name=Алла")  # 3
+    assert _ids(ws, "contact", "find", "петр") == [2]
+    assert _ids(ws, "contact", "find", "ЕЛК") == [2]
+    assert _ids(ws, "contact", "find", "ал") == [1, 3]
+    assert _ids(ws, "contact", "find", "лмаз") == [1]  # any part, not only a word's start
+
+
+def test_find_matches_a_phone_fragment_typed_in_any_format_8_and_plus_7_alike(ws):
+    ws.ok("contact", "add", *ALMAZ)  # +79123456789
+    ws.ok("contact", "add", *MARINA)  # +79221112233
+    for typed in ("8 912", "+7 912", "912-34", "8 (912) 345-67-89", "89123456789", "+7 912 345 67 89", "345.67"):
+        assert _ids(ws, "contact", "find", typed) == [1], typed
+    assert _ids(ws, "contact", "find", "8 922") == [2]
+    assert _ids(ws, "contact", "find", "22-33") == [2]
+
+
+def test_find_prints_what_contact_list_prints_in_every_format(ws):
+    ws.ok("contact", "add", *ALMAZ)
+    ws.ok("contact", "add", *MARINA)
+    table = ws.ok("contact", "find", "алмаз").stdout.splitlines()
+    assert table[0].split() == ["#", "contact", "phone"]
+    assert table[2].split() == ["1", "Алмаз", "Строитель", "+79123456789"] and len(table) == 3
+    assert ws.ok("contact", "find", "марина", "--format", "csv").stdout.splitlines() == \
+        ws.ok("contact", "list", "--format", "csv").stdout.splitlines()[:1] + ["2,Марина Частник,'+79221112233"]
+    assert ws.json("contact", "find", "марина") == ws.json("contact", "list")[1:]
+
+
+def test_find_that_matches_nothing_says_so_with_exit_code_4_and_a_blank_search_is_a_usage_error(ws):
+    ws.ok("contact", "add", *ALMAZ)
+    nothing = ws.run("contact", "find", "Зинаида")
+    assert (nothing.exit_code, nothing.stdout, nothing.stderr) == (4, "", "flowctl: no contact matches «Зинаида»\n")
+    assert ws.run("contact", "find", "8 000").exit_code == 4
+    blank = ws.run("contact", "find", "  ")
+    assert (blank.exit_code, blank.stderr) == (2, "flowctl: say what to look for: a part of a name or of a phone\n")
+
+
+# -- a contact named by id, phone or name ---------------------------------------------------------------------
+
+
+def test_show_takes_an_id_a_phone_in_any_format_or_a_name_part_only_one_contact_has(ws):
+    ws.ok("contact", "add", *ALMAZ)
+    ws.ok("contact", "add", *MARINA)
+    for ref, expected in (("1", 1), ("2", 2), ("Алмаз", 1), ("марин", 2), ("8 912 345-67-89", 1),
+                          ("+79221112233", 2), ("89123456789", 1), ("912-34", 1), ("Марина Частник", 2)):
+        assert ws.json("contact", "show", ref)["id"] == expected, ref
+    assert ws.ok("contact", "show", "алмаз").stdout.startswith("Contact #1 Алмаз Строитель\n")
+
+
+def test_show_a_name_part_several_contacts_share_is_a_one_line_usage_error_listing_five_of_them(ws):
+    ws.ok("contact", "add", *ALMAZ)
+    ws.ok("contact", "add", *MARINA)
+    two = ws.run("contact", "show", "а")
+    assert (two.exit_code, two.stdout, two.stderr) == (2, "", "flowctl: «а» matches several contacts (2): "
+                                                              "#1 Алмаз Строитель, #2 Марина Частник; give the id, "
+                                                              "the phone or more of the name\n")
+    for name in ("Анна", "Антон", "Артём", "Аркадий", "Ася"):
+        ws.ok("contact", "add", f"name={name}")
+    seven = ws.run("contact", "show", "а")
+    assert seven.exit_code == 2 and seven.stderr.count("\n") == 1
+    assert "(7): #1 Алмаз Строитель, #2 Марина Частник, #3 Анна, #4 Антон, #5 Артём … and 2 more;" in seven.stderr
+
+
+def test_show_prefers_the_one_contact_whose_whole_name_it_is(ws):
+    ws.ok("contact", "add", "name=Алмаз")
+    ws.ok("contact", "add", "name=Алмаз Петров")
+    assert ws.json("contact", "show", "алмаз")["id"] == 1
+    assert ws.json("contact", "show", "петров")["id"] == 2
+
+
+def test_show_an_unknown_id_phone_or_name_is_not_found(ws):
+    ws.ok("contact", "add", *ALMAZ)
+    for ref, message in (("7", "no contact #7"), ("8 912 000-00-00", "no contact matches «8 912 000-00-00»"),
+                         ("89120000000", "no contact matches «89120000000»"), ("Зина", "no contact matches «Зина»")):
+        result = ws.run("contact", "show", ref)
+        assert (result.exit_code, result.stderr) == (4, f"flowctl: {message}\n"), ref
+
+
+def test_set_takes_the_contact_the_same_ways_as_show(ws):
+    ws.ok("contact", "add", *ALMAZ)
+    ws.ok("contact", "add", *MARINA)
+    assert ws.json("contact", "set", "марина", "name=Марина Ивановна")["id"] == 2
+    assert ws.json("contact", "set", "8 912 345 67 89", "name=Алмаз Ильич")["id"] == 1
+    assert [c["display_name"] for c in ws.json("contact", "list")] == ["Алмаз Ильич Строитель",
+                                                                       "Марина Ивановна Частник"]
+    ambiguous = ws.run("contact", "set", "а", "name=Кто-то")
+    assert ambiguous.exit_code == 2
 
 
 # -- F9: one phone, one contact -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Contacts (F8–F11): add, set, show the card, list."""
+"""Contacts (F8–F11): add, set, find, show the card, list."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import re
 from functools import cache
 
 from flowctl import messages as M
-from flowctl.errors import NotFound, RuleRefused
+from flowctl.errors import NotFound, RuleRefused, UsageError
 from flowctl.pipeline.model import fold
 from flowctl.services.session import Session
 from flowctl.store.base import Contact, DealQuery, TaskQuery
 from flowctl.text import is_blank
+
+AMBIGUOUS_SHOWN = 5  # candidates a refusal lists before "… and N more"
 
 
 def display_name(session: Session, values: dict) -> str:
@@ -95,15 +97,15 @@ def add(session: Session, assignments: list[str]) -> dict:
     return view(session, contact)
 
 
-def set_fields(session: Session, contact_id: int, assignments: list[str]) -> dict:
+def set_fields(session: Session, ref: str | int, assignments: list[str]) -> dict:
     changes = session.parse_assignments(session.workspace.contact_fields, assignments)
     with session.store.transaction():
-        contact = _get(session, contact_id)
+        contact = resolve(session, ref)
         new = {k: v for k, v in {**contact.fields, **changes}.items() if v is not None}
-        _check(session, new, contact_id)
+        _check(session, new, contact.id)
         for field_id in changes:
             if contact.fields.get(field_id) != new.get(field_id):
-                session.record("contact.field", contact_id=contact_id,
+                session.record("contact.field", contact_id=contact.id,
                                data={"field": field_id, "old": contact.fields.get(field_id), "new": new.get(field_id)})
         contact.fields = new
         session.store.update_contact(contact)
@@ -114,12 +116,72 @@ def list_contacts(session: Session) -> list[dict]:
     return [view(session, c) for c in session.store.list_contacts()]
 
 
-def card(session: Session, contact_id: int) -> dict:
+def _matching(session: Session, text: str) -> list[Contact]:
+    """Contacts whose name (or name as shown, F8) holds `text` in any case, ё = е, or whose phone holds the digits
+    of `text` typed in any format (fields.phone_fragment)."""
+    from flowctl.fields import phone_digits, phone_fragment
+
+    if is_blank(text):
+        raise UsageError(M.text("contact_find_blank"))
+    wanted, phone = fold(text), phone_fragment(text)
+    found = []
+    for contact in session.store.list_contacts():
+        stored_phone = contact.fields.get("phone")
+        if (phone and isinstance(stored_phone, str) and phone.search(phone_digits(stored_phone))) \
+                or wanted in fold(str(contact.fields.get("name", ""))) \
+                or wanted in fold(display_name(session, contact.fields)):
+            found.append(contact)
+    return found
+
+
+def find(session: Session, text: str) -> list[dict]:
+    """`flowctl contact find`: the contacts `text` names, by a part of the name or of the phone; NotFound when
+    none does."""
+    found = _matching(session, text)
+    if not found:
+        raise NotFound(M.text("contact_no_match", text=text.strip()))
+    return [view(session, c) for c in found]
+
+
+def resolve(session: Session, ref: str | int) -> Contact:
+    """The one contact `ref` names, as a manager names one: its id (a number), its phone in any format, or its name
+    or a part of it that one contact alone has (or one alone has whole). A part several have is a usage error
+    listing them; nothing is NotFound."""
+    from flowctl.fields import normalize_phone
+
+    if isinstance(ref, int):
+        return _get(session, ref)
+    typed = ref.strip()
+    phone = normalize_phone(typed) if typed else None
+    if phone and (owner := session.store.contact_by_phone(phone)):
+        return owner
+    if phone is None and re.fullmatch("[0-9]+", typed):
+        return _get(session, int(typed))
+    found = _matching(session, typed)
+    if not found:
+        raise NotFound(M.text("contact_no_match", text=typed))
+    if len(found) > 1:
+        whole = [c for c in found if fold(typed) in (fold(str(c.fields.get("name", ""))),
+                                                      fold(display_name(session, c.fields)))]
+        if len(whole) != 1:
+            raise UsageError(M.text("contact_ambiguous", text=typed, count=len(found),
+                                    candidates=_listed(session, found)))
+        found = whole
+    return found[0]
+
+
+def _listed(session: Session, contacts: list[Contact]) -> str:
+    from flowctl.render import cut_list
+
+    return cut_list([f"#{c.id} {display_name(session, c.fields)}" for c in contacts], AMBIGUOUS_SHOWN)
+
+
+def card(session: Session, ref: str | int) -> dict:
     """F11: the contact, the number of its deals, the stage of each, and every task of each deal."""
     from flowctl.services.deals import deal_row
 
-    contact = _get(session, contact_id)
-    deals = session.store.list_deals(DealQuery(contact_id=contact_id))
+    contact = resolve(session, ref)
+    deals = session.store.list_deals(DealQuery(contact_id=contact.id))
     tasks = session.store.list_tasks(TaskQuery(deal_ids=tuple(d.id for d in deals), status=None)) if deals else []
     result = view(session, contact)
     result["deals"] = []
