@@ -106,6 +106,7 @@ TEXTS: dict[str, str] = {
     "contact_find_blank": "say what to look for: a part of a name or of a phone",
     "contact_no_match": "no contact matches «{text}»",
     "contact_ambiguous": "«{text}» matches several contacts ({count}): {candidates}; give the id, the phone or more of the name",
+    "contact_deal_refused": "{field} is the contact's and kept the same on its open deals, and deal #{id} refuses it: {reason}",
     "deal_unknown": "no deal #{id}",
     "field_required_here": "«{stage}» requires {fields}; it cannot be cleared while the deal is there",
     "sort_unknown": "unknown sort '{sort}'; use one of: {allowed}",

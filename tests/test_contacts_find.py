@@ -1,15 +1,27 @@
 """Finding a client (issue 14): `contact find`, a contact named by id, phone or name in `show` and `set`, the phone
-that another contact has, and a display name that says the client type once. Against every store."""
+that another contact has, a display name that says the client type once, and the client type kept the same on the
+contact (F10, its owner) and its open deals (F4). Against every store."""
 
 from __future__ import annotations
 
-from test_deals import ALMAZ
+import json
+
+from test_deals import ALMAZ, QUALIFIED, walk_to
 
 MARINA = ["name=Марина", "phone=+7 922 111-22-33", "client_type=private"]
 
 
 def _ids(ws, *args) -> list[int]:
     return [c["id"] for c in ws.json(*args)]
+
+
+def _history(ws, **match) -> list[dict]:
+    events = json.loads(ws.ok("export", "history", "--format", "json").stdout)
+    return [e for e in events if all(e.get(k) == v for k, v in match.items())]
+
+
+def _client_types(ws) -> dict[int, str | None]:
+    return {d["id"]: d["fields"].get("client_type") for d in ws.json("deal", "list")}
 
 
 # -- contact find ---------------------------------------------------------------------------------------------
@@ -138,3 +150,87 @@ def test_f8_a_name_that_already_says_the_client_type_does_not_say_it_again(ws):
                      ("ООО «Частник»", "private"): "ООО «Частник»"}
     deal = ws.json("deal", "create", "--contact", "1")
     assert ws.json("deal", "show", deal["id"])["contact"] == "Алмаз Строитель"
+
+
+# -- F4/F10: the client type is the contact's -----------------------------------------------------------------
+
+
+def _almaz_with_deals(ws) -> tuple[int, int, int]:
+    """Алмаз the builder with two open deals and a lost one."""
+    ws.ok("contact", "add", *ALMAZ)
+    first = ws.json("deal", "create", "--contact", "1")["id"]
+    second = ws.json("deal", "create", "--contact", "1")["id"]
+    lost = ws.json("deal", "create", "--contact", "1")["id"]
+    ws.ok("deal", "advance", lost, "lost", "-F", "lost_reason=other")
+    return first, second, lost
+
+
+def test_f10_client_type_set_on_the_contact_is_copied_to_its_open_deals_with_a_history_event_each(ws):
+    first, second, lost = _almaz_with_deals(ws)
+    ws.ok("contact", "add", *MARINA)
+    other = ws.json("deal", "create", "--contact", "2")["id"]
+    assert ws.json("contact", "set", "Алмаз", "client_type=частник")["display_name"] == "Алмаз Частник"
+    assert _client_types(ws) == {first: "private", second: "private", lost: "builder", other: "private"}
+    copies = _history(ws, kind="deal.field", contact_id=1)
+    assert [(e["deal_id"], e["actor"], e["data"]) for e in copies] == [
+        (deal, "ivan", {"field": "client_type", "old": "builder", "new": "private"}) for deal in (first, second)]
+    assert [e["data"] for e in _history(ws, kind="contact.field")] == [
+        {"field": "client_type", "old": "builder", "new": "private"}]
+
+
+def test_f4_client_type_set_on_a_deal_is_set_on_its_contact_and_the_contacts_other_open_deals(ws):
+    first, second, lost = _almaz_with_deals(ws)
+    ws.ok("deal", "set", first, "client_type=private")
+    assert ws.json("contact", "show", "1")["fields"]["client_type"] == "private"
+    assert _client_types(ws) == {first: "private", second: "private", lost: "builder"}
+    [taken] = _history(ws, kind="contact.field")
+    assert (taken["deal_id"], taken["data"]) == (first, {"field": "client_type", "old": "builder", "new": "private"})
+    assert [e["deal_id"] for e in _history(ws, kind="deal.field") if e["data"]["field"] == "client_type"] == \
+        [first, second]
+    # a move that sets it, and a new deal given another, do the same
+    walk_to(ws, second, "ОП ВЗЯЛ В РАБОТУ")
+    ws.ok("deal", "advance", second, "горячие", *QUALIFIED, "-F", "client_type=builder")
+    assert ws.json("contact", "show", "1")["fields"]["client_type"] == "builder"
+    assert _client_types(ws)[first] == "builder"
+    third = ws.json("deal", "create", "--contact", "1", "-F", "client_type=private")["id"]
+    assert ws.json("contact", "show", "1")["fields"]["client_type"] == "private"
+    assert _client_types(ws) == {first: "private", second: "private", lost: "builder", third: "private"}
+
+
+def test_client_type_is_not_copied_at_all_when_one_open_deal_refuses_it(ws):
+    first, second, _ = _almaz_with_deals(ws)
+    walk_to(ws, first, "горячие")  # «ГОРЯЧИЕ» requires the client type (Q1)
+    before = ws.snapshot()
+    for command in (("contact", "set", "1", "client_type="), ("deal", "set", second, "client_type=")):
+        refused = ws.run(*command)
+        assert (refused.exit_code, refused.stderr) == (1, (
+            f"flowctl: Строитель/Частник is the contact's and kept the same on its open deals, and deal #{first} "
+            "refuses it: «ГОРЯЧИЕ» requires Строитель/Частник; it cannot be cleared while the deal is there\n"
+        )), command
+        assert ws.snapshot() == before
+
+
+def _window_pipeline_without_managers(ws) -> None:
+    """pipelines/okna.yaml: krovlya for windows, where the roles are the window team's, and the head's."""
+    text = (ws.root / "pipelines" / "krovlya.yaml").read_text("utf-8")
+    text = text.replace("id: krovlya", "id: okna", 1).replace("name: Кровля ", "name: Окна ", 1)
+    text = text.replace("manager", "window_manager").replace("engineer", "window_engineer")
+    text = text.replace("label: Менеджер ОП", "label: Менеджер окон").replace("label: Инженер", "label: Инженер окон")
+    (ws.root / "pipelines" / "okna.yaml").write_text(text, "utf-8")
+    ws.republish()
+
+
+def test_client_type_copies_need_the_acting_users_role_in_each_deals_pipeline(ws):
+    _window_pipeline_without_managers(ws)
+    ws.ok("contact", "add", *ALMAZ)
+    roof = ws.json("deal", "create", "--pipeline", "krovlya", "--contact", "1")["id"]
+    window = ws.json("deal", "create", "--pipeline", "okna", "--contact", "1", user="olga")["id"]
+    before = ws.snapshot()
+    for command in (("contact", "set", "1", "client_type=private"), ("deal", "set", roof, "client_type=private")):
+        refused = ws.run(*command)  # ivan is a manager of roofs, nothing of windows
+        assert refused.exit_code == 5, refused.stderr
+        assert refused.stderr.startswith(f"flowctl: Строитель/Частник is the contact's and kept the same on its open "
+                                          f"deals, and deal #{window} refuses it: 'ivan' holds no role of pipeline")
+        assert ws.snapshot() == before
+    ws.ok("contact", "set", "1", "client_type=private", user="olga")  # the head holds a role in both
+    assert _client_types(ws) == {roof: "private", window: "private"}

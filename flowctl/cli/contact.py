@@ -33,7 +33,7 @@ def add(ctx: typer.Context, assignments: List[str] = Assignments, fmt: str = For
 @app.command("set")
 def set_(ctx: typer.Context, ref: str = ContactRef, assignments: List[str] = Assignments,
          fmt: str = FormatOption):
-    """Change a contact's fields."""
+    """Change a contact's fields. The client type is the contact's: its open deals take the new one."""
     from flowctl.render import to_json
     from flowctl.services import contacts
 

@@ -12,6 +12,15 @@ from flowctl.services.session import Session
 from flowctl.store.base import Contact, DealQuery, TaskQuery
 from flowctl.text import is_blank
 
+# One fact, two cards: who the client is (a builder or a private client) is the contact's field F10 and the deal's
+# F4, which the stage rules read (Q1). The contact owns it, since it says who the client is: a deal is created with
+# the contact's value, a change on the contact is copied to every open deal of the contact, and a change on a deal
+# is made on its contact and so on the contact's other open deals, all in one transaction, each change a history
+# event, each copy checked by the deal's rules (the acting user's role, the stage's required fields). Won and lost
+# deals keep the value they closed with; a pipeline without the field, or whose field cannot hold the value,
+# has no copy to keep.
+OWNED_BY_CONTACT = ("client_type",)
+
 AMBIGUOUS_SHOWN = 5  # candidates a refusal lists before "… and N more"
 
 
@@ -101,15 +110,38 @@ def set_fields(session: Session, ref: str | int, assignments: list[str]) -> dict
     changes = session.parse_assignments(session.workspace.contact_fields, assignments)
     with session.store.transaction():
         contact = resolve(session, ref)
-        new = {k: v for k, v in {**contact.fields, **changes}.items() if v is not None}
-        _check(session, new, contact.id)
-        for field_id in changes:
-            if contact.fields.get(field_id) != new.get(field_id):
-                session.record("contact.field", contact_id=contact.id,
-                               data={"field": field_id, "old": contact.fields.get(field_id), "new": new.get(field_id)})
-        contact.fields = new
-        session.store.update_contact(contact)
+        change(session, contact, changes)
     return view(session, contact)
+
+
+def change(session: Session, contact: Contact, changes: dict, from_deal: int | None = None) -> None:
+    """Write `changes` ({field id: stored value or None}) to the contact, each changed field a history event, and
+    copy what the contact owns to its open deals (OWNED_BY_CONTACT), but for `from_deal`, where it was set."""
+    from flowctl.services import deals
+
+    new = {k: v for k, v in {**contact.fields, **changes}.items() if v is not None}
+    _check(session, new, contact.id)
+    for field_id in changes:
+        if contact.fields.get(field_id) != new.get(field_id):
+            session.record("contact.field", contact_id=contact.id, deal_id=from_deal,
+                           data={"field": field_id, "old": contact.fields.get(field_id), "new": new.get(field_id)})
+    owned = {k: new.get(k) for k in OWNED_BY_CONTACT if k in changes and contact.fields.get(k) != new.get(k)}
+    contact.fields = new
+    session.store.update_contact(contact)
+    if owned:
+        deals.follow_contact(session, contact, owned, skip=from_deal)
+
+
+def take_from_deal(session: Session, contact_id: int, changes: dict, deal_id: int) -> None:
+    """A fact the contact owns, set on one of its deals: the contact takes it (and so its other open deals)."""
+    from flowctl import fields as typed
+
+    contact = _get(session, contact_id)
+    by_id = {f.id: f for f in session.workspace.contact_fields}
+    taken = {k: v for k, v in changes.items() if k in OWNED_BY_CONTACT and k in by_id
+             and typed.is_stored(by_id[k], v) and contact.fields.get(k) != v}
+    if taken:
+        change(session, contact, taken, from_deal=deal_id)
 
 
 def list_contacts(session: Session) -> list[dict]:
