@@ -106,6 +106,26 @@ def normalize_phone(raw: str) -> str | None:
     return _international(digits) if match.group(1) else _domestic(digits)
 
 
+def phone_fragment(typed: str) -> re.Pattern | None:
+    """What a piece of a phone number typed in any format ("8 912", "+7 912", "912-34") finds among the digits of
+    stored numbers (E.164 without its +), or None when `typed` is not written like a number. Digits alone are
+    compared; a leading 8 without + is also read as Russia's +7, as normalize_phone reads it, so "8 912" finds
+    +7 912 … at the number's start while "89" still finds …-67-89 anywhere."""
+    match = _PHONE.fullmatch(typed.strip())
+    digits = re.sub("[^0-9]", "", match.group(2)) if match else ""
+    if not digits:
+        return None
+    forms = [re.escape(digits)]
+    if not match.group(1) and digits[0] == "8":
+        forms.append("^7" + re.escape(digits[1:]))
+    return re.compile("|".join(forms))
+
+
+def phone_digits(stored: str) -> str:
+    """The digits of a stored phone, what phone_fragment's pattern is searched in."""
+    return re.sub("[^0-9]", "", stored)
+
+
 class DateFormat(NamedTuple):
     """How a file writes its dates, as `date_format` read it: the spec as typed, for messages, and its pattern."""
 

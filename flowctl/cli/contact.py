@@ -13,6 +13,9 @@ from flowctl.cli.session import open_session
 app = new_app("Contacts: the clients (F8–F11).")
 
 Assignments = typer.Argument(..., metavar="KEY=VALUE...", help="Field id or label = value, e.g. name=Алмаз.")
+ContactRef = typer.Argument(..., metavar="CONTACT",
+                            help="The contact's id, its phone in any format, or its name or a part of it only it has.")
+COLUMNS = [("id", "#"), ("display_name", "contact"), ("phone", "phone")]
 
 
 @app.command("add")
@@ -28,14 +31,14 @@ def add(ctx: typer.Context, assignments: List[str] = Assignments, fmt: str = For
 
 
 @app.command("set")
-def set_(ctx: typer.Context, contact_id: int = typer.Argument(..., metavar="ID"),
-         assignments: List[str] = Assignments, fmt: str = FormatOption):
-    """Change a contact's fields."""
+def set_(ctx: typer.Context, ref: str = ContactRef, assignments: List[str] = Assignments,
+         fmt: str = FormatOption):
+    """Change a contact's fields. The client type is the contact's: its open deals take the new one."""
     from flowctl.render import to_json
     from flowctl.services import contacts
 
     check_format(fmt)
-    contact = contacts.set_fields(open_session(ctx), contact_id, assignments)
+    contact = contacts.set_fields(open_session(ctx), ref, assignments)
     echo(to_json(contact) if fmt == "json" else M.text("contact_updated", id=contact["id"],
                                                          name=contact["display_name"]))
 
@@ -43,17 +46,33 @@ def set_(ctx: typer.Context, contact_id: int = typer.Argument(..., metavar="ID")
 @app.command("list")
 def list_(ctx: typer.Context, fmt: str = FormatOption):
     """Every contact."""
-    from flowctl.render import render
     from flowctl.services import contacts
 
     check_format(fmt)
-    rows = contacts.list_contacts(open_session(ctx, read_only=True))
+    echo(_contact_table(contacts.list_contacts(open_session(ctx, read_only=True)), fmt))
+
+
+@app.command("find")
+def find(ctx: typer.Context,
+         text: str = typer.Argument(..., metavar="TEXT",
+                                    help="A part of the name (any case, ё = е) or of the phone (any format)."),
+         fmt: str = FormatOption):
+    """Find contacts by a part of the name or of the phone (`flowctl contact find "8 912"`); none found: exit code 4."""
+    from flowctl.services import contacts
+
+    check_format(fmt)
+    echo(_contact_table(contacts.find(open_session(ctx, read_only=True), text), fmt))
+
+
+def _contact_table(rows: list[dict], fmt: str) -> str:
+    from flowctl.render import render
+
     shown = [{**r, "phone": r["fields"].get("phone")} for r in rows]
-    echo(render(shown if fmt != "json" else rows, fmt, [("id", "#"), ("display_name", "contact"), ("phone", "phone")]))
+    return render(shown if fmt != "json" else rows, fmt, COLUMNS)
 
 
 @app.command("show")
-def show(ctx: typer.Context, contact_id: int = typer.Argument(..., metavar="ID"), fmt: str = FormatOption):
+def show(ctx: typer.Context, ref: str = ContactRef, fmt: str = FormatOption):
     """The contact card (F11): the contact, its deals with the stage of each, and every task of each deal."""
     from flowctl.cli.views import field_label_value_rows, local, status_text
     from flowctl.render import render, to_json
@@ -61,7 +80,7 @@ def show(ctx: typer.Context, contact_id: int = typer.Argument(..., metavar="ID")
 
     check_format(fmt)
     session = open_session(ctx, read_only=True)
-    card = contacts.card(session, contact_id)
+    card = contacts.card(session, ref)
     if fmt == "json":
         echo(to_json(card))
         return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flowctl import messages as M
-from flowctl.errors import NotFound, NotPermitted, RuleRefused, UsageError
+from flowctl.errors import FlowError, NotFound, NotPermitted, RuleRefused, UsageError
 from flowctl.pipeline.model import Pipeline
 from flowctl.services import tasks
 from flowctl.services.session import Session
@@ -36,11 +36,12 @@ def find_stage(pipeline: Pipeline, typed: str):
     return stage
 
 
-def _record_field_changes(session: Session, deal: Deal, changes: dict) -> None:
+def _record_field_changes(session: Session, deal: Deal, changes: dict, contact_id: int | None = None) -> None:
     for field_id, new in changes.items():
         old = deal.fields.get(field_id)
         if old != new:
-            session.record("deal.field", deal_id=deal.id, data={"field": field_id, "old": old, "new": new})
+            session.record("deal.field", deal_id=deal.id, contact_id=contact_id,
+                           data={"field": field_id, "old": old, "new": new})
 
 
 def _apply(fields: dict, changes: dict) -> dict:
@@ -63,12 +64,14 @@ def deal_row(session: Session, deal: Deal) -> dict:
 
 
 def initial_fields(session: Session, pipeline: Pipeline, contact, lead_date: str, given: dict) -> dict:
-    """A new deal's fields: F1 the acting user, F3 the pipeline's product, F5 the lead date, F4 the contact's F10;
-    then what was given."""
+    """A new deal's fields: F1 the acting user, F3 the pipeline's product, F5 the lead date, F4 the contact's F10
+    (the contact owns it: contacts.OWNED_BY_CONTACT); then what was given."""
+    from flowctl.services.contacts import OWNED_BY_CONTACT
+
     defaults = {pipeline.field_id_for("owner"): session.actor.login, pipeline.field_id_for("lead_date"): lead_date,
                 "product": pipeline.product}
     if contact:
-        defaults["client_type"] = contact.fields.get("client_type")
+        defaults.update({k: contact.fields.get(k) for k in OWNED_BY_CONTACT})
     return _apply({k: v for k, v in defaults.items() if pipeline.deal_field(k)}, given)
 
 
@@ -94,6 +97,7 @@ def create(session: Session, pipeline_id: str | None, contact_id: int | None, as
         session.record("deal.created", deal_id=deal.id, contact_id=contact_id,
                        data={"pipeline": pipeline.id, "stage": deal.stage, "fields": fields})
         tasks.create_on_enter(session, pipeline, deal)
+        _tell_contact(session, deal, given)
     return deal_row(session, deal)
 
 
@@ -104,19 +108,10 @@ def set_fields(session: Session, deal_id: int, assignments: list[str]) -> dict:
         session.require_deal_access(pipeline, deal)
         require_changeable(session, pipeline, deal)
         changes = session.parse_assignments(pipeline.deal_fields, assignments)
-        new = _apply(deal.fields, changes)
-        old_owner = _check_hand_over(session, pipeline, deal, new)
-        stage = pipeline.stage(deal.stage)
-        # what the current stage required to enter it, it still requires: clearing it is refused
-        lost = [f for f in stage.missing(new) if f not in stage.missing(deal.fields)]
-        if lost:
-            raise RuleRefused(M.text("field_required_here", stage=stage.label,
-                                     fields=", ".join(pipeline.field_labels(lost))))
-        _record_field_changes(session, deal, changes)
-        deal.fields = new
-        deal.updated_at = session.now_iso
-        session.store.update_deal(deal)
+        old_owner = _check_hand_over(session, pipeline, deal, _apply(deal.fields, changes))
+        _write_fields(session, pipeline, deal, changes)
         tasks.follow_owner(session, pipeline, deal, old_owner)
+        _tell_contact(session, deal, changes)
     return deal_row(session, deal)
 
 
@@ -132,6 +127,53 @@ def _check_hand_over(session: Session, pipeline: Pipeline, deal: Deal, new_field
         raise NotPermitted(M.text("deal_reassign_refused", id=deal.id, owner=session.shown_name(old),
                                   roles=", ".join(pipeline.role_labels(allowed)) or "—"))
     return old
+
+
+def _write_fields(session: Session, pipeline: Pipeline, deal: Deal, changes: dict, contact_id: int | None = None):
+    """Change fields of a deal that stays where it is; the caller has checked role and freeze."""
+    new = _apply(deal.fields, changes)
+    stage = pipeline.stage(deal.stage)
+    # what the current stage required to enter it, it still requires: clearing it is refused
+    lost = [f for f in stage.missing(new) if f not in stage.missing(deal.fields)]
+    if lost:
+        raise RuleRefused(M.text("field_required_here", stage=stage.label,
+                                 fields=", ".join(pipeline.field_labels(lost))))
+    _record_field_changes(session, deal, changes, contact_id)
+    deal.fields = new
+    deal.updated_at = session.now_iso
+    session.store.update_deal(deal)
+
+
+def _tell_contact(session: Session, deal: Deal, changes: dict) -> None:
+    """A fact the contact owns (contacts.OWNED_BY_CONTACT), set on this deal, is set on its contact, and from there on
+    the contact's other open deals."""
+    from flowctl.services import contacts
+
+    owned = {k: v for k, v in changes.items() if k in contacts.OWNED_BY_CONTACT}
+    if owned and deal.contact_id is not None:
+        contacts.take_from_deal(session, deal.contact_id, owned, deal.id)
+
+
+def follow_contact(session: Session, contact, facts: dict, skip: int | None = None) -> None:
+    """The contact's `facts` ({field id: value}) copied to each of its open deals but `skip` that has a field to hold
+    them, as `deal set` would change it: the acting user's role in the pipeline and the stage's required fields are
+    checked, and each change is a history event naming the contact. A refusal names the deal."""
+    from flowctl import fields as typed
+
+    for deal in session.store.list_deals(DealQuery(contact_id=contact.id)):
+        pipeline = session.workspace.pipeline(deal.pipeline)
+        if deal.id == skip or not pipeline.stage(deal.stage).is_open:
+            continue  # a won or lost deal keeps the value it closed with
+        changes = {k: v for k, v in facts.items() if (field := pipeline.deal_field(k)) and typed.is_stored(field, v)
+                   and deal.fields.get(k) != v}
+        if not changes:
+            continue
+        try:
+            session.require_role_in(pipeline)
+            _write_fields(session, pipeline, deal, changes, contact_id=contact.id)
+        except FlowError as refused:  # said as the contact's change, with the exit code of the deal's refusal
+            raise type(refused)(M.text("contact_deal_refused", id=deal.id, reason=refused.message,
+                                       field=", ".join(pipeline.field_labels(changes)))) from None
 
 
 def advance(session: Session, deal_id: int, stage_typed: str, assignments: list[str],
@@ -160,6 +202,7 @@ def advance(session: Session, deal_id: int, stage_typed: str, assignments: list[
         enter_stage(session, pipeline, deal, dest, **note, **({"comment": comment} if comment else {}))
         session.store.update_deal(deal)
         tasks.follow_owner(session, pipeline, deal, old_owner)
+        _tell_contact(session, deal, changes)
     return deal_row(session, deal)
 
 
