@@ -8,7 +8,7 @@ Money is handled as exact decimals kept in canonical strings ("350000.50"), neve
 from __future__ import annotations
 
 import re
-from datetime import date, time, timedelta
+from datetime import date, time
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -30,12 +30,9 @@ _SPACES = re.compile(r"[\u00a0\u202f]")  # no-break and narrow no-break spaces, 
 _MINUS = ("-", "\u2212")  # hyphen-minus and the minus sign
 _CURRENCY = re.compile(r"\s*(?:₽|руб\.?|р\.?)$", re.IGNORECASE)
 _CANONICAL_MONEY = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]{2}")
-_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-_RUSSIAN_DATE = re.compile(r"([0-9]{1,2})([./])([0-9]{1,2})\2([0-9]{4})")
 _DATE_PARTS = {"DD": "(?P<day>[0-9]{1,2})", "MM": "(?P<month>[0-9]{1,2})", "YYYY": "(?P<year>[0-9]{4})"}
 _DATE_TIME = re.compile(r"(.+?)(?:T|\s+)([0-9]{1,2}):([0-9]{2})")
 _PHONE = re.compile(r"(\+?)([0-9 \u00a0\u202f\-\u2013.()]+)")  # spaces, dashes, dots, parentheses
-_DAY_WORDS = {"today": 0, "сегодня": 0, "tomorrow": 1, "завтра": 1, "yesterday": -1, "вчера": -1}
 _BOOLEAN_WORDS = {"yes": True, "true": True, "1": True, "да": True,
                   "no": False, "false": False, "0": False, "нет": False}
 
@@ -233,18 +230,17 @@ def _date(field: Field, typed: str, today: date | None, date_format: DateFormat 
         if not (match := date_format.pattern.fullmatch(typed)):
             raise _refuse("field_date_format", field, typed, format=date_format.spec)
         return _day(field, typed, match["year"], match["month"], match["day"])
-    word = typed.casefold()
-    if word in _DAY_WORDS:
-        if today is None:
-            raise _refuse("field_date_needs_today", field, typed)
-        return today + timedelta(days=_DAY_WORDS[word])
-    if match := _ISO_DATE.fullmatch(typed):
-        year, month, day = match.groups()
-    elif match := _RUSSIAN_DATE.fullmatch(typed):
-        day, _, month, year = match.groups()
-    else:
+    from flowctl.when import NeedsToday, NoSuchDay, read_day  # one reading of a typed day, as agenda --date has
+
+    try:
+        day = read_day(typed, today)
+    except NeedsToday:
+        raise _refuse("field_date_needs_today", field, typed) from None
+    except NoSuchDay:
+        raise _refuse("field_no_such_day", field, typed) from None
+    if day is None:
         raise _refuse("field_date", field, typed)
-    return _day(field, typed, year, month, day)
+    return day
 
 
 def _day(field: Field, typed: str, year: str, month: str, day: str) -> date:

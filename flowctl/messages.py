@@ -130,7 +130,7 @@ TEXTS: dict[str, str] = {
     "field_money_negative": "{label}: '{raw}' is negative; the amount must be 0 or more",
     "field_below_min": "{label}: {value} is less than the minimum, {limit}",
     "field_above_max": "{label}: {value} is more than the maximum, {limit}",
-    "field_date": "{label}: '{raw}' is not a date (e.g. 29.11.2026, 2026-11-29 or сегодня)",
+    "field_date": "{label}: '{raw}' is not a date (e.g. 29.11.2026, 29.11, 2026-11-29, сегодня or через 2 недели)",
     "field_date_needs_today": "{label}: '{raw}' needs today's date, which is unknown here; type the date (29.11.2026)",
     "field_no_such_day": "{label}: there is no such day as '{raw}'",
     "field_datetime": "{label}: '{raw}' is not a date and time (e.g. 2026-11-29 15:00 or 29.11.2026 15:00)",
@@ -167,11 +167,12 @@ TEXTS: dict[str, str] = {
     "migrate_nothing": "nothing to migrate: no deal holds a renamed stage or field",
     "migrate_blocked": "migrate would strand data; fix what `flowctl validate --store` reports first: {first}",
     # reports
-    "month_format": "'{month}' is not a month; write YYYY-MM, e.g. 2026-11",
+    "month_format": "'{month}' is not a month; write e.g. 2026-12, 12.2026 or December 2026",
     "clock_pinned": "FLOWCTL_NOW '{value}' is not a moment like 2026-11-30T06:00:00Z between the years {first} and {last}",
     "month_range": "'{month}' is out of range: a month from {first}-01 to {last}-12",
     "forecast_won": "won in {month} (money in the cash register)",
     "forecast_total": "plan for {month}: {total}",
+    "report_period_reversed": "--from {start} is after --to {end}: no day is in that period; swap them",
     # import and export
     "import_empty": "{path} has no header row",
     "import_map_syntax": "'{text}' is not a mapping; write \"Source column=field\"",
