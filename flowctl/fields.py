@@ -8,7 +8,7 @@ Money is handled as exact decimals kept in canonical strings ("350000.50"), neve
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -54,6 +54,17 @@ def parse(field: Field, raw: str, *, team_logins: frozenset[str] = frozenset(), 
     if field.type == "datetime":
         return _datetime(field, typed, today, date_format)
     return _PARSERS[field.type](field, typed)
+
+
+def refuse_past(field: Field, stored, now_local: datetime) -> None:
+    """A not_past field (Q2: when will he buy) refuses a typed value before today (a datetime: before this minute),
+    `now_local` being now in the workspace's zone. Imports and restores do not call it: they bring history."""
+    if not field.not_past or stored is None or field.type not in ("date", "datetime"):
+        return
+    limit = now_local.date().isoformat() if field.type == "date" else now_local.isoformat()[:16]
+    if stored < limit:
+        raise _refuse("field_in_past", field, value=display(field, stored),
+                      today=display(field, limit))
 
 
 def display(field: Field, stored) -> str:

@@ -378,6 +378,27 @@ def test_datetime_refuses_impossible_times_and_days():
     assert "needs today's date" in refused(MEETING, "завтра 10:00")
 
 
+def test_not_past_refuses_a_typed_day_before_today_and_a_moment_before_this_minute():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from flowctl.fields import refuse_past
+
+    now = datetime(2026, 11, 29, 15, 30, tzinfo=ZoneInfo("Europe/Moscow"))
+    buys = Field("buys_when", "Когда ПОКУПАЕТ", "date", not_past=True)
+    call = Field("call_at", "Созвон", "datetime", not_past=True)
+    for fine in ((buys, "2026-11-29"), (buys, "2027-01-01"), (buys, None), (call, "2026-11-29T15:30"),
+                 (LEAD_DATE, "2020-01-01")):  # a field without not_past takes any day
+        refuse_past(*fine, now)
+    with pytest.raises(UsageError) as caught:
+        refuse_past(buys, "2026-11-28", now)
+    assert caught.value.message == ("Когда ПОКУПАЕТ: 28.11.2026 has already passed; this field asks when it will be, "
+                                    "so give 29.11.2026 or later")
+    with pytest.raises(UsageError) as caught:
+        refuse_past(call, "2026-11-29T15:29", now)
+    assert caught.value.message.startswith("Созвон: 29.11.2026 15:29 has already passed")
+
+
 def test_datetime_display_round_trips():
     assert display(MEETING, "2026-11-29T09:05") == "29.11.2026 09:05"
     assert parse(MEETING, "29.11.2026 09:05") == "2026-11-29T09:05"

@@ -118,6 +118,7 @@ class Field:
     min: float | None = None
     max: float | None = None
     meaning: str | None = None
+    not_past: bool = False  # a date a person types may not be before today (Q2); imports and restores keep history
 
     def option_label(self, option_id) -> str:
         for option in self.options:
@@ -253,6 +254,7 @@ def _field(raw: dict) -> Field:
         id=raw["id"], label=raw["label"], type=raw["type"],
         options=tuple(Option(o["id"], o["label"]) for o in raw.get("options", ())),
         required=raw.get("required", False), min=raw.get("min"), max=raw.get("max"), meaning=raw.get("meaning"),
+        not_past=raw.get("not_past", False),
     )
 
 

@@ -47,6 +47,9 @@ def _describe_one(error, path: tuple, v: str) -> tuple[tuple, str, bool]:
     if v == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return path, M.text("schema_missing_key", key=missing), False
+    if v == "enum" and "dependentSchemas" in error.schema_path:  # a key that only some types take
+        key = list(error.schema_path)[list(error.schema_path).index("dependentSchemas") + 1]
+        return path[:-1] + (key,), M.text(f"schema_{key}_type", type=error.instance), True
     if v == "enum":
         return path, M.text("schema_enum", value=error.instance, allowed=", ".join(map(str, error.validator_value)),
                             hint=M.did_you_mean(str(error.instance), [str(a) for a in error.validator_value])), False
