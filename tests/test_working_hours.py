@@ -1,5 +1,5 @@
 """Working hours (issue 14): due times flowctl sets by itself fall inside the team's hours, rounded up to the quarter
-hour. The arithmetic (working_hours.due_after, Moscow, UTC+3 all year).
+hour. The arithmetic first (working_hours.due_after, Moscow, UTC+3 all year), then the workspace and the commands.
 
 The week of 30 November 2026: Monday 30.11 … Friday 04.12, Saturday 05.12, Sunday 06.12, Monday 07.12."""
 
@@ -186,3 +186,116 @@ def test_working_days_agree_with_counting_days(hours, start_day, count):
     got = due_after(day.replace(tzinfo=timezone.utc), timedelta(days=count), True, hours, timezone.utc)
     assert got.date() == expected
     assert hours.opens <= got.time() <= hours.closes
+
+
+# -- the workspace and the commands, on both local stores ---------------------------------------------------
+
+from test_deals import QUALIFIED, call_done, new_deal  # noqa: E402
+
+FRIDAY_2030 = "2026-12-04T17:30:00Z"  # Friday 20:30 in Moscow
+
+
+def _due_of(ws, deal_id, task_type: str) -> str:
+    return next(t["due"] for t in ws.json("task", "list", "--deal", deal_id) if t["type"] == task_type)
+
+
+def test_on_enter_tasks_on_friday_evening_fall_due_on_monday_inside_the_hours(local_ws):
+    local_ws.monkeypatch.setenv("FLOWCTL_NOW", FRIDAY_2030)
+    deal_id = new_deal(local_ws)
+    assert _due_of(local_ws, deal_id, "call") == "2026-12-07T06:15:00Z"  # 15m: Monday 09:15, not Friday 20:45
+    call_done(local_ws, deal_id)
+    local_ws.ok("deal", "advance", deal_id, "ОП ВЗЯЛ В РАБОТУ")
+    call_done(local_ws, deal_id)
+    local_ws.ok("deal", "advance", deal_id, "горячие", *QUALIFIED)
+    assert _due_of(local_ws, deal_id, "get_plan") == "2026-12-07T15:00:00Z"  # 1d: Monday 18:00, not Saturday 20:30
+    added = [e for e in local_ws.json("deal", "history", deal_id) if e["kind"] == "task.added"]
+    assert [e["data"]["due"] for e in added] == ["2026-12-07T06:15:00Z", "2026-12-07T15:00:00Z"]
+
+
+def test_on_enter_tasks_in_the_hours_keep_their_clock_times(local_ws):
+    deal_id = new_deal(local_ws)  # Monday 09:00, the pinned clock
+    assert _due_of(local_ws, deal_id, "call") == "2026-11-30T06:15:00Z"
+    local_ws.monkeypatch.setenv("FLOWCTL_NOW", "2026-11-30T14:51:00Z")  # Monday 17:51: 9 min today, 6 tomorrow
+    second = local_ws.json("deal", "create", "--contact", "1")["id"]
+    assert _due_of(local_ws, second, "call") == "2026-12-01T06:15:00Z"  # Tuesday 09:06 → 09:15
+
+
+def test_typed_due_times_are_not_moved(local_ws):
+    local_ws.monkeypatch.setenv("FLOWCTL_NOW", FRIDAY_2030)
+    deal_id = new_deal(local_ws)
+    saturday = local_ws.json("task", "add", deal_id, "--type", "call", "--due", "суббота 20:37")
+    assert saturday["due"] == "2026-12-05T17:37:00Z"  # a person chose it
+    assert local_ws.json("task", "postpone", saturday["id"], "--due", "+1h", "--reason", "просил позже")["due"] == \
+        "2026-12-04T18:30:00Z"  # Friday 21:30, exactly an hour on
+
+
+def _with_hours(ws, hours: str) -> None:
+    config = ws.root / "flowctl.yaml"
+    config.write_text(config.read_text("utf-8") + hours, "utf-8")
+
+
+def test_declared_working_hours_are_published_rules(local_ws):
+    """Hours other than the default are part of the rules the team works under: a private copy changes nothing."""
+    _with_hours(local_ws, 'working_hours: {days: [mon, tue, wed, thu, fri, sat], from: "08:00", to: "20:00"}\n')
+    refused = local_ws.run("deal", "list")
+    assert refused.exit_code == 3 and "the working hours changed" in refused.stderr
+    local_ws.republish()
+    local_ws.monkeypatch.setenv("FLOWCTL_NOW", FRIDAY_2030)
+    assert _due_of(local_ws, new_deal(local_ws), "call") == "2026-12-05T05:15:00Z"  # Saturday 08:15
+
+
+def test_the_default_hours_written_out_change_no_published_rule(local_ws):
+    _with_hours(local_ws, 'working_hours:\n  days: [mon, tue, wed, thu, fri]\n  from: "09:00"\n  to: "18:00"\n')
+    assert local_ws.run("deal", "list").exit_code == 0  # the same rules as without the key
+
+
+def test_a_store_published_with_hours_restores(local_ws, tmp_path):
+    _with_hours(local_ws, 'working_hours: {to: "17:00"}\n')
+    local_ws.republish()
+    new_deal(local_ws)
+    dump = tmp_path / "all.json"
+    local_ws.ok("export", "all", "--format", "json", "-o", dump)
+    restored = local_ws.run("--store", local_ws.root / "new.db", "import", "all", dump, user="olga")
+    assert restored.exit_code == 0, restored.stderr
+
+
+@pytest.mark.parametrize("hours, message", [
+    ("working_hours: {to: 18:00}\n",
+     "1080 is not a time: write it in quotes, like \"18:00\" (YAML reads an unquoted 18:00 as the number 1080)"),
+    ('working_hours: {from: "9:10"}\n',
+     "'9:10' is not a time on a quarter hour: write \"HH:MM\" with the minutes 00, 15, 30 or 45, like \"09:00\" or "
+     "\"17:45\""),
+    ('working_hours: {from: "19:00"}\n',
+     "working_hours: the day ends at 18:00, which is not after it starts (19:00); hours span one day"),
+    ('working_hours: {days: []}\n', "[] must hold at least 1 item(s)"),
+    ('working_hours: {days: [mon, mon]}\n', "['mon', 'mon'] lists an item twice"),
+    ('working_hours: {days: [monday]}\n', "'monday' is not one of: mon, tue, wed, thu, fri, sat, sun"),
+])
+def test_working_hours_that_cannot_be_are_config_errors_with_their_line(local_ws, hours, message):
+    _with_hours(local_ws, hours)
+    refused = local_ws.run("deal", "list")
+    assert refused.exit_code == 3
+    assert f"flowctl.yaml:{len((local_ws.root / 'flowctl.yaml').read_text('utf-8').splitlines())}:" in refused.stderr
+    assert message in refused.stderr
+
+
+def test_init_writes_the_default_working_hours(tmp_path, monkeypatch, cli):
+    from flowctl.workspace import load
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
+    assert cli("init", tmp_path / "new", "--user", "ivan").exit_code == 0
+    written = (tmp_path / "new" / "flowctl.yaml").read_text("utf-8")
+    assert 'working_hours:' in written and "  days: [mon, tue, wed, thu, fri]\n" in written
+    assert '  from: "09:00"' in written and '  to: "18:00"\n' in written
+    assert load(tmp_path / "new" / "flowctl.yaml").working_hours == DEFAULT
+
+
+def test_the_schema_and_its_copy_describe_every_working_hours_key():
+    import json
+
+    from conftest import ROOT
+
+    shipped = (ROOT / "flowctl" / "schemas" / "workspace.schema.json").read_text("utf-8")
+    assert (ROOT / "schemas" / "workspace.schema.json").read_text("utf-8") == shipped
+    hours = json.loads(shipped)["properties"]["working_hours"]
+    assert hours["description"] and all(key["description"] for key in hours["properties"].values())

@@ -62,6 +62,7 @@ class OnEnterTask:
     task_type: str
     due_in: timedelta
     text: str | None = None
+    in_days: bool = False  # due_in was written in days (1d): counted in working days, not in working time
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,8 @@ def build(data: dict, source: str = "") -> Pipeline:
             max_stay=parse_duration(s["max_stay"]) if "max_stay" in s else None,
             probability=s.get("probability"),
             requires=tuple(_requirement(r) for r in s.get("requires", ())),
-            on_enter=tuple(OnEnterTask(t["task"], parse_duration(t.get("due_in", "1d")), t.get("text"))
+            on_enter=tuple(OnEnterTask(t["task"], parse_duration(t.get("due_in", "1d")), t.get("text"),
+                                       in_days=t.get("due_in", "1d").strip().endswith("d"))
                            for t in s.get("on_enter", ())),
         )
         for i, s in enumerate(data["stages"])
