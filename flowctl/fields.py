@@ -38,9 +38,9 @@ _BOOLEAN_WORDS = {"yes": True, "true": True, "1": True, "да": True,
 
 
 def parse(field: Field, raw: str, *, team_logins: frozenset[str] = frozenset(), today: date | None = None,
-          date_format: DateFormat | None = None, team_names: dict[str, str] | None = None):
+          date_format: DateFormat | None = None, team_names: dict[str, str] | None = None, year_required: bool = False):
     """The value to store for `raw` as typed into `field`; None when `raw` is blank (clear the field), invisible
-    characters alone included.
+    characters alone included. `year_required`: a date must carry its year in four digits (a file's history).
 
     Raises UsageError naming the field by its label when `raw` is not a value of the field's type.
     """
@@ -50,9 +50,9 @@ def parse(field: Field, raw: str, *, team_logins: frozenset[str] = frozenset(), 
     if field.type == "user":
         return _user(field, typed, team_logins, team_names or {})
     if field.type == "date":
-        return _date(field, typed, today, date_format).isoformat()
+        return _date(field, typed, today, date_format, year_required).isoformat()
     if field.type == "datetime":
-        return _datetime(field, typed, today, date_format)
+        return _datetime(field, typed, today, date_format, year_required)
     return _PARSERS[field.type](field, typed)
 
 
@@ -236,15 +236,18 @@ def _check_range(field: Field, value: Decimal) -> None:
                       limit=_number(field, Decimal(str(field.max))))
 
 
-def _date(field: Field, typed: str, today: date | None, date_format: DateFormat | None = None) -> date:
+def _date(field: Field, typed: str, today: date | None, date_format: DateFormat | None = None,
+          year_required: bool = False) -> date:
     if date_format:
         if not (match := date_format.pattern.fullmatch(typed)):
             raise _refuse("field_date_format", field, typed, format=date_format.spec)
         return _day(field, typed, match["year"], match["month"], match["day"])
-    from flowctl.when import NeedsToday, NoSuchDay, read_day  # one reading of a typed day, as agenda --date has
+    from flowctl.when import NeedsToday, NoSuchDay, NoYear, read_day  # one reading of a day, as agenda --date has
 
     try:
-        day = read_day(typed, today)
+        day = read_day(typed, today, year_required=year_required)
+    except NoYear:
+        raise _refuse("field_date_no_year", field, typed) from None
     except NeedsToday:
         raise _refuse("field_date_needs_today", field, typed) from None
     except NoSuchDay:
@@ -261,11 +264,12 @@ def _day(field: Field, typed: str, year: str, month: str, day: str) -> date:
         raise _refuse("field_no_such_day", field, typed) from None
 
 
-def _datetime(field: Field, typed: str, today: date | None, date_format: DateFormat | None = None) -> str:
+def _datetime(field: Field, typed: str, today: date | None, date_format: DateFormat | None = None,
+              year_required: bool = False) -> str:
     match = _DATE_TIME.fullmatch(typed)
     if not match:
         raise _refuse("field_datetime", field, typed)
-    day = _date(field, match.group(1), today, date_format)
+    day = _date(field, match.group(1), today, date_format, year_required)
     try:
         moment = time(int(match.group(2)), int(match.group(3)))
     except ValueError:

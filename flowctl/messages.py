@@ -137,6 +137,7 @@ TEXTS: dict[str, str] = {
     "field_date": "{label}: '{raw}' is not a date (e.g. 29.11.2026, 29.11, 2026-11-29, сегодня or через 2 недели)",
     "field_date_needs_today": "{label}: '{raw}' needs today's date, which is unknown here; type the date (29.11.2026)",
     "field_no_such_day": "{label}: there is no such day as '{raw}'",
+    "field_date_no_year": "{label}: '{raw}' does not give its year in four digits, and the year of history is not guessed (write 14.12.2026)",
     "field_in_past": "{label}: {value} has already passed; this field asks when it will be, so give {today} or later",
     "field_datetime": "{label}: '{raw}' is not a date and time (e.g. 2026-11-29 15:00 or 29.11.2026 15:00)",
     "field_no_such_time": "{label}: there is no such time of day as '{raw}'",
@@ -151,6 +152,7 @@ TEXTS: dict[str, str] = {
     "when_examples": "today 15:00, tomorrow 10:00, +2d, +3h, friday, 2026-12-01 15:00, 01.12.2026",
     "when_unknown": "cannot read '{text}' as a date or time; write e.g. {examples}",
     "when_bad_date": "'{text}' is not a calendar date; write e.g. {examples}",
+    "when_no_year": "'{text}' does not give its year in four digits, and the year of history is not guessed (write 14.12.2026)",
     "when_bad_time": "'{text}' is not a time of day (00:00 to 23:59); write e.g. {examples}",
     "when_out_of_range": "'{text}' is too far from today; write e.g. {examples}",
     # agenda and hygiene

@@ -85,11 +85,18 @@ class NeedsToday(ValueError):
     """The text counts from today (завтра, 14.12, +2w), and no today was given."""
 
 
-def parse_when(text: str, now: datetime, tz: ZoneInfo, *, default_time: time = time(10, 0)) -> datetime:
-    """The moment `text` names, as aware UTC; `now` (aware) anchors today, tomorrow and +2d."""
+class NoYear(ValueError):
+    """The day is written without its year in four digits (14.12, 14.12.26) where the year cannot be guessed: a
+    file's history (year_required)."""
+
+
+def parse_when(text: str, now: datetime, tz: ZoneInfo, *, default_time: time = time(10, 0),
+               year_required: bool = False) -> datetime:
+    """The moment `text` names, as aware UTC; `now` (aware) anchors today, tomorrow and +2d. `year_required`: a
+    day must carry its year in four digits (a file's history, where 14.12 or 14.12.99 would be a guess)."""
     typed = text.strip()
     try:
-        moment = _parse(" ".join(typed.lower().split()), typed, now, tz, default_time)
+        moment = _parse(" ".join(typed.lower().split()), typed, now, tz, default_time, year_required)
     except OverflowError:  # e.g. +999999w, or a local time before year 1 in UTC
         raise _refusal("when_out_of_range", typed) from None
     if not MIN_YEAR <= moment.year <= MAX_YEAR:  # a typo, and days after it would overflow
@@ -97,16 +104,17 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo, *, default_time: time = t
     return moment
 
 
-def read_day(text: str, today: date | None) -> date | None:
+def read_day(text: str, today: date | None, *, year_required: bool = False) -> date | None:
     """The day `text` names, as people type one (case and extra spaces aside); None when it is no form of a day.
 
-    Raises NoSuchDay for a day the calendar lacks, NeedsToday for a form that counts from today when `today` is None.
+    Raises NoSuchDay for a day the calendar lacks, NeedsToday for a form that counts from today when `today` is None,
+    NoYear for 14.12 or 14.12.26 when `year_required` (a file's history: its year is not to be guessed).
     """
     s = " ".join(text.lower().split())
     if (m := _RELATIVE.fullmatch(s)) and _UNITS.get(m["unit"]) in ("days", "weeks"):
         # A day, not a moment: whole days from today (`+3h` names a moment, so it is not a day).
         return _from_today(today, timedelta(**{_UNITS[m["unit"]]: int(m["count"])}))
-    return _day(s, today)
+    return _day(s, today, year_required)
 
 
 def parse_month(text: str, today: date) -> date:
@@ -162,7 +170,7 @@ def from_iso_utc(s: str) -> datetime:
     return datetime.fromisoformat(s)  # C-fast, unlike strptime: agendas and reports read thousands
 
 
-def _parse(s: str, typed: str, now: datetime, tz: ZoneInfo, default_time: time) -> datetime:
+def _parse(s: str, typed: str, now: datetime, tz: ZoneInfo, default_time: time, year_required: bool) -> datetime:
     if (m := _RELATIVE.fullmatch(s)) and m["unit"] in _UNITS:
         # Exact offset from now, not snapped to a day: `+3h` is three hours from now.
         return (now + timedelta(**{_UNITS[m["unit"]]: int(m["count"])})).astimezone(timezone.utc)
@@ -177,16 +185,18 @@ def _parse(s: str, typed: str, now: datetime, tz: ZoneInfo, default_time: time) 
     else:
         day_text, clock = s, default_time
     try:
-        day = today if day_text is None else _day(day_text, today)  # a bare time is today
+        day = today if day_text is None else _day(day_text, today, year_required)  # a bare time is today
     except NoSuchDay:
         raise _refusal("when_bad_date", typed) from None
+    except NoYear:
+        raise UsageError(M.text("when_no_year", text=typed)) from None
     if day is None:
         raise _refusal("when_unknown", typed)
     # fold=0: zoneinfo picks the offset for a local time skipped or repeated by DST.
     return datetime.combine(day, clock, tzinfo=tz).astimezone(timezone.utc)
 
 
-def _day(s: str, today: date | None) -> date | None:
+def _day(s: str, today: date | None, year_required: bool = False) -> date | None:
     """read_day's forms but the relative ones, `s` already lower-case with single spaces."""
     if s in _DAY_WORDS:
         return _from_today(today, timedelta(days=_DAY_WORDS[s]))
@@ -200,6 +210,8 @@ def _day(s: str, today: date | None) -> date | None:
     if m := _RU_DAY.fullmatch(s):
         # `1.12` is this year's 1 December even when it has passed: no guessing about next year.
         year = m["year"]
+        if year_required and (year is None or len(year) == 2):
+            raise NoYear(s)
         if year is None and today is None:
             raise NeedsToday(s)
         year = today.year if year is None else 2000 + int(year) if len(year) == 2 else year

@@ -337,6 +337,20 @@ def test_date_refuses_impossible_days(raw):
     assert refused(LEAD_DATE, raw) == f"Дата ЛИДА: there is no such day as '{raw}'"
 
 
+@pytest.mark.parametrize("raw", ["14.12", "14.12.26", "1/2/99"])
+def test_a_files_date_must_give_its_year_in_four_digits(raw):
+    """History from a file: 01.02.99 is not 2099, and 14.12 is not this year's; the year is not guessed."""
+    assert refused(LEAD_DATE, raw, today=TODAY, year_required=True) == (
+        f"Дата ЛИДА: '{raw}' does not give its year in four digits, and the year of history is not guessed "
+        f"(write 14.12.2026)")
+    assert "four digits" in refused(MEETING, f"{raw} 10:00", today=TODAY, year_required=True)
+
+
+def test_a_files_date_may_still_be_a_full_date_or_a_day_word():
+    assert parse(LEAD_DATE, "14.12.2026", year_required=True) == "2026-12-14"
+    assert parse(LEAD_DATE, "завтра", today=TODAY, year_required=True) == "2026-11-30"
+
+
 def test_a_day_beyond_the_calendar_is_no_such_day():
     assert refused(LEAD_DATE, "+999999w", today=TODAY) == "Дата ЛИДА: there is no such day as '+999999w'"
 

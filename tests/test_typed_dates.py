@@ -125,6 +125,19 @@ def test_q2_past_purchase_date_imported_as_history(local_ws, tmp_path):
     assert local_ws.json("deal", "show", 1)["fields"]["buys_when"] == "2026-10-01"
 
 
+@pytest.mark.parametrize("cell", ["01.10.26", "01.10"])
+def test_an_imported_date_without_its_full_year_refuses_the_file(local_ws, tmp_path, cell):
+    """Typed, 14.12.26 is 2026 and 14.12 this year's; in a file of history the year is not guessed (01.02.99 is
+    not 2099): the file is refused, as any date that does not read day first."""
+    source = tmp_path / "deals.csv"
+    source.write_text(f"ID,Когда ПОКУПАЕТ\nX-1,01.10.2026\nX-2,{cell}\n", "utf-8")
+    refused = local_ws.run("import", "deals", "--owner", "olga", source, "--id-column", "ID", user="olga")
+    assert refused.exit_code == 2
+    assert f"line 3, column 'Когда ПОКУПАЕТ': Когда ПОКУПАЕТ: '{cell}' does not give its year in four digits" in \
+        refused.stderr
+    assert local_ws.json("deal", "list") == []
+
+
 def test_q2_a_purchase_date_that_has_since_passed_stays_and_restores(local_ws, tmp_path):
     deal_id, moved = _to_hot_with(local_ws, "14.12.2026")
     assert moved.exit_code == 0

@@ -423,3 +423,11 @@ def test_a_month_outside_the_calendar_is_out_of_range(text):
     with pytest.raises(UsageError) as refused:
         parse_month(text, TODAY)
     assert "out of range" in refused.value.message
+
+
+@pytest.mark.parametrize("text", ["14.12", "14.12.26 10:00", "1/2/99"])
+def test_a_files_moment_must_give_its_year_in_four_digits(text):
+    with pytest.raises(UsageError) as refused:
+        parse(text, year_required=True)
+    assert refused.value.message == TEXTS["when_no_year"].format(text=text)
+    assert parse("14.12.2026 10:00", year_required=True) == msk(2026, 12, 14, 10, 0)
