@@ -8,7 +8,7 @@ Money is handled as exact decimals kept in canonical strings ("350000.50"), neve
 from __future__ import annotations
 
 import re
-from datetime import date, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -30,20 +30,17 @@ _SPACES = re.compile(r"[\u00a0\u202f]")  # no-break and narrow no-break spaces, 
 _MINUS = ("-", "\u2212")  # hyphen-minus and the minus sign
 _CURRENCY = re.compile(r"\s*(?:₽|руб\.?|р\.?)$", re.IGNORECASE)
 _CANONICAL_MONEY = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]{2}")
-_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-_RUSSIAN_DATE = re.compile(r"([0-9]{1,2})([./])([0-9]{1,2})\2([0-9]{4})")
 _DATE_PARTS = {"DD": "(?P<day>[0-9]{1,2})", "MM": "(?P<month>[0-9]{1,2})", "YYYY": "(?P<year>[0-9]{4})"}
 _DATE_TIME = re.compile(r"(.+?)(?:T|\s+)([0-9]{1,2}):([0-9]{2})")
 _PHONE = re.compile(r"(\+?)([0-9 \u00a0\u202f\-\u2013.()]+)")  # spaces, dashes, dots, parentheses
-_DAY_WORDS = {"today": 0, "сегодня": 0, "tomorrow": 1, "завтра": 1, "yesterday": -1, "вчера": -1}
 _BOOLEAN_WORDS = {"yes": True, "true": True, "1": True, "да": True,
                   "no": False, "false": False, "0": False, "нет": False}
 
 
 def parse(field: Field, raw: str, *, team_logins: frozenset[str] = frozenset(), today: date | None = None,
-          date_format: DateFormat | None = None, team_names: dict[str, str] | None = None):
+          date_format: DateFormat | None = None, team_names: dict[str, str] | None = None, year_required: bool = False):
     """The value to store for `raw` as typed into `field`; None when `raw` is blank (clear the field), invisible
-    characters alone included.
+    characters alone included. `year_required`: a date must carry its year in four digits (a file's history).
 
     Raises UsageError naming the field by its label when `raw` is not a value of the field's type.
     """
@@ -53,10 +50,21 @@ def parse(field: Field, raw: str, *, team_logins: frozenset[str] = frozenset(), 
     if field.type == "user":
         return _user(field, typed, team_logins, team_names or {})
     if field.type == "date":
-        return _date(field, typed, today, date_format).isoformat()
+        return _date(field, typed, today, date_format, year_required).isoformat()
     if field.type == "datetime":
-        return _datetime(field, typed, today, date_format)
+        return _datetime(field, typed, today, date_format, year_required)
     return _PARSERS[field.type](field, typed)
+
+
+def refuse_past(field: Field, stored, now_local: datetime) -> None:
+    """A not_past field (Q2: when will he buy) refuses a typed value before today (a datetime: before this minute),
+    `now_local` being now in the workspace's zone. Imports and restores do not call it: they bring history."""
+    if not field.not_past or stored is None or field.type not in ("date", "datetime"):
+        return
+    limit = now_local.date().isoformat() if field.type == "date" else now_local.isoformat()[:16]
+    if stored < limit:
+        raise _refuse("field_in_past", field, value=display(field, stored),
+                      today=display(field, limit))
 
 
 def display(field: Field, stored) -> str:
@@ -248,23 +256,25 @@ def _check_range(field: Field, value: Decimal) -> None:
                       limit=_number(field, Decimal(str(field.max))))
 
 
-def _date(field: Field, typed: str, today: date | None, date_format: DateFormat | None = None) -> date:
+def _date(field: Field, typed: str, today: date | None, date_format: DateFormat | None = None,
+          year_required: bool = False) -> date:
     if date_format:
         if not (match := date_format.pattern.fullmatch(typed)):
             raise _refuse("field_date_format", field, typed, format=date_format.spec)
         return _day(field, typed, match["year"], match["month"], match["day"])
-    word = typed.casefold()
-    if word in _DAY_WORDS:
-        if today is None:
-            raise _refuse("field_date_needs_today", field, typed)
-        return today + timedelta(days=_DAY_WORDS[word])
-    if match := _ISO_DATE.fullmatch(typed):
-        year, month, day = match.groups()
-    elif match := _RUSSIAN_DATE.fullmatch(typed):
-        day, _, month, year = match.groups()
-    else:
+    from flowctl.when import NeedsToday, NoSuchDay, NoYear, read_day  # one reading of a day, as agenda --date has
+
+    try:
+        day = read_day(typed, today, year_required=year_required)
+    except NoYear:
+        raise _refuse("field_date_no_year", field, typed) from None
+    except NeedsToday:
+        raise _refuse("field_date_needs_today", field, typed) from None
+    except NoSuchDay:
+        raise _refuse("field_no_such_day", field, typed) from None
+    if day is None:
         raise _refuse("field_date", field, typed)
-    return _day(field, typed, year, month, day)
+    return day
 
 
 def _day(field: Field, typed: str, year: str, month: str, day: str) -> date:
@@ -274,11 +284,12 @@ def _day(field: Field, typed: str, year: str, month: str, day: str) -> date:
         raise _refuse("field_no_such_day", field, typed) from None
 
 
-def _datetime(field: Field, typed: str, today: date | None, date_format: DateFormat | None = None) -> str:
+def _datetime(field: Field, typed: str, today: date | None, date_format: DateFormat | None = None,
+              year_required: bool = False) -> str:
     match = _DATE_TIME.fullmatch(typed)
     if not match:
         raise _refuse("field_datetime", field, typed)
-    day = _date(field, match.group(1), today, date_format)
+    day = _date(field, match.group(1), today, date_format, year_required)
     try:
         moment = time(int(match.group(2)), int(match.group(3)))
     except ValueError:

@@ -1,4 +1,4 @@
-"""The workspace: flowctl.yaml (found from the current directory upward), its pipelines, team and time zone.
+"""The workspace: flowctl.yaml (found from the current directory upward), its pipelines, team, time zone and hours.
 
 Without a workspace, read-only pipeline commands fall back to the pipelines flowctl ships.
 """
@@ -74,6 +74,7 @@ class Workspace:
     team: dict[str, Member]
     powers: dict[str, frozenset[str]]  # workspace-wide power → the role ids that hold it (none unless declared)
     language: str | None = None  # en or ru; None: the environment's
+    hours: dict | None = None  # `working_hours:` as written (checked by load); None: Monday to Friday, 09:00–18:00
     _pipelines: dict = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -81,6 +82,14 @@ class Workspace:
         from zoneinfo import ZoneInfo
 
         return ZoneInfo(self.timezone)
+
+    @cached_property
+    def working_hours(self):
+        """When the team works (working_hours.py): where the due times flowctl sets itself fall; published with the
+        rules when it is not the default."""
+        from flowctl.working_hours import from_config
+
+        return from_config(self.hours)
 
     def pipelines(self) -> dict:
         """Every pipeline of the workspace by id, compiled once per process. A role id means one role in all of
@@ -211,6 +220,8 @@ def load(config_path: Path, store_override: str | None = None) -> Workspace:
     except (ZoneInfoNotFoundError, ValueError):
         line, col = doc.position(("timezone",))
         raise ConfigError(f"{config_path}:{line}:{col}: {M.text('bad_timezone', tz=data.get('timezone'))}")
+    if "working_hours" in data:
+        _check_hours(doc, config_path, data["working_hours"])
     configured = data.get("store", DEFAULT_STORE)
     store = store_override or (configured if "://" in configured else str(root / configured))
     team: dict[str, Member] = {}
@@ -222,7 +233,18 @@ def load(config_path: Path, store_override: str | None = None) -> Workspace:
                                   tuple(m.get("aliases", ())))
     powers = {power: frozenset(roles) for power, roles in data.get("powers", {}).items()}
     return Workspace(root, config_path, store, paths, data.get("timezone", "UTC"), team, powers,
-                     language=data.get("language"))
+                     language=data.get("language"), hours=data.get("working_hours"))
+
+
+def _check_hours(doc, config_path: Path, raw: dict) -> None:
+    """What the schema cannot say: the working day ends after it starts."""
+    from flowctl.working_hours import from_config
+
+    hours = from_config(raw)
+    if hours.closes <= hours.opens:
+        line, col = doc.position(("working_hours", "to" if "to" in raw else "from"))
+        raise ConfigError(f"{config_path}:{line}:{col}: "
+                          f"{M.text('working_hours_order', opens=f'{hours.opens:%H:%M}', closes=f'{hours.closes:%H:%M}')}")
 
 
 def open_workspace(cwd: Path | None = None, store_override: str | None = None) -> Workspace:

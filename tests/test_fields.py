@@ -302,18 +302,57 @@ def test_date_word_without_today_is_a_usage_error():
     assert "needs today's date" in refused(LEAD_DATE, "завтра")
 
 
-@pytest.mark.parametrize("raw", ["29.11.26", "29/11/26", "2026/11/29", "29-11-2026", "2026-11-9", "26-11-29",
-                                 "29.11/2026", "29 ноября 2026", "послезавтра", "20261129", "29.11.2026г",
-                                 "2026-11-29T10:00", "٢٠٢٦-١١-٢٩"])
+@pytest.mark.parametrize("raw, stored", [
+    ("14.12", "2026-12-14"), ("14.12.26", "2026-12-14"), ("14/12/26", "2026-12-14"), ("1.2.27", "2027-02-01"),
+    ("15.11", "2026-11-15"),  # already passed: still this year (the field may refuse a past day: not_past)
+    ("через 2 недели", "2026-12-13"), ("in 2 weeks", "2026-12-13"), ("+2w", "2026-12-13"), ("+3d", "2026-12-02"),
+    ("через 3 дня", "2026-12-02"), ("послезавтра", "2026-12-01"), ("позавчера", "2026-11-27"),
+    ("пятница", "2026-12-04"), ("в пятницу", "2026-12-04"),
+])
+def test_date_fields_read_days_as_agenda_date_does(raw, stored):
+    assert parse(LEAD_DATE, raw, today=TODAY) == stored
+
+
+def test_a_two_digit_year_is_this_century():
+    assert parse(LEAD_DATE, "01.01.99") == "2099-01-01"
+    assert parse(LEAD_DATE, "14.12.26") == "2026-12-14"  # a full date needs no today
+
+
+@pytest.mark.parametrize("raw", ["14.12", "+2w", "через 2 недели", "пятница"])
+def test_a_day_counted_from_today_needs_today(raw):
+    assert "needs today's date" in refused(LEAD_DATE, raw)
+
+
+@pytest.mark.parametrize("raw", ["2026/11/29", "29-11-2026", "2026-11-9", "26-11-29", "29.11/2026", "29 ноября 2026",
+                                 "20261129", "29.11.2026г", "2026-11-29T10:00", "٢٠٢٦-١١-٢٩", "29.11.202", "+3h",
+                                 "через 30 минут", "14.12.2026.1"])
 def test_date_refuses(raw):
     assert refused(LEAD_DATE, raw, today=TODAY) == (
-        f"Дата ЛИДА: '{raw}' is not a date (e.g. 29.11.2026, 2026-11-29 or сегодня)")
+        f"Дата ЛИДА: '{raw}' is not a date (e.g. 29.11.2026, 29.11, 2026-11-29, сегодня or через 2 недели)")
 
 
 @pytest.mark.parametrize("raw", ["31.02.2026", "29.02.2026", "2026-13-01", "00.01.2026", "32/01/2026",
-                                 "2026-04-31", "01.01.0000"])
+                                 "2026-04-31", "01.01.0000", "30.02.28"])
 def test_date_refuses_impossible_days(raw):
     assert refused(LEAD_DATE, raw) == f"Дата ЛИДА: there is no such day as '{raw}'"
+
+
+@pytest.mark.parametrize("raw", ["14.12", "14.12.26", "1/2/99"])
+def test_a_files_date_must_give_its_year_in_four_digits(raw):
+    """History from a file: 01.02.99 is not 2099, and 14.12 is not this year's; the year is not guessed."""
+    assert refused(LEAD_DATE, raw, today=TODAY, year_required=True) == (
+        f"Дата ЛИДА: '{raw}' does not give its year in four digits, and the year of history is not guessed "
+        f"(write 14.12.2026)")
+    assert "four digits" in refused(MEETING, f"{raw} 10:00", today=TODAY, year_required=True)
+
+
+def test_a_files_date_may_still_be_a_full_date_or_a_day_word():
+    assert parse(LEAD_DATE, "14.12.2026", year_required=True) == "2026-12-14"
+    assert parse(LEAD_DATE, "завтра", today=TODAY, year_required=True) == "2026-11-30"
+
+
+def test_a_day_beyond_the_calendar_is_no_such_day():
+    assert refused(LEAD_DATE, "+999999w", today=TODAY) == "Дата ЛИДА: there is no such day as '+999999w'"
 
 
 @pytest.mark.parametrize("stored, shown", [("2026-11-29", "29.11.2026"), ("2026-02-01", "01.02.2026"),
@@ -348,8 +387,30 @@ def test_datetime_refuses_impossible_times_and_days():
     assert refused(MEETING, "2026-11-29 24:00") == "Встреча: there is no such time of day as '24:00'"
     assert refused(MEETING, "2026-11-29 12:60") == "Встреча: there is no such time of day as '12:60'"
     assert refused(MEETING, "31.02.2026 10:00") == "Встреча: there is no such day as '31.02.2026'"
-    assert "not a date" in refused(MEETING, "29.11.26 10:00")
+    assert parse(MEETING, "29.11.26 10:00") == "2026-11-29T10:00"
+    assert "not a date" in refused(MEETING, "29.11.202 10:00")
     assert "needs today's date" in refused(MEETING, "завтра 10:00")
+
+
+def test_not_past_refuses_a_typed_day_before_today_and_a_moment_before_this_minute():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from flowctl.fields import refuse_past
+
+    now = datetime(2026, 11, 29, 15, 30, tzinfo=ZoneInfo("Europe/Moscow"))
+    buys = Field("buys_when", "Когда ПОКУПАЕТ", "date", not_past=True)
+    call = Field("call_at", "Созвон", "datetime", not_past=True)
+    for fine in ((buys, "2026-11-29"), (buys, "2027-01-01"), (buys, None), (call, "2026-11-29T15:30"),
+                 (LEAD_DATE, "2020-01-01")):  # a field without not_past takes any day
+        refuse_past(*fine, now)
+    with pytest.raises(UsageError) as caught:
+        refuse_past(buys, "2026-11-28", now)
+    assert caught.value.message == ("Когда ПОКУПАЕТ: 28.11.2026 has already passed; this field asks when it will be, "
+                                    "so give 29.11.2026 or later")
+    with pytest.raises(UsageError) as caught:
+        refuse_past(call, "2026-11-29T15:29", now)
+    assert caught.value.message.startswith("Созвон: 29.11.2026 15:29 has already passed")
 
 
 def test_datetime_display_round_trips():

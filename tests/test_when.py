@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from flowctl.errors import ExitCode, UsageError
 from flowctl.messages import TEXTS
-from flowctl.when import format_local, from_iso_utc, is_past, parse_when, to_iso_utc
+from flowctl.when import (NeedsToday, NoSuchDay, format_local, from_iso_utc, is_past, parse_month, parse_when, read_day,
+                          to_iso_utc)
 
 MSK = ZoneInfo("Europe/Moscow")  # UTC+3 all year
 BERLIN = ZoneInfo("Europe/Berlin")  # CET/CEST; clocks jump 02:00 → 03:00 on 2026-03-29
@@ -292,3 +293,141 @@ def test_utc_round_trip(text):
     assert stored.endswith("Z")
     assert from_iso_utc(stored) == moment
     assert to_iso_utc(from_iso_utc(stored)) == stored
+
+
+# -- days people type: yesterday, dd.mm.yy, days counted from today (read_day), months (parse_month) ----------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("вчера", msk(2026, 11, 28, 10, 0)),
+        ("Вчера в 15:00", msk(2026, 11, 28, 15, 0)),
+        ("позавчера", msk(2026, 11, 27, 10, 0)),
+        ("позавчера 9:30", msk(2026, 11, 27, 9, 30)),
+    ],
+)
+def test_yesterday_in_russian(text, expected):
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("yesterday", msk(2026, 11, 28, 10, 0)),
+        ("yesterday at 15:00", msk(2026, 11, 28, 15, 0)),
+        ("day before yesterday", msk(2026, 11, 27, 10, 0)),
+        ("day after tomorrow 9:00", msk(2026, 12, 1, 9, 0)),
+    ],
+)
+def test_yesterday_in_english(text, expected):
+    assert parse(text) == expected
+
+
+def test_yesterday_crosses_the_year_in_the_workspace_day():
+    new_year = datetime(2026, 12, 31, 22, 30, tzinfo=timezone.utc)  # already 1 January 2027, 01:30 in Moscow
+    assert parse("вчера", now=new_year) == msk(2026, 12, 31, 10, 0)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("14.12.26", msk(2026, 12, 14, 10, 0)),
+        ("14.12.26 15:00", msk(2026, 12, 14, 15, 0)),
+        ("1.1.27", msk(2027, 1, 1, 10, 0)),
+        ("14/12/2026", msk(2026, 12, 14, 10, 0)),
+        ("14/12", msk(2026, 12, 14, 10, 0)),
+    ],
+)
+def test_a_two_digit_year_is_20xx_and_slashes_read_as_dots(text, expected):
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize("text", ["14.12/2026", "14.12.202", "14.12.26.", "٢٠٢٦-١٢-٠١"])
+def test_mixed_separators_three_digit_years_and_other_digits_are_not_dates(text):
+    with pytest.raises(UsageError):
+        parse(text)
+
+
+TODAY = NOW.astimezone(MSK).date()  # Sunday 29 November 2026
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("+2w", date(2026, 12, 13)),
+        ("in 2 weeks", date(2026, 12, 13)),
+        ("через 2 недели", date(2026, 12, 13)),
+        ("Через 3 дня", date(2026, 12, 2)),
+        ("+0d", date(2026, 11, 29)),
+        ("вчера", date(2026, 11, 28)),
+        ("14.12", date(2026, 12, 14)),
+        ("15.11", date(2026, 11, 15)),  # passed: this year's, no guessing
+        ("14.12.26", date(2026, 12, 14)),
+        ("2026-12-14", date(2026, 12, 14)),
+        ("пятница", date(2026, 12, 4)),
+    ],
+)
+def test_read_day_counts_whole_days_from_today(text, expected):
+    assert read_day(text, TODAY) == expected
+
+
+@pytest.mark.parametrize("text", ["+3h", "через 30 минут", "15:00", "someday", "завтра 15:00"])
+def test_read_day_finds_no_day_in_moments_and_words(text):
+    assert read_day(text, TODAY) is None
+
+
+def test_read_day_needs_today_only_for_what_counts_from_it():
+    assert read_day("14.12.2026", None) == date(2026, 12, 14)
+    assert read_day("14.12.26", None) == date(2026, 12, 14)
+    for text in ("14.12", "+2w", "завтра", "пятница"):
+        with pytest.raises(NeedsToday):
+            read_day(text, None)
+
+
+@pytest.mark.parametrize("text", ["31.02.2026", "2026-02-30", "30.02.28"])
+def test_read_day_refuses_days_the_calendar_lacks(text):
+    with pytest.raises(NoSuchDay):
+        read_day(text, TODAY)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-12", "12.2026", "12/2026", "декабрь 2026", "Декабрь 2026", "декабря 2026", "в декабре 2026", "дек 2026",
+     "дек. 2026", "december 2026", "December 2026", "dec 2026", "in december 2026", "  декабрь   2026 "],
+)
+def test_month_as_people_write_it(text):
+    assert parse_month(text, TODAY) == date(2026, 12, 1)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("январь", date(2026, 1, 1)), ("май", date(2026, 5, 1)), ("may", date(2026, 5, 1)), ("сент 2027", date(2027, 9, 1)),
+     ("sept 2027", date(2027, 9, 1)), ("февраль 2027", date(2027, 2, 1)), ("2026-1", date(2026, 1, 1))],
+)
+def test_a_month_name_alone_is_this_years(text, expected):
+    assert parse_month(text, TODAY) == expected
+
+
+@pytest.mark.parametrize("text", ["13.2026", "2026-13", "2026-00", "декабрь 26", "ма 2026", "деккабрь 2026", "12.26",
+                                  "2026", "0000-12", "next month"])
+def test_not_a_month_is_a_usage_error_with_examples(text):
+    with pytest.raises(UsageError) as refused:
+        parse_month(text, TODAY)
+    assert refused.value.message == TEXTS["month_format"].format(month=text.strip())
+    assert refused.value.exit_code == ExitCode.USAGE
+
+
+@pytest.mark.parametrize("text", ["1000-12", "декабрь 9999"])
+def test_a_month_outside_the_calendar_is_out_of_range(text):
+    with pytest.raises(UsageError) as refused:
+        parse_month(text, TODAY)
+    assert "out of range" in refused.value.message
+
+
+@pytest.mark.parametrize("text", ["14.12", "14.12.26 10:00", "1/2/99"])
+def test_a_files_moment_must_give_its_year_in_four_digits(text):
+    with pytest.raises(UsageError) as refused:
+        parse(text, year_required=True)
+    assert refused.value.message == TEXTS["when_no_year"].format(text=text)
+    assert parse("14.12.2026 10:00", year_required=True) == msk(2026, 12, 14, 10, 0)

@@ -69,13 +69,30 @@ def _steps(buys_when: str) -> list[tuple[str, list[str], int]]:
     ]
 
 
+def _demo_moment(workspace):
+    """When the demo plays: the moment FLOWCTL_NOW pins, else a working morning, 10:00 in the workspace's zone today
+    (or on the next working day), so that the tasks it creates fall due as on any working day and the agenda it
+    shows for tomorrow holds the same tasks whatever day it is run."""
+    from datetime import datetime, time, timezone
+
+    from flowctl import clock
+
+    now = clock.now()
+    if os.environ.get("FLOWCTL_NOW"):
+        return now
+    hours, today = workspace.working_hours, now.astimezone(workspace.tz).date()
+    day = today if hours.is_working_day(today) else hours.next_working_day(today)
+    return datetime.combine(day, time(10, 0), workspace.tz).astimezone(timezone.utc)
+
+
 @contextmanager
-def _demo_environment(folder: Path):
-    """Run inside the demo workspace as the manager, whatever the user's own FLOWCTL_* settings say."""
-    saved = {k: os.environ.get(k) for k in ("FLOWCTL_STORE", "FLOWCTL_USER")}
+def _demo_environment(folder: Path, now: str):
+    """Run inside the demo workspace as the manager at the demo's moment, whatever the user's own FLOWCTL_* say."""
+    saved = {k: os.environ.get(k) for k in ("FLOWCTL_STORE", "FLOWCTL_USER", "FLOWCTL_NOW")}
     cwd = Path.cwd()
     os.environ.pop("FLOWCTL_STORE", None)
     os.environ["FLOWCTL_USER"] = "anna"
+    os.environ["FLOWCTL_NOW"] = now
     os.chdir(folder)
     try:
         with redirect_stderr(sys.stdout):  # a refusal is shown in its place, right under its command
@@ -93,10 +110,10 @@ def _play(folder: Path) -> int:
     import shutil
 
     from flowctl import messages as M
-    from flowctl import clock
     from flowctl.cli.app import app
     from flowctl.services.publish import publish_first
     from flowctl.store import open_store
+    from flowctl.when import to_iso_utc
     from flowctl.workspace import CONFIG_NAME, load, shipped_pipelines_dir
 
     (folder / "pipelines").mkdir(parents=True, exist_ok=True)
@@ -104,14 +121,15 @@ def _play(folder: Path) -> int:
         shutil.copyfile(pipeline, folder / "pipelines" / pipeline.name)
     (folder / "flowctl.yaml").write_text(DEMO_WORKSPACE, "utf-8")
     workspace = load(folder / CONFIG_NAME)
+    now = _demo_moment(workspace)
     store = open_store(str(folder / "demo.db"), create=True)
     try:  # the head of sales publishes the rules the team works under
-        publish_first(workspace, store, workspace.member("olga"), clock.now())
+        publish_first(workspace, store, workspace.member("olga"), now)
     finally:
         store.close()
-    buys_when = (clock.now() + timedelta(days=14)).strftime("%d.%m.%Y")
+    buys_when = (now + timedelta(days=14)).astimezone(workspace.tz).strftime("%d.%m.%Y")
     failures = 0
-    with _demo_environment(folder):
+    with _demo_environment(folder, to_iso_utc(now)):
         echo(M.text("demo_intro") + "\n")
         for title, args, expected in _steps(buys_when):
             if title:

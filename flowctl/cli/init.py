@@ -15,6 +15,10 @@ version: 1
 store: {store}            # .db/.sqlite = SQLite (default), .json = one JSON file for git
 pipelines: [pipelines]    # every *.yaml in this folder
 timezone: {timezone}      # "today" and due times are read in this zone
+working_hours:            # when the team works: tasks a stage creates fall due inside these hours
+  days: [mon, tue, wed, thu, fri]
+  from: "09:00"           # in quotes: YAML reads an unquoted 18:00 as a number
+  to: "18:00"
 language: {language}             # en or ru: what flowctl says and how it writes money and dates
 powers:                   # workspace-wide, past every pipeline's move rules: the roles that may
   import: [head]          #   flowctl import deals / contacts

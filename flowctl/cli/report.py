@@ -25,6 +25,21 @@ def _day(session, text: str | None) -> str | None:
     return parse_when(text, session.now, session.workspace.tz).astimezone(session.workspace.tz).date().isoformat()
 
 
+def _period(session, from_: str | None, to: str | None) -> tuple[str | None, str | None]:
+    """--from/--to as days; a --from after the --to is a usage error, not a report of nothing."""
+    from datetime import date
+
+    from flowctl import language
+    from flowctl import messages as M
+    from flowctl.errors import UsageError
+
+    start, end = _day(session, from_), _day(session, to)
+    if start and end and start > end:
+        raise UsageError(M.text("report_period_reversed", start=language.day(date.fromisoformat(start)),
+                                end=language.day(date.fromisoformat(end))))
+    return start, end
+
+
 def _pipeline(session, pipeline_id):
     return session.workspace.pipeline(pipeline_id) if pipeline_id else session.workspace.default_pipeline()
 
@@ -51,7 +66,7 @@ def funnel(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = From
     check_format(fmt)
     session = open_session(ctx, read_only=True)
     p = _pipeline(session, pipeline)
-    result = build(session, p, _day(session, from_), _day(session, to))
+    result = build(session, p, *_period(session, from_, to))
     if fmt == "json":
         echo(to_json(result))
         return
@@ -76,28 +91,21 @@ def funnel(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = From
 
 @app.command("forecast")
 def forecast(ctx: typer.Context, pipeline: str = PipelineOption,
-             month: str = typer.Option(None, "--month", help="YYYY-MM (default: this month)."),
+             month: str = typer.Option(None, "--month",
+                                       help="2026-12, 12.2026 or December 2026 (default: this month)."),
              weighted: bool = typer.Option(False, "--weighted", help="Weight open budgets by the stage's probability."),
              fmt: str = FormatOption):
     """The monthly plan (W1): open budget in the plan stages beside the money already in the cash register (L6)."""
-    from datetime import date
-
     from flowctl import messages as M
-    from flowctl.errors import UsageError
-    from flowctl.clock import YEARS
     from flowctl.queries.reports import forecast as build
     from flowctl.cli.views import money_text
     from flowctl.render import render, to_json
+    from flowctl.when import parse_month
 
     check_format(fmt)
     session = open_session(ctx, read_only=True)
     p = _pipeline(session, pipeline)
-    try:
-        the_month = date.fromisoformat(f"{month}-01") if month else session.today
-    except ValueError:
-        raise UsageError(M.text("month_format", month=month))
-    if not YEARS[0] <= the_month.year <= YEARS[1]:
-        raise UsageError(M.text("month_range", month=month, first=YEARS[0], last=YEARS[1]))
+    the_month = parse_month(month, session.today) if month else session.today
     result = build(session, p, the_month, weighted)
     if fmt == "json":
         echo(to_json(result))
@@ -125,7 +133,7 @@ def managers(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = Fr
     check_format(fmt)
     session = open_session(ctx, read_only=True)
     p = _pipeline(session, pipeline)
-    rows = build(session, p, _day(session, from_), _day(session, to))
+    rows = build(session, p, *_period(session, from_, to))
     shown = [{**r, "won_sum_shown": money_text(p, r["won_sum"]), "win_rate_shown": _pct(r["win_rate"])}
              for r in rows]
     echo(render(rows if fmt == "json" else shown, fmt,
@@ -143,6 +151,6 @@ def velocity(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = Fr
 
     check_format(fmt)
     session = open_session(ctx, read_only=True)
-    rows = build(session, _pipeline(session, pipeline), _day(session, from_), _day(session, to))
+    rows = build(session, _pipeline(session, pipeline), *_period(session, from_, to))
     echo(render(rows, fmt, [("stage_label", "stage"), ("stays", "stays"), ("median", "median"), ("p90", "90%"),
                             ("limit", "limit"), ("over_limit_now", "over limit now")]))

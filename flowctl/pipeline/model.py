@@ -63,6 +63,7 @@ class OnEnterTask:
     due_in: timedelta
     text: str | None = None
     for_role: str | None = None  # a role's task (the engineer's calculation), not the deal's responsible's
+    in_days: bool = False  # due_in was written in days (1d): counted in working days, not in working time
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ class Field:
     min: float | None = None
     max: float | None = None
     meaning: str | None = None
+    not_past: bool = False  # a date a person types may not be before today (Q2); imports and restores keep history
 
     def option_label(self, option_id) -> str:
         for option in self.options:
@@ -271,6 +273,7 @@ def _field(raw: dict) -> Field:
         id=raw["id"], label=raw["label"], type=raw["type"],
         options=tuple(Option(o["id"], o["label"]) for o in raw.get("options", ())),
         required=raw.get("required", False), min=raw.get("min"), max=raw.get("max"), meaning=raw.get("meaning"),
+        not_past=raw.get("not_past", False),
     )
 
 
@@ -289,7 +292,8 @@ def build(data: dict, source: str = "") -> Pipeline:
             max_stay=parse_duration(s["max_stay"]) if "max_stay" in s else None,
             probability=s.get("probability"),
             requires=tuple(_requirement(r) for r in s.get("requires", ())),
-            on_enter=tuple(OnEnterTask(t["task"], parse_duration(t.get("due_in", "1d")), t.get("text"), t.get("for"))
+            on_enter=tuple(OnEnterTask(t["task"], parse_duration(t.get("due_in", "1d")), t.get("text"), t.get("for"),
+                                       in_days=t.get("due_in", "1d").strip().endswith("d"))
                            for t in s.get("on_enter", ())),
         )
         for i, s in enumerate(data["stages"])

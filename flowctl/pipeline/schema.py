@@ -47,6 +47,9 @@ def _describe_one(error, path: tuple, v: str) -> tuple[tuple, str, bool]:
     if v == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return path, M.text("schema_missing_key", key=missing), False
+    if v == "enum" and "dependentSchemas" in error.schema_path:  # a key that only some types take
+        key = list(error.schema_path)[list(error.schema_path).index("dependentSchemas") + 1]
+        return path[:-1] + (key,), M.text(f"schema_{key}_type", type=error.instance), True
     if v == "enum":
         return path, M.text("schema_enum", value=error.instance, allowed=", ".join(map(str, error.validator_value)),
                             hint=M.did_you_mean(str(error.instance), [str(a) for a in error.validator_value])), False
@@ -54,6 +57,11 @@ def _describe_one(error, path: tuple, v: str) -> tuple[tuple, str, bool]:
         return path, M.text("schema_bad_id", value=error.instance), False
     if v == "pattern" and "mhd" in error.schema.get("pattern", ""):
         return path, M.text("schema_bad_duration", value=error.instance), False
+    if _QUARTER_HOUR in error.schema.get("pattern", ""):  # working_hours' from and to
+        if v == "type" and type(error.instance) is int:  # `to: 18:00` unquoted: YAML 1.1 reads 1080
+            return path, M.text("schema_unquoted_time", value=error.instance), False
+        if v == "pattern":
+            return path, M.text("schema_quarter_hour", value=error.instance), False
     if v == "const":
         return path, M.text("schema_const", value=error.instance, expected=error.validator_value), False
     if v == "type":
@@ -65,6 +73,7 @@ def _describe_one(error, path: tuple, v: str) -> tuple[tuple, str, bool]:
     return path, error.message, False  # a check no message above describes: jsonschema's own words
 
 
+_QUARTER_HOUR = ":(00|15|30|45)$"
 _LIMITS = {"minItems": "schema_min_items", "minProperties": "schema_min_items", "minLength": "schema_min_length",
            "maxLength": "schema_max_length", "minimum": "schema_minimum", "maximum": "schema_maximum",
            "uniqueItems": "schema_unique", "pattern": "schema_pattern"}

@@ -1,4 +1,4 @@
-"""The rules a team works under, published into its store: pipeline files, team, powers and time zone.
+"""The rules a team works under, published into its store: pipeline files, team, powers, time zone and hours.
 
 Once a version is published, every command runs only where the local files are what was published last,
 and refuses (exit 3, naming what differs) elsewhere: a private copy of flowctl.yaml or of a pipeline gives
@@ -22,6 +22,9 @@ from flowctl.errors import ConfigError, NotPermitted, RuleRefused
 from flowctl.store.base import Publication
 
 PUBLISHED_PARTS = ("pipelines", "team", "powers", "timezone")
+# Published only when declared other than the default, so that a version published before flowctl knew of them
+# is still the same files: the working hours (Monday to Friday, 09:00–18:00 unless flowctl.yaml says otherwise).
+OPTIONAL_PARTS = ("working_hours",)
 NOT_STRANDING = frozenset({"newly-required"})
 
 
@@ -34,7 +37,15 @@ def content_of(workspace) -> dict:
                  for m in sorted(workspace.team.values(), key=lambda m: m.login)],
         "powers": {power: sorted(roles) for power, roles in sorted(workspace.powers.items())},
         "timezone": workspace.timezone,
+        **_working_hours(workspace),
     }
+
+
+def _working_hours(workspace) -> dict:
+    from flowctl.working_hours import DEFAULT
+
+    hours = workspace.working_hours
+    return {} if hours == DEFAULT else {"working_hours": hours.as_config()}
 
 
 def digest_of(content: dict) -> str:
@@ -52,8 +63,8 @@ def differences(local: dict, published: dict) -> list[str]:
                    "published_pipeline_new" if name not in published.get("pipelines", {}) else
                    "published_pipeline_changed")
             found.append(M.text(key, name=name))
-    for part in PUBLISHED_PARTS[1:]:
-        if local[part] != published.get(part):
+    for part in PUBLISHED_PARTS[1:] + OPTIONAL_PARTS:
+        if local.get(part) != published.get(part):
             found.append(M.text(f"published_{part}_changed"))
     return found
 

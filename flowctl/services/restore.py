@@ -291,12 +291,13 @@ class _Checker:
 
     def publication(self, row) -> None:
         """A published version is history: it must be what was published, its digest its content's."""
-        from flowctl.services.publish import PUBLISHED_PARTS, digest_of
+        from flowctl.services.publish import OPTIONAL_PARTS, PUBLISHED_PARTS, digest_of
 
         self.moment(row["at"], "at")
         self.name(row["actor"], "actor")
         content = row["content"]
-        if not isinstance(content, dict) or set(content) != set(PUBLISHED_PARTS) or row["digest"] != digest_of(content):
+        if (not isinstance(content, dict) or not set(PUBLISHED_PARTS) <= set(content) <= {*PUBLISHED_PARTS, *OPTIONAL_PARTS}
+                or row["digest"] != digest_of(content)):
             raise _Bad(M.text("restore_bad_publication", version=row["id"]))
 
 

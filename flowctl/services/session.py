@@ -101,4 +101,5 @@ class Session:
                                         hint=M.did_you_mean(key.strip(), [f.id for f in fields] + [f.label for f in fields])))
             parsed[target.id] = values.parse(target, raw, team_logins=self.team_logins, today=self.today,
                                              team_names=self.team_names)
+            values.refuse_past(target, parsed[target.id], self.now.astimezone(self.workspace.tz))  # typed, not history
         return parsed

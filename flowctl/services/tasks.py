@@ -242,12 +242,16 @@ def _assignee(session: Session, deal: Deal, role: str | None) -> str:
 
 
 def create_on_enter(session: Session, pipeline: Pipeline, deal: Deal) -> None:
-    """E2, E4: the tasks the stage declares, once per entry, due as the YAML says, for whom it says."""
+    """E2, E4: the tasks the stage declares, once per entry, for whom it says, due as the YAML says in the team's
+    working hours (working_hours.py has the arithmetic: 1d from Friday evening is Monday, 15m at 17:55 is 09:15 next
+    morning)."""
     from flowctl.when import to_iso_utc
+    from flowctl.working_hours import due_after
 
     for spec in pipeline.stage(deal.stage).on_enter:
         task_type = pipeline.task_type(spec.task_type)
-        task = Task(None, deal.id, task_type.id, to_iso_utc(session.now + spec.due_in),
+        due = due_after(session.now, spec.due_in, spec.in_days, session.workspace.working_hours, session.workspace.tz)
+        task = Task(None, deal.id, task_type.id, to_iso_utc(due),
                     _assignee(session, deal, spec.for_role), spec.text or task_type.label, OPEN, session.now_iso,
                     session.actor.login, stage=deal.stage)
         task.id = session.store.add_task(task)

@@ -216,7 +216,7 @@ def _row_reader(session: Session, source: Path, header: list[str], fields: tuple
             try:
                 if spec:
                     out[target] = parse(spec, raw, team_logins=session.team_logins, today=session.today,
-                                        date_format=fmt, team_names=session.team_names)
+                                        date_format=fmt, team_names=session.team_names, year_required=True)
                 elif target == "created_at":
                     out[target] = _moment(raw, session, fmt) if raw else None
                 else:
@@ -246,7 +246,7 @@ def _moment(text: str, session: Session, date_format) -> str:
     if date_format:
         day, _, clock = text.partition(" ")
         text = f"{parse(_CREATED_AT, day, date_format=date_format)} {clock}".strip()
-    return to_iso_utc(parse_when(text, session.now, session.workspace.tz))
+    return to_iso_utc(parse_when(text, session.now, session.workspace.tz, year_required=True))
 
 
 _CREATED_AT = Field("created_at", "created_at", "date")
