@@ -72,7 +72,10 @@ TEXTS: dict[str, str] = {
     "validate_store_ok": "the data in {store} fits",
     "validate_no_files": "no pipeline files found (looked for {where})",
     # pipelines
-    "pipeline_unknown": "unknown pipeline '{name}'{hint}",
+    "pipeline_unknown": "unknown pipeline '{name}'{hint}; pipelines: {known}",
+    "pipeline_choose": "the workspace has several pipelines: name one with --pipeline ({known}), or declare default_pipeline in {config}",
+    "pipeline_gone_readonly": "this workspace no longer has pipeline '{pipeline}': its deals can be read, not changed (put the pipeline's file back first)",
+    "pipeline_gone_warning": "warning: deals of pipeline '{pipeline}' are shown as stored, read-only: the workspace no longer has that pipeline",
     "stage_unknown": "unknown stage '{name}'{hint}",
     "move_not_allowed": "cannot move from «{source}» to «{dest}»; from «{source}» you can go to: {targets}",
     "move_no_targets": "cannot move from «{source}»: it is a closed stage with no way out",
@@ -194,6 +197,7 @@ TEXTS: dict[str, str] = {
     "month_range": "'{month}' is out of range: a month from {first}-01 to {last}-12",
     "forecast_won": "won in {month} (money in the cash register)",
     "forecast_total": "plan for {month}: {total}",
+    "forecast_total_all": "all pipelines, {month}: {total}",
     "report_period_reversed": "--from {start} is after --to {end}: no day is in that period; swap them",
     # import and export
     "import_empty": "{path} has no header row",

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from flowctl import messages as M
-from flowctl.errors import ConfigError, NotFound, NotPermitted
+from flowctl.errors import ConfigError, NotFound, NotPermitted, UsageError
 
 CONFIG_NAME = "flowctl.yaml"
 PIPELINES_DIR = "pipelines"
@@ -40,11 +40,25 @@ def pipeline_file(name: str, cwd: Path | None = None) -> Path:
     as_path = Path(name)
     if as_path.suffix in (".yaml", ".yml") and as_path.is_file():
         return as_path
+    from flowctl.pipeline.compile import compile_cached
+    from flowctl.pipeline.model import fold
+
     candidates = workspace_pipeline_files(cwd) + _yaml_files(shipped_pipelines_dir())
     for path in candidates:
-        if path.stem == name:
+        if fold(path.stem) == fold(name):
             return path
-    raise NotFound(M.text("pipeline_unknown", name=name, hint=M.did_you_mean(name, {p.stem for p in candidates})))
+    named = {}
+    for path in candidates:  # by the id or name inside the file (Кровля, KROVLYA); a broken file names nothing
+        try:
+            pipeline = compile_cached(path)
+        except ConfigError:
+            continue
+        named.setdefault(fold(pipeline.id), path)
+        named.setdefault(fold(pipeline.name), path)
+    if fold(name) in named:
+        return named[fold(name)]
+    stems = sorted({p.stem for p in candidates})
+    raise NotFound(M.text("pipeline_unknown", name=name, hint=M.did_you_mean(name, stems), known=", ".join(stems)))
 
 
 def find_config(start: Path) -> Path | None:
@@ -75,7 +89,9 @@ class Workspace:
     powers: dict[str, frozenset[str]]  # workspace-wide power → the role ids that hold it (none unless declared)
     language: str | None = None  # en or ru; None: the environment's
     hours: dict | None = None  # `working_hours:` as written (checked by load); None: Monday to Friday, 09:00–18:00
+    default_pipeline_name: str | None = None  # `default_pipeline:` as written: the pipeline of a new deal or import
     _pipelines: dict = field(default_factory=dict, repr=False)
+    gone_pipelines: set = field(default_factory=set, repr=False)  # ids of pipelines read as stand-ins this run
 
     @cached_property
     def tz(self):
@@ -133,15 +149,44 @@ class Workspace:
         """F8: how a contact is named, from the first pipeline that says."""
         return next((p.contact_display for p in self.pipelines().values() if p.contact_display), "{name}")
 
-    def pipeline(self, pipeline_id: str):
-        pipelines = self.pipelines()
-        if pipeline_id not in pipelines:
-            raise NotFound(M.text("pipeline_unknown", name=pipeline_id,
-                                  hint=M.did_you_mean(pipeline_id, pipelines)))
-        return pipelines[pipeline_id]
+    def pipeline(self, name: str):
+        """A pipeline as a person names it (--pipeline): by id or by name, in any case."""
+        from flowctl.pipeline.model import fold
 
-    def default_pipeline(self):
-        return next(iter(self.pipelines().values()))
+        pipelines = self.pipelines()
+        found = pipelines.get(name) or next((p for p in pipelines.values() if fold(name) in (fold(p.id), fold(p.name))),
+                                            None)
+        if found is None:
+            names = [*pipelines, *(p.name for p in pipelines.values())]
+            raise NotFound(M.text("pipeline_unknown", name=name, hint=M.did_you_mean(name, names),
+                                  known=", ".join(f"{p.id} («{p.name}»)" for p in pipelines.values())))
+        return found
+
+    def stored_pipeline(self, pipeline_id: str):
+        """The pipeline a stored deal names. When its file has left the workspace, a read-only stand-in, so that
+        listing, the agenda and the reports go on for everybody (the command then warns; writes are refused)."""
+        from flowctl.pipeline.model import gone_pipeline
+
+        found = self.pipelines().get(pipeline_id)
+        if found is None:
+            self.gone_pipelines.add(pipeline_id)
+            return gone_pipeline(pipeline_id)
+        return found
+
+    def default_pipeline(self, guess: bool = False):
+        """Where a new deal or an import goes without --pipeline: flowctl.yaml's `default_pipeline`, or the only
+        pipeline there is. With several and none declared, nobody guesses (file names sort by accident), except
+        for what only shapes a display (`guess`: the first)."""
+        if self.default_pipeline_name:
+            try:
+                return self.pipeline(self.default_pipeline_name)
+            except NotFound as unknown:
+                raise ConfigError(f"{self.config_path}: default_pipeline: {unknown.message}") from None
+        pipelines = list(self.pipelines().values())
+        if len(pipelines) == 1 or guess:
+            return pipelines[0]
+        raise UsageError(M.text("pipeline_choose", config=self.config_path or CONFIG_NAME,
+                                known=", ".join(f"{p.id} («{p.name}»)" for p in pipelines)))
 
     def _find(self, login: str) -> Member | None:
         return self.team.get(login) or next((m for m in self.team.values() if m.login.lower() == login.lower()), None)
@@ -233,7 +278,8 @@ def load(config_path: Path, store_override: str | None = None) -> Workspace:
                                   tuple(m.get("aliases", ())))
     powers = {power: frozenset(roles) for power, roles in data.get("powers", {}).items()}
     return Workspace(root, config_path, store, paths, data.get("timezone", "UTC"), team, powers,
-                     language=data.get("language"), hours=data.get("working_hours"))
+                     language=data.get("language"), hours=data.get("working_hours"),
+                     default_pipeline_name=data.get("default_pipeline"))
 
 
 def _check_hours(doc, config_path: Path, raw: dict) -> None:

@@ -250,3 +250,70 @@ def test_the_lint_names_an_unknown_role_in_ownership_tasks_and_on_enter(local_ws
     assert result.exit_code == 1
     assert sorted((p["rule"], p["message"].split("'")[1]) for p in problems) == [
         ("unknown-role", "boss"), ("unknown-role", "engineeer"), ("unknown-role", "hed")]
+
+
+# -- several products (P1) ----------------------------------------------------------------------
+
+def add_fasad(ws, default: str | None = None, publish: bool = True) -> None:
+    """A second product, «Фасад», whose file sorts before «Кровля»; optionally flowctl.yaml's default_pipeline."""
+    text = KROVLYA.read_text("utf-8").replace("id: krovlya", "id: fasad", 1).replace("name: Кровля", "name: Фасад", 1)
+    (ws.root / "pipelines" / "fasad.yaml").write_text(text, "utf-8")
+    if default:
+        config = ws.root / "flowctl.yaml"
+        config.write_text(config.read_text("utf-8") + f"default_pipeline: {default}\n", "utf-8")
+    if publish:
+        ws.republish()
+
+
+def test_p1_a_new_deal_lands_in_the_declared_default_not_the_first_file(local_ws):
+    add_fasad(local_ws, default="Кровля")
+    assert local_ws.json("deal", "create")["pipeline"] == "krovlya"
+    assert local_ws.json("deal", "create", "--pipeline", "Фасад")["pipeline"] == "fasad"
+    assert local_ws.json("deal", "create", "-p", "КРОВЛЯ")["pipeline"] == "krovlya"
+    unknown = local_ws.run("deal", "create", "-p", "окна")
+    assert unknown.exit_code == 4 and "pipelines: fasad («Фасад»), krovlya («Кровля»)" in unknown.stderr
+
+
+def test_p1_with_several_pipelines_and_no_default_nobody_guesses(local_ws):
+    add_fasad(local_ws)
+    before = local_ws.snapshot()
+    refused = local_ws.run("deal", "create")
+    assert refused.exit_code == 2 and "name one with --pipeline" in refused.stderr
+    assert "default_pipeline" in refused.stderr
+    assert local_ws.snapshot() == before
+
+
+def test_p1_reports_cover_every_pipeline_unless_one_is_named(local_ws):
+    add_fasad(local_ws, default="krovlya")
+    local_ws.ok("deal", "create")
+    local_ws.ok("deal", "create", "-p", "fasad")
+    local_ws.ok("deal", "create", "-p", "fasad")
+    both = local_ws.json("report", "funnel", user="olga")
+    assert [(p["pipeline"], p["stages"][0]["deals"]) for p in both["pipelines"]] == [("krovlya", 1), ("fasad", 2)]
+    one = local_ws.json("report", "funnel", "-p", "фасад", user="olga")
+    assert (one["pipeline"], one["stages"][0]["deals"]) == ("fasad", 2)
+    table = local_ws.ok("report", "forecast", user="olga").stdout
+    assert table.index("«Кровля»") < table.index("«Фасад»") and "all pipelines, 2026-11: 0.00" in table
+    managers = local_ws.json("report", "managers", user="olga")
+    assert [(r["user"], r["open_deals"]) for r in managers] == [("ivan", 3)]
+    csv = local_ws.ok("report", "velocity", "--format", "csv", user="olga").stdout.splitlines()
+    assert csv[0].startswith("pipeline,") and {line.split(",")[0] for line in csv[1:]} == {"krovlya", "fasad"}
+
+
+def test_a_deal_of_a_pipeline_gone_from_the_workspace_is_read_only_and_breaks_nothing(unpublished_ws):
+    ws = unpublished_ws
+    add_fasad(ws, default="krovlya", publish=False)
+    gone = ws.json("deal", "create", "-p", "fasad")["id"]
+    kept = ws.json("deal", "create")["id"]
+    (ws.root / "pipelines" / "fasad.yaml").unlink()
+    listed = ws.run("deal", "list", "--format", "json")
+    assert listed.exit_code == 0 and {d["id"] for d in json.loads(listed.stdout)} == {gone, kept}
+    assert "deals of pipeline 'fasad' are shown as stored, read-only" in listed.stderr
+    shown = ws.run("deal", "show", gone)
+    assert shown.exit_code == 0 and "responsible  ivan" in shown.stdout
+    assert ws.run("agenda").exit_code == 0 and ws.run("task", "list").exit_code == 0
+    before = ws.snapshot()
+    refused = ws.run("deal", "set", gone, "site=Мурино")
+    assert refused.exit_code == 3 and "no longer has pipeline 'fasad'" in refused.stderr
+    assert ws.snapshot() == before
+    assert ws.json("deal", "set", kept, "site=Мурино")["fields"]["site"] == "Мурино"

@@ -108,3 +108,5 @@ def echo(text: str) -> None:
         raise UsageError(M.text("export_unwritable", path=M.text("standard_output"),
                                 reason=error.strerror or error)) from None
 
+
+NEW_DEALS_PIPELINE_HELP = "Pipeline id or name (default: flowctl.yaml's default_pipeline)."

@@ -88,7 +88,7 @@ def show(ctx: typer.Context, ref: str = ContactRef, fmt: str = FormatOption):
              render(field_label_value_rows(session.workspace.contact_fields, card["fields"]), "table",
                     [("field", "field"), ("value", "value")]), "", M.text("card_deals", count=len(card["deals"]))]
     for deal in card["deals"]:
-        pipeline = session.workspace.pipeline(deal["pipeline"])
+        pipeline = session.workspace.stored_pipeline(deal["pipeline"])
         lines.append(M.text("card_deal", id=deal["id"], stage=deal["stage_label"], pipeline=pipeline.name,
                             who=deal["responsible"]))
         for task in deal["tasks"]:

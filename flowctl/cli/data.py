@@ -9,7 +9,7 @@ from typing import List
 
 import typer
 
-from flowctl.cli.common import check_format, echo, new_app
+from flowctl.cli.common import NEW_DEALS_PIPELINE_HELP, check_format, echo, new_app
 from flowctl.cli.session import open_session
 
 import_app = new_app("Bring data in: deals and contacts from another CRM's CSV, or a whole flowctl export.")
@@ -109,7 +109,7 @@ def _report(result, fmt: str, skip_invalid: bool) -> None:
 
 @import_app.command("deals")
 def import_deals(ctx: typer.Context, path: Path = typer.Argument(..., metavar="FILE.csv"),
-                 pipeline: str = typer.Option(None, "--pipeline", "-p"), maps: List[str] = MapOption,
+                 pipeline: str = typer.Option(None, "--pipeline", "-p", help=NEW_DEALS_PIPELINE_HELP), maps: List[str] = MapOption,
                  stage_maps: List[str] = typer.Option(None, "--stage-map", help='"Source stage=stage id or label".'),
                  mapping_file: Path = MappingFileOption, id_column: str = IdColumnOption,
                  date_format: str = DateFormatOption, value_maps: List[str] = ValueMapOption,

@@ -40,7 +40,7 @@ def agenda(ctx: typer.Context,
     for n, row in enumerate(result["tasks"], start=1):
         rows.append({**row, "n": n, "mark": overdue_mark(row["overdue"]),
                      "due_local": local(session, row["due"]),
-                     "budget_shown": money_text(session.workspace.pipeline(row["pipeline"]), row["budget"])})
+                     "budget_shown": money_text(session.workspace.stored_pipeline(row["pipeline"]), row["budget"])})
     if fmt == "csv":
         echo(render(rows, "csv", AGENDA_COLUMNS))
         return

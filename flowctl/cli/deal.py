@@ -7,7 +7,7 @@ from typing import List
 import typer
 
 from flowctl import messages as M
-from flowctl.cli.common import FormatOption, check_format, echo, new_app
+from flowctl.cli.common import NEW_DEALS_PIPELINE_HELP, FormatOption, check_format, echo, new_app
 from flowctl.cli.session import open_session
 
 app = new_app("Deals and their moves through the pipeline.")
@@ -27,7 +27,7 @@ def _print_deal(session, deal: dict, fmt: str, summary: str | None = None) -> No
 
 @app.command("create")
 def create(ctx: typer.Context,
-           pipeline: str = typer.Option(None, "--pipeline", "-p", help="Pipeline id (default: the first one)."),
+           pipeline: str = typer.Option(None, "--pipeline", "-p", help=NEW_DEALS_PIPELINE_HELP),
            contact: int = typer.Option(None, "--contact", "-c", help="Contact id."),
            field: List[str] = FieldOption, fmt: str = FormatOption):
     """Create a deal in the pipeline's first stage (lead date today, responsible you, product the pipeline's)."""
@@ -60,7 +60,7 @@ def show(ctx: typer.Context, deal_id: int = typer.Argument(..., metavar="ID"), f
 def list_(ctx: typer.Context,
           stage: str = typer.Option(None, "--stage", "-s", help="Stage id or label."),
           responsible: str = typer.Option(None, "--responsible", "-r", help="Login of the responsible user."),
-          pipeline: str = typer.Option(None, "--pipeline", "-p"),
+          pipeline: str = typer.Option(None, "--pipeline", "-p", help="Pipeline id or name (default: every pipeline)."),
           contact: int = typer.Option(None, "--contact", "-c"),
           sort: str = typer.Option("id", "--sort", help="id, budget, lead_date, stage_since or updated."),
           desc: bool = typer.Option(False, "--desc", help="Biggest / latest first."),
@@ -119,5 +119,5 @@ def history(ctx: typer.Context, deal_id: int = typer.Argument(..., metavar="ID")
     if fmt == "json":
         echo(render(events, "json"))
         return
-    pipeline = session.workspace.pipeline(session.store.get_deal(deal_id).pipeline)
+    pipeline = session.workspace.stored_pipeline(session.store.get_deal(deal_id).pipeline)
     echo(render(history_rows(session, events, pipeline), fmt, [("at", "when"), ("actor", "who"), ("what", "what")]))

@@ -14,6 +14,7 @@ WORKSPACE_TEMPLATE = """\
 version: 1
 store: {store}            # .db/.sqlite = SQLite (default), .json = one JSON file for git
 pipelines: [pipelines]    # every *.yaml in this folder
+default_pipeline: {default_pipeline}   # where a new deal lands without --pipeline (reports cover every pipeline)
 timezone: {timezone}      # "today" and due times are read in this zone
 working_hours:            # when the team works: tasks a stage creates fall due inside these hours
   days: [mon, tue, wed, thu, fri]
@@ -83,7 +84,8 @@ def init(
             resources.files("flowctl.schemas").joinpath(schema).read_text("utf-8"), "utf-8")
     quoted = {k: json.dumps(v, ensure_ascii=False) for k, v in  # JSON strings are YAML scalars: no quoting slips
               dict(store=store, timezone=timezone, login=login, name=name or login).items()}
-    config.write_text(WORKSPACE_TEMPLATE.format(**quoted, roles=json.dumps(role_list),
+    shipped = sorted(p.stem for p in shipped_pipelines_dir().glob("*.yaml"))
+    config.write_text(WORKSPACE_TEMPLATE.format(**quoted, roles=json.dumps(role_list), default_pipeline=shipped[0],
                                                 language=language.from_environment()), "utf-8")
     workspace = load(config)  # proves what was written is valid, and compiles the pipelines
     workspace.pipelines()

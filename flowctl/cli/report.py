@@ -12,7 +12,7 @@ from flowctl.cli.session import open_session
 
 app = new_app("Reports for the head of sales. --from/--to select deals by their lead date (F5).")
 
-PipelineOption = typer.Option(None, "--pipeline", "-p", help="Pipeline id (default: the first one).")
+PipelineOption = typer.Option(None, "--pipeline", "-p", help="Pipeline id or name (default: every pipeline).")
 FromOption = typer.Option(None, "--from", help="Deals whose lead date is on or after this day (2026-01-01, 01.01.2026).")
 ToOption = typer.Option(None, "--to", help="…and on or before this day.")
 
@@ -40,8 +40,36 @@ def _period(session, from_: str | None, to: str | None) -> tuple[str | None, str
     return start, end
 
 
-def _pipeline(session, pipeline_id):
-    return session.workspace.pipeline(pipeline_id) if pipeline_id else session.workspace.default_pipeline()
+def _pipelines(session, name: str | None) -> list:
+    """The pipeline named (by id or name), else every pipeline of the workspace, the default one first."""
+    if name:
+        return [session.workspace.pipeline(name)]
+    first = session.workspace.default_pipeline(guess=True)
+    return [first, *(p for p in session.workspace.pipelines().values() if p is not first)]
+
+
+def _emit(pipelines: list, results: list, fmt: str, shape, extra: dict | None = None, footer: str = "") -> None:
+    """One pipeline: its report as it always was. Several: json {"pipelines": [...]}, a table under each
+    pipeline's name, csv with the pipeline in a first column. `shape(pipeline, result)` gives (rows, columns,
+    table footer) of one pipeline's report."""
+    from flowctl.render import render, to_json
+
+    if fmt == "json":
+        echo(to_json(results[0] if len(results) == 1 else {"pipelines": results, **(extra or {})}))
+        return
+    shaped = [shape(p, r) for p, r in zip(pipelines, results)]
+    if len(shaped) == 1:
+        rows, columns, own_footer = shaped[0]
+        echo(render(rows, fmt, columns, footer=own_footer if fmt == "table" else None))
+        return
+    if fmt == "csv":
+        columns = [("pipeline", "pipeline"), *shaped[0][1]]
+        echo(render([{**row, "pipeline": p.id} for p, (rows, _, _) in zip(pipelines, shaped) for row in rows], fmt,
+                    columns))
+        return
+    sections = [f"«{p.name}»\n" + render(rows, fmt, columns, footer=own_footer)
+                for p, (rows, columns, own_footer) in zip(pipelines, shaped)]
+    echo("\n\n".join(sections) + footer)
 
 
 def _bars_wanted() -> bool:
@@ -61,32 +89,32 @@ def funnel(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = From
     from flowctl import messages as M
     from flowctl.queries.reports import funnel as build
     from flowctl.cli.views import money_text
-    from flowctl.render import render, to_json
 
     check_format(fmt)
     session = open_session(ctx, read_only=True)
-    p = _pipeline(session, pipeline)
-    result = build(session, p, *_period(session, from_, to))
-    if fmt == "json":
-        echo(to_json(result))
-        return
-    rows = [{**r, "budget_shown": money_text(p, r["budget"]), "conversion_shown": _pct(r["conversion"])}
-            for r in result["stages"]]
-    columns = [("order", "#"), ("stage_label", "stage"), ("deals", "deals now"), ("budget_shown", "budget now"),
-               ("entered", "entered"), ("went_on", "went on"), ("conversion_shown", "conversion"),
-               ("sent_back", "sent back")]
-    if fmt == "table" and _bars_wanted():
-        widest = max((r["entered"] for r in rows), default=0) or 1
-        for r in rows:
-            r["bar"] = "█" * max(1 if r["entered"] else 0, round(30 * r["entered"] / widest))
-        columns.append(("bar", ""))
-    footer = "\n" + M.text("funnel_win_rate", rate=_pct(result["win_rate"]) or "—", won=result["won"],
-                          lost=result["lost"])
-    if result["corrections"]:
-        footer += "\n" + M.text("funnel_corrections", count=result["corrections"])
-    if result["undated_deals"]:
-        footer += "\n" + M.text("report_undated", count=result["undated_deals"])
-    echo(render(rows, fmt, columns, footer=footer if fmt == "table" else None))
+    pipelines = _pipelines(session, pipeline)
+    period = _period(session, from_, to)
+
+    def shape(p, result):
+        rows = [{**r, "budget_shown": money_text(p, r["budget"]), "conversion_shown": _pct(r["conversion"])}
+                for r in result["stages"]]
+        columns = [("order", "#"), ("stage_label", "stage"), ("deals", "deals now"), ("budget_shown", "budget now"),
+                   ("entered", "entered"), ("went_on", "went on"), ("conversion_shown", "conversion"),
+                   ("sent_back", "sent back")]
+        if fmt == "table" and _bars_wanted():
+            widest = max((r["entered"] for r in rows), default=0) or 1
+            for r in rows:
+                r["bar"] = "█" * max(1 if r["entered"] else 0, round(30 * r["entered"] / widest))
+            columns.append(("bar", ""))
+        footer = "\n" + M.text("funnel_win_rate", rate=_pct(result["win_rate"]) or "—", won=result["won"],
+                              lost=result["lost"])
+        if result["corrections"]:
+            footer += "\n" + M.text("funnel_corrections", count=result["corrections"])
+        if result["undated_deals"]:
+            footer += "\n" + M.text("report_undated", count=result["undated_deals"])
+        return rows, columns, footer
+
+    _emit(pipelines, [build(session, p, *period) for p in pipelines], fmt, shape)
 
 
 @app.command("forecast")
@@ -98,28 +126,33 @@ def forecast(ctx: typer.Context, pipeline: str = PipelineOption,
     """The monthly plan (W1): open budget in the plan stages beside the money already in the cash register (L6)."""
     from flowctl import messages as M
     from flowctl.queries.reports import forecast as build
+    from decimal import Decimal
+
     from flowctl.cli.views import money_text
-    from flowctl.render import render, to_json
     from flowctl.when import parse_month
 
     check_format(fmt)
     session = open_session(ctx, read_only=True)
-    p = _pipeline(session, pipeline)
+    pipelines = _pipelines(session, pipeline)
     the_month = parse_month(month, session.today) if month else session.today
-    result = build(session, p, the_month, weighted)
-    if fmt == "json":
-        echo(to_json(result))
-        return
-    rows = [{**r, "budget_shown": money_text(p, r["budget"]), "expected_shown": money_text(p, r["expected"])}
-            for r in result["stages"]]
-    rows.append({"stage_label": M.text("forecast_won", month=result["month"]), "deals": result["won_deals"],
-                 "budget_shown": money_text(p, result["won"]), "expected_shown": money_text(p, result["won"])})
-    columns = [("stage_label", "stage"), ("deals", "deals"), ("budget_shown", "budget"),
-               ("probability", "probability"), ("expected_shown", "in the plan")]
-    footer = f"\n{M.text('forecast_total', month=result['month'], total=money_text(p, result['total']))}"
-    if result["won_imported_undated"]:
-        footer += "\n" + M.text("report_won_undated", count=result["won_imported_undated"], month=result["month"])
-    echo(render(rows, fmt, columns, footer=footer if fmt == "table" else None))
+    results = [build(session, p, the_month, weighted) for p in pipelines]
+
+    def shape(p, result):
+        rows = [{**r, "budget_shown": money_text(p, r["budget"]), "expected_shown": money_text(p, r["expected"])}
+                for r in result["stages"]]
+        rows.append({"stage_label": M.text("forecast_won", month=result["month"]), "deals": result["won_deals"],
+                     "budget_shown": money_text(p, result["won"]), "expected_shown": money_text(p, result["won"])})
+        columns = [("stage_label", "stage"), ("deals", "deals"), ("budget_shown", "budget"),
+                   ("probability", "probability"), ("expected_shown", "in the plan")]
+        footer = f"\n{M.text('forecast_total', month=result['month'], total=money_text(p, result['total']))}"
+        if result["won_imported_undated"]:
+            footer += "\n" + M.text("report_won_undated", count=result["won_imported_undated"], month=result["month"])
+        return rows, columns, footer
+
+    total = str(sum((Decimal(r["total"]) for r in results), Decimal("0.00")))
+    _emit(pipelines, results, fmt, shape, extra={"total": total},
+          footer="\n\n" + M.text("forecast_total_all", month=results[0]["month"],
+                                  total=money_text(pipelines[0], total)))
 
 
 @app.command("managers")
@@ -132,8 +165,9 @@ def managers(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = Fr
 
     check_format(fmt)
     session = open_session(ctx, read_only=True)
-    p = _pipeline(session, pipeline)
-    rows = build(session, p, *_period(session, from_, to))
+    pipelines = _pipelines(session, pipeline)
+    p = pipelines[0]  # how money is written
+    rows = build(session, pipelines, *_period(session, from_, to))
     shown = [{**r, "won_sum_shown": money_text(p, r["won_sum"]), "win_rate_shown": _pct(r["win_rate"])}
              for r in rows]
     echo(render(rows if fmt == "json" else shown, fmt,
@@ -147,10 +181,14 @@ def velocity(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = Fr
              fmt: str = FormatOption):
     """Time deals spend in each open stage (median, 90th percentile, from history), and deals over its limit now."""
     from flowctl.queries.reports import velocity as build
-    from flowctl.render import render
 
     check_format(fmt)
     session = open_session(ctx, read_only=True)
-    rows = build(session, _pipeline(session, pipeline), *_period(session, from_, to))
-    echo(render(rows, fmt, [("stage_label", "stage"), ("stays", "stays"), ("median", "median"), ("p90", "90%"),
-                            ("limit", "limit"), ("over_limit_now", "over limit now")]))
+    pipelines = _pipelines(session, pipeline)
+    period = _period(session, from_, to)
+    columns = [("stage_label", "stage"), ("stays", "stays"), ("median", "median"), ("p90", "90%"), ("limit", "limit"),
+               ("over_limit_now", "over limit now")]
+    results = [build(session, p, *period) for p in pipelines]
+    _emit(pipelines, results if len(results) == 1 else [{"pipeline": p.id, "stages": rows}
+                                                         for p, rows in zip(pipelines, results)],
+          fmt, lambda p, result: (result if isinstance(result, list) else result["stages"], columns, None))

@@ -30,6 +30,7 @@ def open_session(ctx: typer.Context, create_store: bool = False, with_store: boo
     workspace = open_workspace(store_override=opts.store)
     language.use(workspace.language or language.from_environment())  # the schema-checked value decides
     workspace.pipelines()  # compiled (or read from the cache) and checked against the team's roles
+    ctx.call_on_close(lambda: _warn_gone(workspace))
     if is_server(workspace.store):
         from flowctl.errors import NotPermitted
         from flowctl.when import from_iso_utc
@@ -50,6 +51,12 @@ def open_session(ctx: typer.Context, create_store: bool = False, with_store: boo
 
         require_published(session, is_server(workspace.store))
     return session
+
+
+def _warn_gone(workspace) -> None:
+    """Deals of a pipeline the workspace lost were shown read-only: say so once per pipeline, on stderr."""
+    for pipeline_id in sorted(workspace.gone_pipelines):
+        typer.echo(M.text("pipeline_gone_warning", pipeline=pipeline_id), err=True)
 
 
 def attach_store(ctx: typer.Context, session, create: bool = False, read_only: bool = False) -> None:

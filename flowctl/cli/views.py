@@ -21,13 +21,14 @@ def local(session, iso_utc: str | None) -> str:
 
 
 def deal_card(session, deal: dict) -> str:
-    pipeline = session.workspace.pipeline(deal["pipeline"])
+    pipeline = session.workspace.stored_pipeline(deal["pipeline"])
     head = M.text("deal_card_title", id=deal["id"], pipeline=pipeline.name, stage=deal["stage_label"],
                   since=local(session, deal["stage_since"]))
     if deal["contact_id"]:
         head += "\n" + M.text("deal_card_contact", id=deal["contact_id"], name=deal["contact"])
-    return head + "\n\n" + render(field_label_value_rows(pipeline.deal_fields, deal["fields"]), "table",
-                                  [("field", "field"), ("value", "value")])
+    rows = (field_label_value_rows(pipeline.deal_fields, deal["fields"]) if not pipeline.gone else
+            [{"field": key, "value": value} for key, value in deal["fields"].items()])  # as stored: no labels known
+    return head + "\n\n" + render(rows, "table", [("field", "field"), ("value", "value")])
 
 
 def money_text(pipeline, amount: str | None) -> str | None:
@@ -44,9 +45,9 @@ def deal_rows(session, deals: list[dict]) -> list[dict]:
     def day(stored: str | None) -> str | None:
         return language.day(date.fromisoformat(stored)) if stored else stored
 
-    pipelines = session.workspace.pipelines()
-    return [{**d, "budget_shown": money_text(pipelines[d["pipeline"]], d["budget"]),
-             "lead_date": day(d["fields"].get(pipelines[d["pipeline"]].field_id_for("lead_date")))} for d in deals]
+    stored = session.workspace.stored_pipeline
+    return [{**d, "budget_shown": money_text(stored(d["pipeline"]), d["budget"]),
+             "lead_date": day(d["fields"].get(stored(d["pipeline"]).field_id_for("lead_date")))} for d in deals]
 
 
 DEAL_COLUMNS = [("id", "#"), ("stage_label", "stage"), ("contact", "contact"), ("responsible", "responsible"),
@@ -108,7 +109,7 @@ def task_rows(session, tasks: list[dict]) -> list[dict]:
     out = []
     for t in tasks:
         deal = session.store.get_deal(t["deal_id"])
-        pipeline = session.workspace.pipeline(deal.pipeline)
+        pipeline = session.workspace.stored_pipeline(deal.pipeline)
         task_type = pipeline.task_type(t["type"])
         out.append({**t, "type_label": task_type.label if task_type else t["type"], "mark": overdue_mark(t["overdue"]),
                     "stage_label": pipeline.stage(deal.stage).label, "status_shown": status_text(t["status"])})

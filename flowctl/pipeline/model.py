@@ -184,6 +184,7 @@ class Pipeline:
     stage_renames: tuple[tuple[str, str], ...] = ()  # (old id, new id)
     field_renames: tuple[tuple[str, str], ...] = ()
     source: str = ""
+    gone: bool = False  # a stand-in for a pipeline stored deals name but the workspace no longer has: read-only
     _index: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
@@ -206,6 +207,8 @@ class Pipeline:
 
     def stage(self, stage_id: str) -> Stage:
         stage = self.stage_or_none(stage_id)
+        if stage is None and self.gone:  # shown as stored: the stage's id is all that is known of it
+            return Stage(stage_id, stage_id, OPEN, 0)
         if stage is None:  # the YAML lost a stage that stored deals still name
             from flowctl import messages as M
             from flowctl.errors import ConfigError
@@ -255,6 +258,12 @@ class Pipeline:
 
     def role_labels(self, role_ids) -> list[str]:
         return [self.role(r).label for r in role_ids]
+
+
+def gone_pipeline(pipeline_id: str) -> Pipeline:
+    """What is known of a pipeline that stored deals name after its file left the workspace: its id."""
+    return Pipeline(id=pipeline_id, name=pipeline_id, product=None, roles=(), stages=(), transitions=(),
+                    deal_fields=(), contact_fields=(), tasks=TaskRules(types=()), agenda=(), gone=True)
 
 
 def _requirement(raw) -> Requirement:

@@ -36,7 +36,7 @@ def agenda(session, user: str | None, day: date) -> dict:
     end_of_day = to_iso_utc(datetime.combine(day + timedelta(days=1), time(0), tz))
     keyed = []
     for task, deal in session.store.open_tasks_with_deals(user, end_of_day):
-        pipeline = session.workspace.pipeline(deal.pipeline)
+        pipeline = session.workspace.stored_pipeline(deal.pipeline)
         stage = pipeline.stage(deal.stage)
         if not stage.is_open:
             continue
@@ -52,7 +52,7 @@ def agenda(session, user: str | None, day: date) -> dict:
             "minutes": (task_type.minutes if task_type and task_type.minutes else pipeline.tasks.minutes_each),
         }))
     rows = [row for _, row in sorted(keyed, key=lambda pair: pair[0])]
-    each = session.workspace.default_pipeline().tasks.minutes_each
+    each = session.workspace.default_pipeline(guess=True).tasks.minutes_each  # the estimate's «× 3 min»
     minutes = [r["minutes"] for r in rows]
     return {"date": day.isoformat(), "user": user, "tasks": rows, "count": len(rows), "minutes": sum(minutes),
             "estimate": estimate(minutes, each)}

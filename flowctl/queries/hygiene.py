@@ -19,7 +19,7 @@ def _finding(session, rule: str, deal, since: str, what: str, task_id: int | Non
     from flowctl.when import from_iso_utc
 
     return {"rule": rule, "deal_id": deal.id, "responsible": deal.responsible, "task_id": task_id,
-            "stage": deal.stage, "stage_label": session.workspace.pipeline(deal.pipeline).stage(deal.stage).label,
+            "stage": deal.stage, "stage_label": session.workspace.stored_pipeline(deal.pipeline).stage(deal.stage).label,
             "since": since, "for": human_duration(session.now - from_iso_utc(since)), "what": what}
 
 

@@ -108,18 +108,20 @@ def forecast(session, pipeline: Pipeline, month: date, weighted: bool) -> dict:
             "total": str((plan_total + Decimal(won_minor) / 100).quantize(Decimal("0.01")))}
 
 
-def managers(session, pipeline: Pipeline, lead_from: str | None, lead_to: str | None) -> list[dict]:
+def managers(session, pipelines: list[Pipeline], lead_from: str | None, lead_to: str | None) -> list[dict]:
+    """Per person, over the pipelines given: deals by their responsible, tasks by their doer (tasks of any pipeline)."""
     from flowctl.when import to_iso_utc
 
-    kinds = {s.id: s.kind for s in pipeline.stages}
     people: dict[str, dict] = defaultdict(lambda: {"open": 0, "won": 0, "won_minor": 0, "lost": 0,
                                                    "overdue": 0, "done": 0})
-    for stage, who, count, minor in session.store.deal_counts(pipeline.id, lead_from, lead_to):
-        row = people[who]
-        kind = kinds.get(stage, "open")
-        row[kind] += count
-        if kind == "won":
-            row["won_minor"] += minor
+    for pipeline in pipelines:
+        kinds = {s.id: s.kind for s in pipeline.stages}
+        for stage, who, count, minor in session.store.deal_counts(pipeline.id, lead_from, lead_to):
+            row = people[who]
+            kind = kinds.get(stage, "open")
+            row[kind] += count
+            if kind == "won":
+                row["won_minor"] += minor
     tz = session.workspace.tz
     done_from = to_iso_utc(datetime.combine(date.fromisoformat(lead_from), time(0), tz)) if lead_from else None
     done_to = (to_iso_utc(datetime.combine(date.fromisoformat(lead_to) + timedelta(days=1), time(0), tz))

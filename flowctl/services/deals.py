@@ -52,7 +52,7 @@ def deal_row(session: Session, deal: Deal) -> dict:
     """The deal as data: what `show`, `list` and `--format json` print."""
     from flowctl.services.contacts import display_name
 
-    pipeline = session.workspace.pipeline(deal.pipeline)
+    pipeline = session.workspace.stored_pipeline(deal.pipeline)
     contact = session.store.get_contact(deal.contact_id) if deal.contact_id else None
     stage = pipeline.stage(deal.stage)
     return {
@@ -104,7 +104,7 @@ def create(session: Session, pipeline_id: str | None, contact_id: int | None, as
 def set_fields(session: Session, deal_id: int, assignments: list[str]) -> dict:
     with session.store.transaction():
         deal = get(session, deal_id)
-        pipeline = session.workspace.pipeline(deal.pipeline)
+        pipeline = session.workspace.stored_pipeline(deal.pipeline)
         session.require_deal_access(pipeline, deal)
         require_changeable(session, pipeline, deal)
         changes = session.parse_assignments(pipeline.deal_fields, assignments)
@@ -161,7 +161,7 @@ def follow_contact(session: Session, contact, facts: dict, skip: int | None = No
     from flowctl import fields as typed
 
     for deal in session.store.list_deals(DealQuery(contact_id=contact.id)):
-        pipeline = session.workspace.pipeline(deal.pipeline)
+        pipeline = session.workspace.stored_pipeline(deal.pipeline)
         if deal.id == skip or not pipeline.stage(deal.stage).is_open:
             continue  # a won or lost deal keeps the value it closed with
         changes = {k: v for k, v in facts.items() if (field := pipeline.deal_field(k)) and typed.is_stored(field, v)
@@ -185,7 +185,7 @@ def advance(session: Session, deal_id: int, stage_typed: str, assignments: list[
 
     with session.store.transaction():
         deal = get(session, deal_id)
-        pipeline = session.workspace.pipeline(deal.pipeline)
+        pipeline = session.workspace.stored_pipeline(deal.pipeline)
         session.require_deal_access(pipeline, deal)
         dest = find_stage(pipeline, stage_typed)
         changes = session.parse_assignments(pipeline.deal_fields, assignments)
@@ -233,16 +233,15 @@ def list_deals(session: Session, pipeline: str | None, stage: str | None, respon
 
     if sort not in DEAL_SORTS:
         raise UsageError(M.text("sort_unknown", sort=sort, allowed=", ".join(DEAL_SORTS)))
-    if pipeline:
-        session.workspace.pipeline(pipeline)  # an unknown pipeline is not found, not an empty list
+    chosen = session.workspace.pipeline(pipeline) if pipeline else None  # an unknown one is not found, not empty
     stages: tuple[str, ...] = ()
     if stage:
-        pipelines = [session.workspace.pipeline(pipeline)] if pipeline else list(session.workspace.pipelines().values())
+        pipelines = [chosen] if chosen else list(session.workspace.pipelines().values())
         found = {p.find_stage(stage).id for p in pipelines if p.find_stage(stage)}
         if not found:
             find_stage(pipelines[0], stage)  # raises with a suggestion
         stages = tuple(found)
-    query = DealQuery(pipeline=pipeline, stages=stages, responsible=responsible, contact_id=contact_id, sort=sort,
+    query = DealQuery(pipeline=chosen.id if chosen else None, stages=stages, responsible=responsible, contact_id=contact_id, sort=sort,
                       descending=descending, limit=limit)
     return [deal_row(session, d) for d in session.store.list_deals(query)]
 

@@ -7,7 +7,7 @@ from functools import cached_property
 from datetime import date, datetime
 
 from flowctl import messages as M
-from flowctl.errors import NotPermitted, UsageError
+from flowctl.errors import ConfigError, NotPermitted, UsageError
 from flowctl.pipeline.model import Field, Pipeline, fold
 from flowctl.store.base import Event, Store
 from flowctl.workspace import Member, Workspace
@@ -47,6 +47,8 @@ class Session:
 
     def require_role_in(self, pipeline: Pipeline) -> None:
         """Anyone holding one of the pipeline's roles may work its deals; moves are checked by the machine."""
+        if pipeline.gone:
+            raise ConfigError(M.text("pipeline_gone_readonly", pipeline=pipeline.id))
         if not self.actor.roles & {r.id for r in pipeline.roles}:
             raise NotPermitted(M.text("no_role_in_pipeline", login=self.actor.login, pipeline=pipeline.name))
 

@@ -57,7 +57,7 @@ def _pipeline_of(session: Session, deal_id: int) -> tuple[Deal, Pipeline]:
     from flowctl.services.deals import get
 
     deal = get(session, deal_id)
-    return deal, session.workspace.pipeline(deal.pipeline)
+    return deal, session.workspace.stored_pipeline(deal.pipeline)
 
 
 def _task_type(pipeline: Pipeline, typed: str):

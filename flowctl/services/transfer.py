@@ -276,8 +276,8 @@ def _run(session: Session, result: ImportResult, rows, handle, skip_invalid: boo
 def import_deals(session: Session, path: Path, pipeline_id: str | None, mapping: ImportMapping,
                  dry_run: bool = False, skip_invalid: bool = False, progress=None) -> ImportResult:
     ws = session.workspace
+    session.require_power("import")  # who may, before which pipeline
     pipeline = ws.pipeline(pipeline_id) if pipeline_id else ws.default_pipeline()
-    session.require_power("import")
     session.require_role_in(pipeline)
     mapping = mapping.resolved()
     mapped = {fold(source): _stage(pipeline, target) for source, target in mapping.stages.items()}
