@@ -61,11 +61,61 @@ RUSSIAN_DAY = [
     ["check"],
 ]
 
+# The working day around the rules: fixing tasks, hand-overs, corrections, the engineer's queue, finding a
+# client, working hours. The head of sales (olga) set up the workspace; ivan and petr sell, tural calculates.
+TEAM = ["  - {login: ivan, name: Иван, roles: [manager]}", "  - {login: petr, name: Пётр, roles: [manager]}",
+        "  - {login: tural, name: Турал, roles: [engineer]}"]
+QUALIFY = ["-F", "Этап СТРОЙКИ=коробка", "-F", "Когда ПОКУПАЕТ=14.12.2026"]
+TECH = ["-F", "Проект/план кровли=план кровли", "-F", "Покрытие=металлочерепица", "-F", "Толщина=0,5"]
+WORKING_DAY = [
+    [
+        ["init", "--user", "olga", "--name", "Ольга", "--roles", "head,manager"],
+        ["publish"],
+        ["contact", "add", "name=Алмаз", "phone=8 912 345-67-89", "Строитель/Частник=Строитель"],
+        ["contact", "add", "name=Марина", "phone=+7 (922) 111-22-33", "client_type=Частник"],
+        ["contact", "add", "name=Алмаз Петров", "phone=+79123456789"],
+        ["contact", "find", "912 345"],
+        ["contact", "show", "марина"],
+    ],
+    [
+        ["--as", "ivan", "deal", "create", "--contact", "1", "-F", "Где строит=Званка", "-F", "Сколько домов=4"],
+        ["--as", "ivan", "task", "add", "1", "--type", "call", "--due", "today 15:00"],
+        ["--as", "ivan", "task", "cancel", "2"],
+        ["--as", "ivan", "task", "cancel", "2", "--reason", "Задвоилась: звонок уже стоит"],
+        ["--as", "ivan", "task", "reassign", "1", "--to", "Пётр", "--reason", "Иван на объекте до обеда"],
+        ["--as", "petr", "task", "done", "1", "--result", "Дозвонился: строит 4 дома", "--contact", "звонок"],
+    ],
+    [
+        ["--as", "ivan", "deal", "advance", "1", "оп взял в работу"],
+        ["--as", "ivan", "deal", "advance", "1", "горячие", *QUALIFY],
+        ["--as", "petr", "deal", "set", "1", "Где строит=Мурино"],
+        ["--as", "ivan", "deal", "set", "1", "Ответственный=Пётр"],
+        ["deal", "set", "1", "Ответственный=Пётр"],
+        ["--as", "petr", "task", "list", "--deal", "1"],
+    ],
+    [
+        ["--as", "petr", "task", "done", "3", "--result", "План кровли получен", "--contact", "переписка"],
+        ["--as", "petr", "deal", "advance", "1", "ОБЪЕМЫ У ТУРАЛА", *TECH],
+        ["--as", "tural", "agenda", "--date", "завтра"],
+        ["--as", "tural", "deal", "advance", "1", "КП ГОТОВО", "-F", "Бюджет=1 254 000"],
+        ["--as", "petr", "deal", "advance", "1", "ОБЪЕМЫ У ТУРАЛА"],
+        ["--as", "petr", "deal", "advance", "1", "ОБЪЕМЫ У ТУРАЛА", "--comment", "Клиент сменил покрытие на мягкую кровлю"],
+        ["--as", "petr", "deal", "history", "1"],
+        ["report", "funnel"],
+    ],
+    [
+        ["FLOWCTL_NOW=2026-12-04T17:30:00Z", "--as", "ivan", "deal", "create", "--contact", "2"],
+        ["--as", "ivan", "task", "list", "--deal", "2"],
+    ],
+]
+
 ENGLISH, RUSSIAN = "C.UTF-8", "ru_RU.UTF-8"
 
 
-def play_sections(sections: list[list[list[str]]], locale: str = ENGLISH) -> list[str]:
-    """Plays every section's commands, in order, in one fresh workspace; one console block per section."""
+def play_sections(sections: list[list[list[str]]], locale: str = ENGLISH, team: list[str] | None = None) -> list[str]:
+    """Plays every section's commands, in order, in one fresh workspace; one console block per section. The
+    `team` lines join flowctl.yaml after init (tural alone by default); a command may start with VAR=value."""
+    team = team or ["  - {login: tural, name: Турал, roles: [engineer]}"]
     blocks = []
     with tempfile.TemporaryDirectory() as folder:
         env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANGUAGE")}
@@ -75,9 +125,13 @@ def play_sections(sections: list[list[list[str]]], locale: str = ENGLISH) -> lis
             for args in commands:
                 if args[:1] == ["init"]:
                     env["FLOWCTL_USER"] = args[args.index("--user") + 1]
-                result = subprocess.run([sys.executable, "-m", "flowctl", *args], cwd=folder, env=env,
+                settings = {}
+                while args and "=" in args[0] and args[0].split("=", 1)[0].isupper():
+                    key, value = args[0].split("=", 1)
+                    settings[key], args = value, args[1:]
+                result = subprocess.run([sys.executable, "-m", "flowctl", *args], cwd=folder, env={**env, **settings},
                                         capture_output=True, text=True)
-                out.append("$ flowctl " + shlex.join(args))
+                out.append("$ " + "".join(f"{k}={v} " for k, v in settings.items()) + "flowctl " + shlex.join(args))
                 text = (result.stdout + result.stderr).rstrip()
                 if text:
                     out.append(text)
@@ -85,8 +139,8 @@ def play_sections(sections: list[list[list[str]]], locale: str = ENGLISH) -> lis
                     out.append(f"[exit {result.returncode}]")
                 if args[0] == "init":
                     with open(Path(folder) / "flowctl.yaml", "a", encoding="utf-8") as config:
-                        config.write("  - {login: tural, name: Турал, roles: [engineer]}\n")
-                    out.append("$ echo '  - {login: tural, name: Турал, roles: [engineer]}' >> flowctl.yaml")
+                        config.write("".join(f"{line}\n" for line in team))
+                    out.extend(f"$ echo '{line}' >> flowctl.yaml" for line in team)
                 out.append("")
             blocks.append("```console\n" + "\n".join(out).rstrip() + "\n```\n")
     return blocks
@@ -99,3 +153,4 @@ def play(commands: list[list[str]], locale: str = ENGLISH) -> str:
 if __name__ == "__main__":
     print(play(DEALS))
     print(play(RUSSIAN_DAY, RUSSIAN))
+    print("\n".join(play_sections(WORKING_DAY, team=TEAM)))
