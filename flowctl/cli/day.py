@@ -9,8 +9,8 @@ from flowctl.cli.session import open_session
 
 AGENDA_COLUMNS = [("n", "#"), ("mark", "!"), ("due_local", "due"), ("stage_label", "stage"), ("deal_id", "deal"),
                   ("contact", "contact"), ("budget_shown", "budget"), ("type_label", "task"), ("task_id", "task #")]
-CHECK_COLUMNS = [("rule", "rule"), ("deal_id", "deal"), ("responsible", "responsible"), ("stage_label", "stage"),
-                 ("for", "for"), ("what", "what")]
+CHECK_COLUMNS = [("rule", "rule"), ("deal_id", "deal"), ("responsible_shown", "responsible"),
+                 ("stage_label", "stage"), ("for", "for"), ("what", "what")]
 
 
 def agenda(ctx: typer.Context,
@@ -56,6 +56,7 @@ def check(ctx: typer.Context,
           fmt: str = FormatOption):
     """Information hygiene (L8): deals without tasks, overdue tasks (L1), deals over a stage's limit (W4, Q2), missing fields."""
     from flowctl import messages as M
+    from flowctl.cli.views import person
     from flowctl.queries.hygiene import check as run_check
     from flowctl.render import render
 
@@ -63,10 +64,11 @@ def check(ctx: typer.Context,
     session = open_session(ctx, read_only=True)
     login = session.workspace.teammate(user).login if user else None
     findings = run_check(session, login)
+    rows = [{**f, "responsible_shown": person(session, f["responsible"])} for f in findings]
     if fmt == "table":
-        echo(render(findings, "table", CHECK_COLUMNS) if findings else M.text("check_clean"))
+        echo(render(rows, "table", CHECK_COLUMNS) if findings else M.text("check_clean"))
         if findings:
             typer.echo(M.plural("check_summary", len(findings)), err=True)
     else:
-        echo(render(findings, fmt, CHECK_COLUMNS))
+        echo(render(findings if fmt == "json" else rows, fmt, CHECK_COLUMNS))
     raise typer.Exit(1 if strict and findings else 0)

@@ -1,0 +1,92 @@
+"""Issue 14, "small things that looked broken": people by name in tables and cards (logins in csv and json)."""
+
+from __future__ import annotations
+
+import re
+
+from test_deals import new_deal
+
+LATER = "2026-12-02T06:00:00Z"  # two days after the pinned "now": the first call is overdue
+
+
+def table(text: str) -> list[list[str]]:
+    """A table's lines as cells (columns are two or more spaces apart), the dashed rule left out."""
+    return [re.split(r" {2,}", line.strip()) for line in text.splitlines() if line.strip() and set(line) - {"-", " "}]
+
+
+# -- 1. the responsible by name wherever a person reads a table or a card -----------------------------------
+
+
+def test_deal_list_and_card_show_the_responsible_by_name_while_csv_and_json_keep_the_login(ws):
+    deal_id = new_deal(ws)
+    listed = table(ws.ok("deal", "list").stdout)
+    assert listed[0][3] == "responsible" and listed[1][3] == "Иван"
+    assert ws.ok("deal", "list", "--format", "csv").stdout.splitlines()[1].split(",")[3] == "ivan"
+    assert ws.json("deal", "list")[0]["responsible"] == "ivan"
+    assert ["Ответственный", "Иван"] in table(ws.ok("deal", "show", deal_id).stdout)
+    assert ws.ok("deal", "show", deal_id, "--format", "csv").stdout.splitlines()[1].split(",")[3] == "ivan"
+    assert ws.json("deal", "show", deal_id)["fields"]["responsible"] == "ivan"
+
+
+def test_contact_card_names_each_deals_responsible(ws):
+    deal_id = new_deal(ws)
+    card = ws.ok("contact", "show", "1").stdout
+    assert f"  #{deal_id} «НОВЫЙ ЛИД» (Кровля), responsible Иван\n" in card and "ivan" not in card
+    assert ws.json("contact", "show", "1")["deals"][0]["responsible"] == "ivan"
+
+
+def test_task_list_who_column_is_a_name_in_the_table_and_a_login_in_csv(ws):
+    deal_id = new_deal(ws)
+    ws.ok("task", "add", deal_id, "--type", "call", "--due", "tomorrow 10:00", "--to", "olga")
+    rows = table(ws.ok("task", "list").stdout)
+    who = rows[0].index("who")
+    assert [r[who] for r in rows[1:]] == ["Иван", "Ольга"]
+    csv_rows = [line.split(",") for line in ws.ok("task", "list", "--format", "csv").stdout.splitlines()]
+    assert [r[csv_rows[0].index("who")] for r in csv_rows[1:]] == ["ivan", "olga"]
+    assert [t["responsible"] for t in ws.json("task", "list")] == ["ivan", "olga"]
+
+
+def test_history_names_who_acted_and_every_member_it_mentions(ws):
+    deal_id = new_deal(ws)
+    ws.ok("deal", "set", deal_id, "responsible=olga", user="olga")  # the head hands the deal over
+    rows = table(ws.ok("deal", "history", deal_id).stdout)
+    assert [r[1] for r in rows[1:]] == ["Иван", "Иван", "Ольга", "Ольга"]  # created, task, handed, task follows
+    assert rows[2][2].endswith("for Иван")
+    assert rows[3][2] == "Ответственный: Иван → Ольга"
+    assert rows[4][2] == "task #1 went with the deal Иван → Ольга"
+    csv_rows = ws.ok("deal", "history", deal_id, "--format", "csv").stdout.splitlines()[1:]
+    assert [line.split(",")[1] for line in csv_rows] == ["ivan", "ivan", "olga", "olga"]
+    assert "Ответственный: ivan → olga" in csv_rows[2] and "ivan → olga" in csv_rows[3]
+    assert [e["actor"] for e in ws.json("deal", "history", deal_id)] == ["ivan", "ivan", "olga", "olga"]
+
+
+def test_check_names_the_responsible_of_each_finding(ws):
+    new_deal(ws)
+    rows = table(ws.run("check", now=LATER).stdout)
+    assert rows[0][2] == "responsible" and {r[2] for r in rows[1:]} == {"Иван"}
+    assert {f["responsible"] for f in ws.json("check", now=LATER)} == {"ivan"}
+
+
+def test_publish_history_names_who_published(local_ws):
+    rows = table(local_ws.ok("publish", "--history").stdout)
+    assert rows[0][2] == "by" and rows[1][2] == "Ольга"
+    assert local_ws.json("publish", "--history")[0]["actor"] == "olga"
+
+
+def test_a_russian_card_names_the_responsible_too(local_ws, monkeypatch):
+    new_deal(local_ws)
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    assert "(Кровля), ответственный Иван\n" in local_ws.ok("contact", "show", "1").stdout
+
+
+def test_a_login_nobody_in_the_team_has_stays_a_login_and_csv_keeps_logins():
+    from types import SimpleNamespace
+
+    from flowctl import language
+    from flowctl.cli.views import person
+    from flowctl.services.session import Session
+
+    session = Session(SimpleNamespace(team={"ivan": SimpleNamespace(name="Иван")}), None, None, None)
+    assert (person(session, "ivan"), person(session, "petr"), person(session, None)) == ("Иван", "petr", None)
+    with language.machine_values():
+        assert person(session, "ivan") == "ivan"
