@@ -481,7 +481,7 @@ PLURALS: dict[str, tuple[str, str]] = {
 
 # Column headers of the tables (csv keeps them in English: a program reads its header row).
 HEADERS = frozenset({
-    "#", "!", "id", "stage", "deal", "deals", "contact", "phone", "responsible", "budget", "lead date", "task",
+    "#", "overdue", "id", "stage", "deal", "deals", "contact", "phone", "responsible", "budget", "lead date", "task",
     "task #", "text", "due", "who", "status", "rule", "for", "what", "when", "field", "value", "deals now",
     "budget now", "entered", "went on", "conversion", "sent back", "probability", "in the plan", "manager", "open", "won",
     "won sum", "lost", "win rate", "overdue tasks", "tasks done", "stays", "median", "90%", "limit",

@@ -1,4 +1,5 @@
-"""Issue 14, "small things that looked broken": people by name in tables and cards (logins in csv and json)."""
+"""Issue 14, "small things that looked broken": people by name in tables and cards (logins in csv and json) and the
+overdue column named."""
 
 from __future__ import annotations
 
@@ -90,3 +91,24 @@ def test_a_login_nobody_in_the_team_has_stays_a_login_and_csv_keeps_logins():
     assert (person(session, "ivan"), person(session, "petr"), person(session, None)) == ("Иван", "petr", None)
     with language.machine_values():
         assert person(session, "ivan") == "ivan"
+
+
+# -- 2. the overdue mark has a column header, the same in the task list and the agenda ---------------------
+
+
+def test_task_list_and_agenda_name_their_overdue_column_alike(ws):
+    new_deal(ws)
+    tasks = ws.run("task", "list", now=LATER).stdout.splitlines()
+    assert tasks[0].split()[-1] == "overdue" and tasks[2].split()[-1] == "OVERDUE"
+    assert len(tasks[0].split()) == len(tasks[1].split())  # every column has a header
+    agenda = ws.ok("agenda", now=LATER).stdout.splitlines()
+    assert agenda[2].split()[:2] == ["#", "overdue"] and agenda[4].split()[:2] == ["1", "OVERDUE"]
+    assert ws.ok("task", "list", "--format", "csv", now=LATER).stdout.splitlines()[0].endswith(",status,overdue")
+    assert ws.ok("agenda", "--format", "csv", now=LATER).stdout.startswith("#,overdue,due,")
+
+
+def test_the_russian_overdue_column_reads_as_one(local_ws, monkeypatch):
+    new_deal(local_ws)
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    agenda = local_ws.ok("agenda", now=LATER).stdout.splitlines()
+    assert agenda[2].split()[:2] == ["#", "просрочка"] and agenda[4].split()[:2] == ["1", "ПРОСРОЧЕНА"]

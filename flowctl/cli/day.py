@@ -7,8 +7,9 @@ import typer
 from flowctl.cli.common import FormatOption, check_format, echo
 from flowctl.cli.session import open_session
 
-AGENDA_COLUMNS = [("n", "#"), ("mark", "!"), ("due_local", "due"), ("stage_label", "stage"), ("deal_id", "deal"),
-                  ("contact", "contact"), ("budget_shown", "budget"), ("type_label", "task"), ("task_id", "task #")]
+AGENDA_COLUMNS = [("n", "#"), ("mark", "overdue"), ("due_local", "due"), ("stage_label", "stage"),
+                  ("deal_id", "deal"), ("contact", "contact"), ("budget_shown", "budget"), ("type_label", "task"),
+                  ("task_id", "task #")]
 CHECK_COLUMNS = [("rule", "rule"), ("deal_id", "deal"), ("responsible_shown", "responsible"),
                  ("stage_label", "stage"), ("for", "for"), ("what", "what")]
 

@@ -132,7 +132,8 @@ def task_rows(session, tasks: list[dict]) -> list[dict]:
 
 
 def overdue_mark(overdue: bool) -> str:
-    """A table's mark of an overdue task; csv keeps the English word, which a program may look for."""
+    """The mark of an overdue task, in the "overdue" column of the task list and the agenda; csv keeps the English
+    word, which a program may look for."""
     if not overdue:
         return ""
     return M.TEXTS["overdue_mark"] if language.machine() else M.text("overdue_mark")
@@ -144,4 +145,4 @@ def status_text(status: str) -> str:
 
 
 TASK_COLUMNS = [("id", "#"), ("deal_id", "deal"), ("stage_label", "stage"), ("type_label", "task"), ("text", "text"),
-                ("due_local", "due"), ("responsible_shown", "who"), ("status_shown", "status"), ("mark", "")]
+                ("due_local", "due"), ("responsible_shown", "who"), ("status_shown", "status"), ("mark", "overdue")]
