@@ -118,6 +118,7 @@ TEXTS: dict[str, str] = {
     "deal_unknown": "no deal #{id}",
     "field_required_here": "«{stage}» requires {fields}; it cannot be cleared while the deal is there",
     "sort_unknown": "unknown sort '{sort}'; use one of: {allowed}",
+    "deal_list_empty": "no deals",
     # tasks
     "label_task_text": "task text",
     "label_result": "result",
@@ -138,6 +139,8 @@ TEXTS: dict[str, str] = {
     "task_reassign_same": "task #{id} is already {name}'s",
     "who_responsible": "the member it is for",
     "who_creator": "who set it",
+    "task_list_empty": "no tasks",
+    "task_list_empty_open": "no open tasks (--all lists the done and cancelled ones too)",
     # typed field values (flowctl/fields.py): the field's label comes first
     "field_text_control": "{label}: control characters (line breaks, tabs, direction marks) are not allowed",
     "field_text_too_long": "{label}: the text is {length} characters long; at most {limit} are allowed",
@@ -176,6 +179,7 @@ TEXTS: dict[str, str] = {
     "check_stage_limit": "in «{stage}» longer than {limit}",
     "check_missing": "«{stage}» requires {fields}, which is empty",
     "check_clean": "nothing breaks the rules",
+    "agenda_empty": "no tasks for {name} on {day}",
     # what a config change does to the data (validate --store) and migrate
     "plan_pipeline_gone": "pipeline '{subject}' is gone but {count} deals belong to it (e.g. {examples})",
     "plan_stage_gone": "stage '{subject}' is gone or renamed without a rename, and {count} deals sit in it (e.g. {examples}); declare `renames: stages: {{{subject}: new_id}}` or keep the stage",

@@ -1,11 +1,11 @@
-"""Issue 14, "small things that looked broken": people by name in tables and cards (logins in csv and json) and the
-overdue column named."""
+"""Issue 14, "small things that looked broken": people by name in tables and cards (logins in csv and json), the
+overdue column named and empty lists said in one line."""
 
 from __future__ import annotations
 
 import re
 
-from test_deals import new_deal
+from test_deals import call_done, new_deal
 
 LATER = "2026-12-02T06:00:00Z"  # two days after the pinned "now": the first call is overdue
 
@@ -112,3 +112,41 @@ def test_the_russian_overdue_column_reads_as_one(local_ws, monkeypatch):
     monkeypatch.setenv("LANG", "ru_RU.UTF-8")
     agenda = local_ws.ok("agenda", now=LATER).stdout.splitlines()
     assert agenda[2].split()[:2] == ["#", "просрочка"] and agenda[4].split()[:2] == ["1", "ПРОСРОЧЕНА"]
+
+
+# -- 3. an empty list is said in one line (a table's format only) -----------------------------------------
+
+
+def test_an_empty_agenda_says_so_in_one_line_and_its_json_is_unchanged(ws):
+    new_deal(ws)  # ivan's call; olga has nothing
+    assert ws.ok("agenda", user="olga").stdout == "no tasks for Ольга on 2026-11-30\n"
+    assert ws.ok("agenda", "--user", "olga", "--date", "2026-12-03").stdout == "no tasks for Ольга on 2026-12-03\n"
+    assert ws.json("agenda", user="olga") == {"date": "2026-11-30", "user": "olga", "tasks": [], "count": 0,
+                                              "minutes": 0, "estimate": "0 tasks × 3 min = 0 h 0 min"}
+    assert ws.ok("agenda", "--format", "csv", user="olga").stdout.splitlines() == [
+        "#,overdue,due,stage,deal,contact,budget,task,task #"]
+
+
+def test_an_empty_agenda_in_russian(local_ws, monkeypatch):
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    assert local_ws.ok("agenda").stdout == "Иван: задач на 30.11.2026 нет\n"
+
+
+def test_empty_task_and_deal_lists_say_so_in_a_table_while_csv_keeps_its_header(ws):
+    assert ws.ok("deal", "list").stdout == "no deals\n"
+    assert ws.ok("task", "list").stdout == "no open tasks (--all lists the done and cancelled ones too)\n"
+    assert ws.ok("task", "list", "--all").stdout == "no tasks\n"
+    assert ws.ok("deal", "list", "--format", "csv").stdout == "#,stage,contact,responsible,budget,lead date\n"
+    assert ws.ok("task", "list", "--format", "csv").stdout == "#,deal,stage,task,text,due,who,status,overdue\n"
+    assert ws.json("deal", "list") == [] and ws.json("task", "list") == []
+    deal_id = new_deal(ws)
+    call_done(ws, deal_id)
+    assert ws.ok("task", "list").stdout.startswith("no open tasks")  # the done call is not open
+    assert ws.ok("task", "list", "--all").stdout.splitlines()[0].startswith("#  deal")
+    assert ws.ok("deal", "list", "--stage", "горячие").stdout == "no deals\n"
+
+
+def test_empty_lists_in_russian(local_ws, monkeypatch):
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    assert local_ws.ok("deal", "list").stdout == "сделок нет\n"
+    assert local_ws.ok("task", "list", "--all").stdout == "задач нет\n"

@@ -46,8 +46,11 @@ def agenda(ctx: typer.Context,
         echo(render(rows, "csv", AGENDA_COLUMNS))
         return
     name = session.workspace.team[login].name
+    if not rows:
+        echo(M.text("agenda_empty", name=name, day=language.day(the_day)))
+        return
     echo(M.text("agenda_title", name=name, login=login, day=language.day(the_day)) + "\n")
-    echo(render(rows, "table", AGENDA_COLUMNS) if rows else "")
+    echo(render(rows, "table", AGENDA_COLUMNS))
     echo(f"\n{result['estimate']}")
 
 

@@ -74,6 +74,9 @@ def list_(ctx: typer.Context,
     check_format(fmt)
     session = open_session(ctx, read_only=True)
     rows = deals.list_deals(session, pipeline, stage, responsible, contact, sort, desc, limit)
+    if fmt == "table" and not rows:
+        echo(M.text("deal_list_empty"))
+        return
     echo(render(deal_rows(session, rows) if fmt != "json" else rows, fmt, DEAL_COLUMNS))
 
 
