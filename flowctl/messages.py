@@ -390,6 +390,10 @@ TEXTS: dict[str, str] = {
     "funnel_win_rate": "win rate: {rate} (won {won}, lost {lost})",
     "funnel_corrections": "corrections: {count} (deals sent back to an earlier stage to fix them; not counted as lost)",
     "requirement_when": "{label} (if {field} = {values})",
+    "move_needs_contact_made": "a contact with the client",
+    "move_needs_tasks_done": "the open tasks completed",
+    "move_needs_correction": "a correction: with --comment",
+    "on_enter_for_role": "{task} (for {role})",
     "unit_days": "{count} d",
     "unit_hours": "{count} h",
     "unit_minutes": "{count} min",
@@ -491,7 +495,7 @@ HEADERS = frozenset({
     "won sum", "lost", "win rate", "overdue tasks", "tasks done", "stays", "median", "90%", "limit",
     "over limit now", "version", "published at", "by", "pipelines", "team", "line", "action", "id in source",
     "flowctl id", "reason", "changes", "kind", "max stay", "requires", "tasks on enter", "from", "to", "who may",
-    "target requires",
+    "conditions", "target requires",
 })
 
 

@@ -1,8 +1,9 @@
 """Issue 14, "small things that looked broken": people by name in tables and cards (logins in csv and json), the
-overdue column named and empty lists said in one line."""
+overdue column named, empty lists said in one line and the pipeline's move conditions shown."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from test_deals import call_done, new_deal
@@ -150,3 +151,49 @@ def test_empty_lists_in_russian(local_ws, monkeypatch):
     monkeypatch.setenv("LANG", "ru_RU.UTF-8")
     assert local_ws.ok("deal", "list").stdout == "сделок нет\n"
     assert local_ws.ok("task", "list", "--all").stdout == "задач нет\n"
+
+
+# -- 4. pipeline show: each move's conditions, corrections and whose on-enter task it is -------------------
+
+
+def _moves(text: str) -> dict[tuple[str, str], list[str]]:
+    """The moves table of `pipeline show` (the second table) as {(from, to): row}."""
+    second = text.split("\n\n")[2]
+    return {(r[0], r[1]): r for r in table(second)[1:]}
+
+
+def test_pipeline_show_lists_each_moves_conditions_and_corrections(local_ws):
+    shown = local_ws.ok("pipeline", "show", "krovlya").stdout
+    header = table(shown.split("\n\n")[2])[0]
+    assert header == ["from", "to", "who may", "conditions", "target requires"]
+    moves = _moves(shown)
+    assert moves[("НОВЫЙ ЛИД", "ОП ВЗЯЛ В РАБОТУ")][3] == "a contact with the client"  # S1, L2
+    assert moves[("ГОРЯЧИЕ", "ОБЪЕМЫ У ТУРАЛА")][3] == "the open tasks completed"  # T3
+    assert moves[("ГОРЯЧИЕ", "ОП ВЗЯЛ В РАБОТУ")][3] == "a correction: with --comment"
+    assert moves[("ОБЪЕМЫ У ТУРАЛА", "КП ГОТОВО")][3] == "Бюджет"  # no condition: the column is left empty
+    assert "Рассчитать объемы (for Инженер)" in shown and "Позвонить (for" not in shown
+
+
+def test_pipeline_show_json_and_csv_keep_the_conditions_ids(local_ws):
+    data = json.loads(local_ws.ok("pipeline", "show", "krovlya", "--format", "json").stdout)
+    by_move = {(t["from"], t["to"]): t for t in data["transitions"]}
+    first = by_move[("НОВЫЙ ЛИД", "ОП ВЗЯЛ В РАБОТУ")]
+    assert (first["conditions"], first["correction"]) == (["contact_made"], False)
+    assert (by_move[("ГОРЯЧИЕ", "ОП ВЗЯЛ В РАБОТУ")]["conditions"],
+            by_move[("ГОРЯЧИЕ", "ОП ВЗЯЛ В РАБОТУ")]["correction"]) == ([], True)
+    assert sum(t["correction"] for t in data["transitions"]) == 4
+    csv_lines = local_ws.ok("pipeline", "show", "krovlya", "--format", "csv").stdout.splitlines()
+    assert csv_lines[0] == "from,to,who may,conditions,target requires"
+    assert "НОВЫЙ ЛИД,ОП ВЗЯЛ В РАБОТУ,Менеджер ОП,contact_made," in csv_lines
+    assert "ГОРЯЧИЕ,ОП ВЗЯЛ В РАБОТУ,Менеджер ОП,correction," in csv_lines
+
+
+def test_pipeline_show_in_russian_says_conditions_and_roles_in_russian(local_ws, monkeypatch):
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    shown = local_ws.ok("pipeline", "show", "krovlya").stdout
+    assert table(shown.split("\n\n")[2])[0][3] == "условия"
+    moves = _moves(shown)
+    assert moves[("НОВЫЙ ЛИД", "ОП ВЗЯЛ В РАБОТУ")][3] == "контакт с клиентом"
+    assert moves[("ГОРЯЧИЕ", "ОБЪЕМЫ У ТУРАЛА")][3] == "открытые задачи выполнены"
+    assert moves[("ГОРЯЧИЕ", "ОП ВЗЯЛ В РАБОТУ")][3] == "исправление: с --comment"
+    assert "Рассчитать объемы (исполнитель: Инженер)" in shown
