@@ -80,6 +80,7 @@ TEXTS: dict[str, str] = {
     "move_missing_fields": "«{dest}» needs: {fields}",
     "move_same_stage": "the deal is already in «{stage}»",
     "move_needs_comment": "«{source}» → «{dest}» is a correction: say why with --comment \"…\" (it is kept in the history)",
+    "advance_fields_not_saved": "the --field values were not saved: give them again with the move, or save them first with `flowctl deal set {id} …`",
     "deal_not_yours": "deal #{id} is {owner}'s: only {roles} may work a colleague's deal",
     "deal_reassign_refused": "deal #{id} is {owner}'s: only {roles} may hand a deal to someone else",
     "deal_closed": "deal #{id} is closed («{stage}»): only {roles} may change it",

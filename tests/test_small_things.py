@@ -1,5 +1,6 @@
 """Issue 14, "small things that looked broken": people by name in tables and cards (logins in csv and json), the
-overdue column named, empty lists said in one line and the pipeline's move conditions shown."""
+overdue column named, empty lists said in one line, the pipeline's move conditions shown and a refused move that
+says its --field values were not saved."""
 
 from __future__ import annotations
 
@@ -197,3 +198,57 @@ def test_pipeline_show_in_russian_says_conditions_and_roles_in_russian(local_ws,
     assert moves[("ГОРЯЧИЕ", "ОБЪЕМЫ У ТУРАЛА")][3] == "открытые задачи выполнены"
     assert moves[("ГОРЯЧИЕ", "ОП ВЗЯЛ В РАБОТУ")][3] == "исправление: с --comment"
     assert "Рассчитать объемы (исполнитель: Инженер)" in shown
+
+
+# -- 5. a refused deal advance says its --field values were not saved ---------------------------------------
+
+NOT_SAVED = ("the --field values were not saved: give them again with the move, or save them first with"
+             " `flowctl deal set {id} …`")
+
+
+def test_a_refused_advance_says_its_field_values_were_not_saved_and_writes_nothing(ws):
+    deal_id = new_deal(ws)
+    before = ws.snapshot()
+    refused = ws.run("deal", "advance", deal_id, "ОП ВЗЯЛ В РАБОТУ", "-F", "site=Званка")
+    assert (refused.exit_code, refused.stderr) == (1, (
+        "flowctl: «НОВЫЙ ЛИД» → «ОП ВЗЯЛ В РАБОТУ» needs a contact with the client first: complete a task with"
+        f" --contact; {NOT_SAVED.format(id=deal_id)}\n"))
+    assert ws.snapshot() == before
+    assert "site" not in ws.json("deal", "show", deal_id)["fields"]
+
+
+def test_a_move_refused_by_role_keeps_its_exit_code_and_says_the_same(ws):
+    deal_id = new_deal(ws)
+    call_done(ws, deal_id)
+    refused = ws.run("deal", "advance", deal_id, "ОП ВЗЯЛ В РАБОТУ", "--field", "site=Званка", user="tural")
+    assert refused.exit_code == 5
+    assert refused.stderr.startswith("flowctl: only Менеджер ОП may move a deal from «НОВЫЙ ЛИД»")
+    assert refused.stderr.endswith(f"; {NOT_SAVED.format(id=deal_id)}\n")
+
+
+def test_a_refused_advance_without_field_values_and_a_bad_value_say_nothing_of_them(ws):
+    deal_id = new_deal(ws)
+    plain = ws.run("deal", "advance", deal_id, "ОП ВЗЯЛ В РАБОТУ")
+    assert (plain.exit_code, plain.stderr) == (1, "flowctl: «НОВЫЙ ЛИД» → «ОП ВЗЯЛ В РАБОТУ» needs a contact with"
+                                                  " the client first: complete a task with --contact\n")
+    bad = ws.run("deal", "advance", deal_id, "ОП ВЗЯЛ В РАБОТУ", "-F", "budget=много")
+    assert bad.exit_code == 2 and "not saved" not in bad.stderr  # the value itself is what is wrong
+
+
+def test_the_advice_of_the_refusal_works(local_ws):
+    deal_id = new_deal(local_ws)
+    refused = local_ws.run("deal", "advance", deal_id, "ОП ВЗЯЛ В РАБОТУ", "-F", "site=Званка")
+    assert refused.exit_code == 1
+    local_ws.ok("deal", "set", deal_id, "site=Званка")  # save them first …
+    call_done(local_ws, deal_id)
+    moved = local_ws.json("deal", "advance", deal_id, "ОП ВЗЯЛ В РАБОТУ")  # … then the move alone
+    assert (moved["stage"], moved["fields"]["site"]) == ("in_work", "Званка")
+
+
+def test_a_refused_advance_says_it_in_russian(local_ws, monkeypatch):
+    deal_id = new_deal(local_ws)
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    refused = local_ws.run("deal", "advance", deal_id, "ОП ВЗЯЛ В РАБОТУ", "-F", "site=Званка")
+    assert refused.stderr.endswith(
+        "; значения --field не сохранены: укажите их снова вместе с переходом или сначала сохраните командой"
+        f" `flowctl deal set {deal_id} …`\n")
