@@ -83,6 +83,7 @@ TEXTS: dict[str, str] = {
     "move_missing_fields": "«{dest}» needs: {fields}",
     "move_same_stage": "the deal is already in «{stage}»",
     "move_needs_comment": "«{source}» → «{dest}» is a correction: say why with --comment \"…\" (it is kept in the history)",
+    "advance_fields_not_saved": "the --field values were not saved: give them again with the move, or save them first with `flowctl deal set {id} …`",
     "deal_not_yours": "deal #{id} is {owner}'s: only {roles} may work a colleague's deal",
     "deal_reassign_refused": "deal #{id} is {owner}'s: only {roles} may hand a deal to someone else",
     "deal_closed": "deal #{id} is closed («{stage}»): only {roles} may change it",
@@ -121,6 +122,7 @@ TEXTS: dict[str, str] = {
     "deal_unknown": "no deal #{id}",
     "field_required_here": "«{stage}» requires {fields}; it cannot be cleared while the deal is there",
     "sort_unknown": "unknown sort '{sort}'; use one of: {allowed}",
+    "deal_list_empty": "no deals",
     # tasks
     "label_task_text": "task text",
     "label_result": "result",
@@ -141,6 +143,8 @@ TEXTS: dict[str, str] = {
     "task_reassign_same": "task #{id} is already {name}'s",
     "who_responsible": "the member it is for",
     "who_creator": "who set it",
+    "task_list_empty": "no tasks",
+    "task_list_empty_open": "no open tasks (--all lists the done and cancelled ones too)",
     # typed field values (flowctl/fields.py): the field's label comes first
     "field_text_control": "{label}: control characters (line breaks, tabs, direction marks) are not allowed",
     "field_text_too_long": "{label}: the text is {length} characters long; at most {limit} are allowed",
@@ -179,6 +183,7 @@ TEXTS: dict[str, str] = {
     "check_stage_limit": "in «{stage}» longer than {limit}",
     "check_missing": "«{stage}» requires {fields}, which is empty",
     "check_clean": "nothing breaks the rules",
+    "agenda_empty": "no tasks for {name} on {day}",
     # what a config change does to the data (validate --store) and migrate
     "plan_pipeline_gone": "pipeline '{subject}' is gone but {count} deals belong to it (e.g. {examples})",
     "plan_stage_gone": "stage '{subject}' is gone or renamed without a rename, and {count} deals sit in it (e.g. {examples}); declare `renames: stages: {{{subject}: new_id}}` or keep the stage",
@@ -390,6 +395,10 @@ TEXTS: dict[str, str] = {
     "funnel_win_rate": "win rate: {rate} (won {won}, lost {lost})",
     "funnel_corrections": "corrections: {count} (deals sent back to an earlier stage to fix them; not counted as lost)",
     "requirement_when": "{label} (if {field} = {values})",
+    "move_needs_contact_made": "a contact with the client",
+    "move_needs_tasks_done": "the open tasks completed",
+    "move_needs_correction": "a correction: with --comment",
+    "on_enter_for_role": "{task} (for {role})",
     "unit_days": "{count} d",
     "unit_hours": "{count} h",
     "unit_minutes": "{count} min",
@@ -485,13 +494,13 @@ PLURALS: dict[str, tuple[str, str]] = {
 
 # Column headers of the tables (csv keeps them in English: a program reads its header row).
 HEADERS = frozenset({
-    "#", "!", "id", "stage", "deal", "deals", "contact", "phone", "responsible", "budget", "lead date", "task",
+    "#", "overdue", "id", "stage", "deal", "deals", "contact", "phone", "responsible", "budget", "lead date", "task",
     "task #", "text", "due", "who", "status", "rule", "for", "what", "when", "field", "value", "deals now",
     "budget now", "entered", "went on", "conversion", "sent back", "probability", "in the plan", "manager", "open", "won",
     "won sum", "lost", "win rate", "overdue tasks", "tasks done", "stays", "median", "90%", "limit",
     "over limit now", "version", "published at", "by", "pipelines", "team", "line", "action", "id in source",
     "flowctl id", "reason", "changes", "kind", "max stay", "requires", "tasks on enter", "from", "to", "who may",
-    "target requires",
+    "conditions", "target requires",
 })
 
 

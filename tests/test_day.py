@@ -177,7 +177,7 @@ def test_agenda_of_another_user_and_day(ws):
     assert ws.json("agenda", "--user", "olga")["count"] == 0
     assert ws.json("agenda", "--user", "olga", "--date", "2026-12-03")["count"] == 1
     csv_lines = ws.ok("agenda", "--user", "olga", "--date", "2026-12-03", "--format", "csv").stdout.splitlines()
-    assert csv_lines[0].startswith("#,!,due,stage,deal,contact,budget,task") and len(csv_lines) == 2
+    assert csv_lines[0].startswith("#,overdue,due,stage,deal,contact,budget,task") and len(csv_lines) == 2
 
 
 # -- E: the worked example, and on-enter tasks ----------------------------------------------

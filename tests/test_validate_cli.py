@@ -101,7 +101,8 @@ def test_pipeline_show_table_and_json(cli):
     assert table.exit_code == 0 and "ОБЪЕМЫ У ТУРАЛА" in table.stdout and "Инженер" in table.stdout
     data = json.loads(cli("pipeline", "show", "krovlya", "--format", "json").stdout)
     m1 = [t for t in data["transitions"] if t["from"] == "ОБЪЕМЫ У ТУРАЛА" and t["to"] == "КП ГОТОВО"]
-    assert m1 == [{"from": "ОБЪЕМЫ У ТУРАЛА", "to": "КП ГОТОВО", "roles": ["Инженер"], "requires": ["Бюджет"]}]
+    assert m1 == [{"from": "ОБЪЕМЫ У ТУРАЛА", "to": "КП ГОТОВО", "roles": ["Инженер"], "conditions": [],
+                   "correction": False, "requires": ["Бюджет"]}]
 
 
 def test_unknown_pipeline_is_not_found(cli):

@@ -74,7 +74,7 @@ def _contact_table(rows: list[dict], fmt: str) -> str:
 @app.command("show")
 def show(ctx: typer.Context, ref: str = ContactRef, fmt: str = FormatOption):
     """The contact card (F11): the contact, its deals with the stage of each, and every task of each deal."""
-    from flowctl.cli.views import field_label_value_rows, local, status_text
+    from flowctl.cli.views import field_label_value_rows, local, person, status_text
     from flowctl.render import render, to_json
     from flowctl.services import contacts
 
@@ -85,12 +85,12 @@ def show(ctx: typer.Context, ref: str = ContactRef, fmt: str = FormatOption):
         echo(to_json(card))
         return
     lines = [M.text("card_contact", id=card["id"], name=card["display_name"]), "",
-             render(field_label_value_rows(session.workspace.contact_fields, card["fields"]), "table",
+             render(field_label_value_rows(session, session.workspace.contact_fields, card["fields"]), "table",
                     [("field", "field"), ("value", "value")]), "", M.text("card_deals", count=len(card["deals"]))]
     for deal in card["deals"]:
         pipeline = session.workspace.stored_pipeline(deal["pipeline"])
         lines.append(M.text("card_deal", id=deal["id"], stage=deal["stage_label"], pipeline=pipeline.name,
-                            who=deal["responsible"]))
+                            who=person(session, deal["responsible"])))
         for task in deal["tasks"]:
             task_type = pipeline.task_type(task["type"])
             kind = M.option_name(pipeline.tasks.contact_kinds, task["contact_kind"])

@@ -7,10 +7,11 @@ import typer
 from flowctl.cli.common import FormatOption, check_format, echo
 from flowctl.cli.session import open_session
 
-AGENDA_COLUMNS = [("n", "#"), ("mark", "!"), ("due_local", "due"), ("stage_label", "stage"), ("deal_id", "deal"),
-                  ("contact", "contact"), ("budget_shown", "budget"), ("type_label", "task"), ("task_id", "task #")]
-CHECK_COLUMNS = [("rule", "rule"), ("deal_id", "deal"), ("responsible", "responsible"), ("stage_label", "stage"),
-                 ("for", "for"), ("what", "what")]
+AGENDA_COLUMNS = [("n", "#"), ("mark", "overdue"), ("due_local", "due"), ("stage_label", "stage"),
+                  ("deal_id", "deal"), ("contact", "contact"), ("budget_shown", "budget"), ("type_label", "task"),
+                  ("task_id", "task #")]
+CHECK_COLUMNS = [("rule", "rule"), ("deal_id", "deal"), ("responsible_shown", "responsible"),
+                 ("stage_label", "stage"), ("for", "for"), ("what", "what")]
 
 
 def agenda(ctx: typer.Context,
@@ -45,8 +46,11 @@ def agenda(ctx: typer.Context,
         echo(render(rows, "csv", AGENDA_COLUMNS))
         return
     name = session.workspace.team[login].name
+    if not rows:
+        echo(M.text("agenda_empty", name=name, day=language.day(the_day)))
+        return
     echo(M.text("agenda_title", name=name, login=login, day=language.day(the_day)) + "\n")
-    echo(render(rows, "table", AGENDA_COLUMNS) if rows else "")
+    echo(render(rows, "table", AGENDA_COLUMNS))
     echo(f"\n{result['estimate']}")
 
 
@@ -56,6 +60,7 @@ def check(ctx: typer.Context,
           fmt: str = FormatOption):
     """Information hygiene (L8): deals without tasks, overdue tasks (L1), deals over a stage's limit (W4, Q2), missing fields."""
     from flowctl import messages as M
+    from flowctl.cli.views import person
     from flowctl.queries.hygiene import check as run_check
     from flowctl.render import render
 
@@ -63,10 +68,11 @@ def check(ctx: typer.Context,
     session = open_session(ctx, read_only=True)
     login = session.workspace.teammate(user).login if user else None
     findings = run_check(session, login)
+    rows = [{**f, "responsible_shown": person(session, f["responsible"])} for f in findings]
     if fmt == "table":
-        echo(render(findings, "table", CHECK_COLUMNS) if findings else M.text("check_clean"))
+        echo(render(rows, "table", CHECK_COLUMNS) if findings else M.text("check_clean"))
         if findings:
             typer.echo(M.plural("check_summary", len(findings)), err=True)
     else:
-        echo(render(findings, fmt, CHECK_COLUMNS))
+        echo(render(findings if fmt == "json" else rows, fmt, CHECK_COLUMNS))
     raise typer.Exit(1 if strict and findings else 0)

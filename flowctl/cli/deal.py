@@ -74,6 +74,9 @@ def list_(ctx: typer.Context,
     check_format(fmt)
     session = open_session(ctx, read_only=True)
     rows = deals.list_deals(session, pipeline, stage, responsible, contact, sort, desc, limit)
+    if fmt == "table" and not rows:
+        echo(M.text("deal_list_empty"))
+        return
     echo(render(deal_rows(session, rows) if fmt != "json" else rows, fmt, DEAL_COLUMNS))
 
 
@@ -98,11 +101,17 @@ def advance(ctx: typer.Context, deal_id: int = typer.Argument(..., metavar="ID")
                                         help="Why: required for a correction (a move back the pipeline allows)."),
             fmt: str = FormatOption):
     """Move a deal to STAGE, if your role may and the stage's required fields are filled (--field counts)."""
+    from flowctl.errors import NotPermitted, RuleRefused
     from flowctl.services import deals
 
     check_format(fmt)
     session = open_session(ctx)
-    deal = deals.advance(session, deal_id, stage, field or [], comment)
+    try:
+        deal = deals.advance(session, deal_id, stage, field or [], comment)
+    except (RuleRefused, NotPermitted) as refusal:
+        if field:  # a refused command writes nothing: the values typed with the move are lost unless we say so
+            refusal.message = f"{refusal.message}; {M.text('advance_fields_not_saved', id=deal_id)}"
+        raise
     _print_deal(session, deal, fmt, M.text("deal_moved", id=deal["id"], stage=deal["stage_label"]))
 
 

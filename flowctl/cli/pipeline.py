@@ -20,8 +20,8 @@ def load(name: str):
 
 @app.command("show")
 def show(name: str = typer.Argument(..., help="Pipeline id (e.g. krovlya) or file."), fmt: str = FormatOption):
-    """Stages in order, then every move with who may make it and what the target stage requires."""
-    from flowctl.queries.pipeline_view import stage_rows, transition_rows
+    """Stages in order, then every move with who may make it, its conditions and what the target stage requires."""
+    from flowctl.queries.pipeline_view import conditions_shown, stage_rows, transition_rows
     from flowctl.render import render, to_json
 
     check_format(fmt)
@@ -32,14 +32,16 @@ def show(name: str = typer.Argument(..., help="Pipeline id (e.g. krovlya) or fil
         return
     stage_cols = [("order", "#"), ("id", "id"), ("label", "stage"), ("kind", "kind"), ("max_stay", "max stay"),
                   ("requires", "requires"), ("on_enter", "tasks on enter")]
-    move_cols = [("from", "from"), ("to", "to"), ("roles", "who may"), ("requires", "target requires")]
+    move_cols = [("from", "from"), ("to", "to"), ("roles", "who may"), ("conditions_shown", "conditions"),
+                 ("requires", "target requires")]
+    moves = [{**t, "conditions_shown": conditions_shown(t)} for t in transitions]
     if fmt == "csv":
-        echo(render(transitions, "csv", move_cols))
+        echo(render(moves, "csv", move_cols))
         return
     echo(f"{pipeline.name} ({pipeline.id})\n")
     echo(render(stages, "table", stage_cols))
     echo("")
-    echo(render(transitions, "table", move_cols))
+    echo(render(moves, "table", move_cols))
 
 
 def graph(

@@ -15,6 +15,7 @@ def publish(ctx: typer.Context,
     the version already published; refused when the change would strand data (see validate --store)."""
     from flowctl import messages as M
     from flowctl.cli.session import attach_store, open_session
+    from flowctl.cli.views import person
     from flowctl.render import render, to_json
     from flowctl.services import publish as service
 
@@ -22,8 +23,9 @@ def publish(ctx: typer.Context,
     if history:
         session = open_session(ctx, read_only=True, published=False)
         rows = service.history(session)
-        echo(to_json(rows) if fmt == "json" else render(rows, "table", [
-            ("version", "version"), ("at", "published at"), ("actor", "by"), ("pipelines", "pipelines"),
+        shown = [{**r, "by": person(session, r["actor"])} for r in rows]
+        echo(to_json(rows) if fmt == "json" else render(shown, "table", [
+            ("version", "version"), ("at", "published at"), ("by", "by"), ("pipelines", "pipelines"),
             ("team", "team")]))
         return
     # an empty PostgreSQL database may be published into (its schema comes with the first version); a local

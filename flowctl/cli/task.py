@@ -110,4 +110,7 @@ def list_(ctx: typer.Context,
     check_format(fmt)
     session = open_session(ctx, read_only=True)
     rows = tasks.list_tasks(session, user, deal, overdue, due, None if all_ else "open")
+    if fmt == "table" and not rows:
+        echo(M.text("task_list_empty" if all_ else "task_list_empty_open"))
+        return
     echo(render(task_rows(session, rows) if fmt != "json" else rows, fmt, TASK_COLUMNS))

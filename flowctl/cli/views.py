@@ -7,10 +7,25 @@ from flowctl import messages as M
 from flowctl.render import render, to_json
 
 
-def field_label_value_rows(fields_spec, values: dict) -> list[dict]:
+def person(session, login: str | None) -> str | None:
+    """A member as a table or a card shows them: the team's name (a login nobody in the team has stays as it is);
+    csv keeps the login, as json does: a program reads it."""
+    if not login or language.machine():
+        return login
+    return session.shown_name(login)
+
+
+def shown_value(session, field, stored) -> str:
+    """A stored field value as a person reads it: a member (a user field) by name, the rest as its type shows it."""
     from flowctl import fields as typed
 
-    return [{"field": f.label, "value": typed.display(f, values.get(f.id))} for f in fields_spec
+    if field.type == "user" and stored:
+        return person(session, stored)
+    return typed.display(field, stored)
+
+
+def field_label_value_rows(session, fields_spec, values: dict) -> list[dict]:
+    return [{"field": f.label, "value": shown_value(session, f, values.get(f.id))} for f in fields_spec
             if values.get(f.id) not in (None, "")]
 
 
@@ -26,7 +41,7 @@ def deal_card(session, deal: dict) -> str:
                   since=local(session, deal["stage_since"]))
     if deal["contact_id"]:
         head += "\n" + M.text("deal_card_contact", id=deal["contact_id"], name=deal["contact"])
-    rows = (field_label_value_rows(pipeline.deal_fields, deal["fields"]) if not pipeline.gone else
+    rows = (field_label_value_rows(session, pipeline.deal_fields, deal["fields"]) if not pipeline.gone else
             [{"field": key, "value": value} for key, value in deal["fields"].items()])  # as stored: no labels known
     return head + "\n\n" + render(rows, "table", [("field", "field"), ("value", "value")])
 
@@ -42,6 +57,8 @@ def money_text(pipeline, amount: str | None) -> str | None:
 def deal_rows(session, deals: list[dict]) -> list[dict]:
     from datetime import date
 
+    deals = [{**d, "responsible_shown": person(session, d["responsible"])} for d in deals]
+
     def day(stored: str | None) -> str | None:
         return language.day(date.fromisoformat(stored)) if stored else stored
 
@@ -50,13 +67,11 @@ def deal_rows(session, deals: list[dict]) -> list[dict]:
              "lead_date": day(d["fields"].get(stored(d["pipeline"]).field_id_for("lead_date")))} for d in deals]
 
 
-DEAL_COLUMNS = [("id", "#"), ("stage_label", "stage"), ("contact", "contact"), ("responsible", "responsible"),
+DEAL_COLUMNS = [("id", "#"), ("stage_label", "stage"), ("contact", "contact"), ("responsible_shown", "responsible"),
                 ("budget_shown", "budget"), ("lead_date", "lead date")]
 
 
 def history_rows(session, events: list[dict], pipeline) -> list[dict]:
-    from flowctl import fields as typed
-
     def label(stage_id: str) -> str:
         stage = pipeline.stage_or_none(pipeline.current_stage_id(stage_id))
         return stage.label if stage else stage_id  # a stage since removed keeps its id in old events
@@ -71,8 +86,8 @@ def history_rows(session, events: list[dict], pipeline) -> list[dict]:
                           dest=label(data["to"]))
         if kind == "deal.field":
             f = pipeline.deal_field(pipeline.current_field_id(data["field"]))
-            old = typed.display(f, data["old"]) if f else data["old"]
-            new = typed.display(f, data["new"]) if f else data["new"]
+            old = shown_value(session, f, data["old"]) if f else data["old"]
+            new = shown_value(session, f, data["new"]) if f else data["new"]
             return M.text("h_field", field=f.label if f else data["field"], old=old or "—", new=new or "—")
         if kind == "deal.created":
             return M.text("h_created", stage=label(data["stage"]))
@@ -81,7 +96,7 @@ def history_rows(session, events: list[dict], pipeline) -> list[dict]:
         task = e["task_id"]
         if kind == "task.added":
             return M.text("h_task_added", task=task, text=data["text"], due=local(session, data["due"]),
-                          who=data["responsible"])
+                          who=person(session, data["responsible"]))
         if kind == "task.done":
             kind_shown = M.option_name(pipeline.tasks.contact_kinds, data["contact"])
             return M.text("h_task_done", task=task, contact=kind_shown, result=data["result"])
@@ -94,7 +109,7 @@ def history_rows(session, events: list[dict], pipeline) -> list[dict]:
             return M.text("h_task_cancelled", task=task, stage=label(data["left"]))
         if kind == "task.reassigned":
             return M.text("h_task_followed" if data.get("with_deal") else "h_task_reassigned", task=task,
-                          old=session.shown_name(data["old"]), new=session.shown_name(data["new"]))
+                          old=person(session, data["old"]), new=person(session, data["new"]))
         if kind == "deal.migrated":
             moves = [f"{old} → {new}" for old, new in data.get("fields", {}).items()]
             if "stage" in data:
@@ -102,7 +117,7 @@ def history_rows(session, events: list[dict], pipeline) -> list[dict]:
             return M.text("h_migrated", moves=", ".join(moves))
         return to_json(data)
 
-    return [{"at": local(session, e["at"]), "actor": e["actor"], "what": what(e)} for e in events]
+    return [{"at": local(session, e["at"]), "actor": person(session, e["actor"]), "what": what(e)} for e in events]
 
 
 def task_rows(session, tasks: list[dict]) -> list[dict]:
@@ -112,12 +127,14 @@ def task_rows(session, tasks: list[dict]) -> list[dict]:
         pipeline = session.workspace.stored_pipeline(deal.pipeline)
         task_type = pipeline.task_type(t["type"])
         out.append({**t, "type_label": task_type.label if task_type else t["type"], "mark": overdue_mark(t["overdue"]),
-                    "stage_label": pipeline.stage(deal.stage).label, "status_shown": status_text(t["status"])})
+                    "stage_label": pipeline.stage(deal.stage).label, "status_shown": status_text(t["status"]),
+                    "responsible_shown": person(session, t["responsible"])})
     return out
 
 
 def overdue_mark(overdue: bool) -> str:
-    """A table's mark of an overdue task; csv keeps the English word, which a program may look for."""
+    """The mark of an overdue task, in the "overdue" column of the task list and the agenda; csv keeps the English
+    word, which a program may look for."""
     if not overdue:
         return ""
     return M.TEXTS["overdue_mark"] if language.machine() else M.text("overdue_mark")
@@ -128,5 +145,5 @@ def status_text(status: str) -> str:
     return status if language.machine() else M.text(f"status_{status}")
 
 
-TASK_COLUMNS = [("id", "#"), ("deal_id", "deal"), ("stage_label", "stage"), ("type_label", "task"),
-                ("text", "text"), ("due_local", "due"), ("responsible", "who"), ("status_shown", "status"), ("mark", "")]
+TASK_COLUMNS = [("id", "#"), ("deal_id", "deal"), ("stage_label", "stage"), ("type_label", "task"), ("text", "text"),
+                ("due_local", "due"), ("responsible_shown", "who"), ("status_shown", "status"), ("mark", "overdue")]
