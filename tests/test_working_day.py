@@ -317,3 +317,10 @@ def test_a_deal_of_a_pipeline_gone_from_the_workspace_is_read_only_and_breaks_no
     assert refused.exit_code == 3 and "no longer has pipeline 'fasad'" in refused.stderr
     assert ws.snapshot() == before
     assert ws.json("deal", "set", kept, "site=Мурино")["fields"]["site"] == "Мурино"
+
+
+def test_contact_tables_write_the_phone_as_people_do_and_csv_as_stored(local_ws):
+    local_ws.ok("contact", "add", "name=Алмаз", "phone=8 912 345-67-89")
+    for command in (["contact", "list"], ["contact", "find", "912 345"]):
+        assert "+7 912 345-67-89" in local_ws.ok(*command).stdout
+        assert local_ws.ok(*command, "--format", "csv").stdout.splitlines()[1].endswith("+79123456789")

@@ -49,7 +49,8 @@ def list_(ctx: typer.Context, fmt: str = FormatOption):
     from flowctl.services import contacts
 
     check_format(fmt)
-    echo(_contact_table(contacts.list_contacts(open_session(ctx, read_only=True)), fmt))
+    session = open_session(ctx, read_only=True)
+    echo(_contact_table(session, contacts.list_contacts(session), fmt))
 
 
 @app.command("find")
@@ -61,13 +62,22 @@ def find(ctx: typer.Context,
     from flowctl.services import contacts
 
     check_format(fmt)
-    echo(_contact_table(contacts.find(open_session(ctx, read_only=True), text), fmt))
+    session = open_session(ctx, read_only=True)
+    echo(_contact_table(session, contacts.find(session, text), fmt))
 
 
-def _contact_table(rows: list[dict], fmt: str) -> str:
+def _contact_table(session, rows: list[dict], fmt: str) -> str:
+    """Contacts as a table: the phone as people write it (+7 912 345-67-89), as stored in csv and json."""
+    from flowctl import fields as typed
+    from flowctl import language
     from flowctl.render import render
 
-    shown = [{**r, "phone": r["fields"].get("phone")} for r in rows]
+    phone = next((f for f in session.workspace.contact_fields if f.id == "phone"), None)
+
+    def shown_phone(value):
+        return value if language.machine() or phone is None or value is None else typed.display(phone, value)
+
+    shown = [{**r, "phone": shown_phone(r["fields"].get("phone"))} for r in rows]
     return render(shown if fmt != "json" else rows, fmt, COLUMNS)
 
 
