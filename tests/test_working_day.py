@@ -324,3 +324,36 @@ def test_contact_tables_write_the_phone_as_people_do_and_csv_as_stored(local_ws)
     for command in (["contact", "list"], ["contact", "find", "912 345"]):
         assert "+7 912 345-67-89" in local_ws.ok(*command).stdout
         assert local_ws.ok(*command, "--format", "csv").stdout.splitlines()[1].endswith("+79123456789")
+
+
+# -- every write path: imports and restores ------------------------------------------------------
+
+def test_f1_a_reimport_that_changes_the_owner_hands_the_deals_tasks_over_too(ws, tmp_path):
+    from test_transfer import run_json, write_csv
+
+    first = write_csv(tmp_path / "a.csv", [["ID", "Ответственный"], ["X-1", "ivan"]])
+    deal_id = run_json(ws, "import", "deals", first, "--id-column", "ID")["rows"][0]["id"]
+    ws.ok("task", "add", deal_id, "--type", "call", "--due", "+1d")  # an imported deal starts with no task
+    assert [t["responsible"] for t in tasks_of(ws, deal_id, status="open")] == ["ivan"]
+    moved = write_csv(tmp_path / "b.csv", [["ID", "Ответственный"], ["X-1", "Ольга"]])
+    assert run_json(ws, "import", "deals", moved, "--id-column", "ID")["update"] == 1
+    assert [t["responsible"] for t in tasks_of(ws, deal_id, status="open")] == ["olga"]
+    [event] = events(ws, deal_id, "task.reassigned")
+    assert (event["data"]["old"], event["data"]["new"], event["data"]["with_deal"]) == ("ivan", "olga", True)
+
+
+def test_a_restore_brings_back_cancellations_hand_overs_and_corrections_as_they_were(team, tmp_path):
+    deal_id = new_deal(team)
+    walk_to(team, deal_id, "КП ГОТОВО")
+    extra = team.json("task", "add", deal_id, "--type", "call", "--due", "+1d")["id"]
+    team.ok("task", "cancel", extra, "--reason", "Дубль")
+    team.ok("deal", "advance", deal_id, "ОБЪЕМЫ У ТУРАЛА", "-m", "Сменили кровлю")
+    team.ok("deal", "set", deal_id, "Ответственный=petr", user="olga")
+    dump = tmp_path / "all.json"
+    team.ok("export", "all", "--format", "json", "-o", dump, user="olga")
+    exported = json.loads(dump.read_text("utf-8"))
+    restored_store = team.root / "restored.db"
+    team.ok("--store", restored_store, "import", "all", dump, user="olga")
+    assert json.loads(team.ok("--store", restored_store, "export", "all", "--format", "json", user="olga").stdout) \
+        == exported
+    assert team.json("--store", restored_store, "report", "funnel", user="olga")["corrections"] == 1

@@ -23,6 +23,7 @@ from flowctl.services.csv_source import read_csv
 from flowctl.services.dated_path import Entry as DatedEntry
 from flowctl.services.dated_path import dated_path
 from flowctl.services.deals import enter_stage, initial_fields, require_changeable
+from flowctl.services.tasks import follow_owner
 from flowctl.services.session import Session
 from flowctl.store.base import Contact, Deal, DealQuery, Event, Task, TaskQuery
 from flowctl.when import from_iso_utc
@@ -472,6 +473,7 @@ def _update_deal(session, pipeline, deal, values, stage, contact_id, line, sourc
     if not changed and new_stage == deal.stage and (contact_id is None or contact_id == deal.contact_id):
         return RowOutcome(line, "unchanged", deal.external_id, deal.id)
     require_changeable(session, pipeline, deal)
+    old_owner = deal.responsible
     for field_id, new in changed.items():
         session.record("deal.field", deal_id=deal.id, data={"field": field_id, "old": deal.fields.get(field_id),
                                                            "new": new, "source": source, "line": line})
@@ -480,6 +482,8 @@ def _update_deal(session, pipeline, deal, values, stage, contact_id, line, sourc
         enter_stage(session, pipeline, deal, pipeline.stage(new_stage), source=source, line=line)
     deal.contact_id = contact_id or deal.contact_id
     session.store.update_deal(deal)
+    if deal.responsible != old_owner:  # the old CRM handed the deal over: its tasks go along, as with `deal set`
+        follow_owner(session, pipeline, deal, old_owner)
     return RowOutcome(line, "update", deal.external_id, deal.id, changes=changed)
 
 
