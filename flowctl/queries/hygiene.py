@@ -11,6 +11,9 @@ from flowctl import messages as M
 from flowctl.store.base import DealQuery
 
 
+RULES = ("no-task", "overdue", "stage-limit", "missing-field")  # the findings' rules, in the order they are looked for
+
+
 def human_duration(delta: timedelta) -> str:
     return M.duration(int(delta.total_seconds() // 60))
 
@@ -18,9 +21,10 @@ def human_duration(delta: timedelta) -> str:
 def _finding(session, rule: str, deal, since: str, what: str, task_id: int | None = None) -> dict:
     from flowctl.when import from_iso_utc
 
-    return {"rule": rule, "deal_id": deal.id, "responsible": deal.responsible, "task_id": task_id,
-            "stage": deal.stage, "stage_label": session.workspace.stored_pipeline(deal.pipeline).stage(deal.stage).label,
-            "since": since, "for": human_duration(session.now - from_iso_utc(since)), "what": what}
+    return {"rule": rule, "pipeline": deal.pipeline, "deal_id": deal.id, "responsible": deal.responsible,
+            "task_id": task_id, "stage": deal.stage,
+            "stage_label": session.workspace.stored_pipeline(deal.pipeline).stage(deal.stage).label, "since": since,
+            "for": human_duration(session.now - from_iso_utc(since)), "what": what}
 
 
 def check(session, user: str | None) -> list[dict]:

@@ -80,10 +80,36 @@ def month_bounds(month: date, tz) -> tuple[datetime, datetime]:
     return start, datetime.combine(following, time(0), tz)
 
 
-def forecast(session, pipeline: Pipeline, month: date, weighted: bool) -> dict:
-    """W1, L6: the open budget of the plan stages (optionally × probability) beside money already won this month."""
+def add_months(month: date, count: int) -> date:
+    """The first day of the month `count` months after (or before, if negative) `month`'s."""
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def won_in_month(session, pipeline: Pipeline, month: date, imported: bool = False) -> tuple[int, int]:
+    """L6: (deals, money in minor units) that entered a won stage in the month, in the workspace's time zone; a
+    deal counts once a month. `imported`: only those an import placed there straight away."""
     from flowctl.when import to_iso_utc
 
+    start, end = month_bounds(month, session.workspace.tz)
+    won_stages = tuple(s.id for s in pipeline.stages if s.kind == "won")
+    won = session.store.entries_between(pipeline.id, won_stages, to_iso_utc(start), to_iso_utc(end), imported=imported)
+    return len(won), sum(minor for _, _, minor in won)
+
+
+def won_by_month(session, pipeline: Pipeline, last: date, months: int = 12) -> list[dict]:
+    """The money won in each of the `months` months up to and including `last`'s, oldest first: each month as
+    `forecast` counts it (its `won` and `won_deals`)."""
+    rows = []
+    for back in range(months - 1, -1, -1):
+        month = add_months(last, -back)
+        deals, minor = won_in_month(session, pipeline, month)
+        rows.append({"month": month.strftime("%Y-%m"), "won_deals": deals, "won": money(minor)})
+    return rows
+
+
+def forecast(session, pipeline: Pipeline, month: date, weighted: bool) -> dict:
+    """W1, L6: the open budget of the plan stages (optionally × probability) beside money already won this month."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for stage, _, count, minor in session.store.deal_counts(pipeline.id, None, None):
         counts[stage][0] += count
@@ -97,14 +123,11 @@ def forecast(session, pipeline: Pipeline, month: date, weighted: bool) -> dict:
         plan_total += expected
         rows.append({"stage": stage_id, "stage_label": stage.label, "deals": count, "budget": money(minor),
                      "probability": float(probability), "expected": str(expected)})
-    start, end = month_bounds(month, session.workspace.tz)
-    won_stages = tuple(s.id for s in pipeline.stages if s.kind == "won")
-    won = session.store.entries_between(pipeline.id, won_stages, to_iso_utc(start), to_iso_utc(end))
-    won_minor = sum(minor for _, _, minor in won)
-    undated = session.store.entries_between(pipeline.id, won_stages, to_iso_utc(start), to_iso_utc(end), imported=True)
+    won_deals, won_minor = won_in_month(session, pipeline, month)
+    undated = won_in_month(session, pipeline, month, imported=True)[0]
     return {"pipeline": pipeline.id, "month": month.strftime("%Y-%m"), "weighted": weighted, "stages": rows,
-            "open_plan": str(plan_total.quantize(Decimal("0.01"))), "won_deals": len(won), "won": money(won_minor),
-            "won_imported_undated": len(undated),
+            "open_plan": str(plan_total.quantize(Decimal("0.01"))), "won_deals": won_deals, "won": money(won_minor),
+            "won_imported_undated": undated,
             "total": str((plan_total + Decimal(won_minor) / 100).quantize(Decimal("0.01")))}
 
 
