@@ -98,6 +98,74 @@ def check_format(fmt: str, allowed=("table", "json", "csv")) -> str:
     return fmt
 
 
+def write_whole(path: Path, text: str) -> None:
+    """`text` into the file `path`, whole or not at all: written beside it and renamed over it, so a full disk
+    leaves no partial file (and an earlier file as it was). A device such as /dev/stdout is written to directly.
+    A path that cannot be written is a usage error (exit 2) in one line."""
+    import stat
+    import tempfile
+
+    target, info = _output_target(path)
+    try:
+        if info and not stat.S_ISREG(info.st_mode):
+            with open(target, "w", encoding="utf-8") as device:
+                device.write(text)
+            return
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.chmod(temporary, stat.S_IMODE(info.st_mode) if info else 0o666 & ~_umask())
+            os.replace(temporary, target)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError as error:
+        raise _unwritable(path, error) from None
+
+
+def check_writable(path: Path) -> None:
+    """Refuse, before a long computation, a path `write_whole` would refuse: a directory, a folder that is not
+    there or may not be written. A file is tried in the folder and removed at once: nothing is left behind."""
+    import stat
+    import tempfile
+
+    target, info = _output_target(path)
+    if info and not stat.S_ISREG(info.st_mode):
+        return  # a device: opened when written
+    try:
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        os.close(handle)
+        os.unlink(temporary)
+    except OSError as error:
+        raise _unwritable(path, error) from None
+
+
+def _output_target(path: Path):
+    """(the file a write to `path` reaches, through a symbolic link; its stat, or None when it is not there)."""
+    import errno
+    import stat
+
+    target = Path(os.path.realpath(path))
+    try:
+        info = os.stat(target) if target.exists() else None
+        if info and stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+    except OSError as error:
+        raise _unwritable(path, error) from None
+    return target, info
+
+
+def _unwritable(path, error: OSError) -> UsageError:
+    return UsageError(M.text("export_unwritable", path=path, reason=error.strerror or error))
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading it means setting it
+    os.umask(mask)
+    return mask
+
+
 def echo(text: str) -> None:
     """Print to standard output; an output that cannot take it (a full disk, a closed device) is said in one line."""
     try:

@@ -9,7 +9,7 @@ from typing import List
 
 import typer
 
-from flowctl.cli.common import NEW_DEALS_PIPELINE_HELP, check_format, echo, new_app
+from flowctl.cli.common import NEW_DEALS_PIPELINE_HELP, check_format, echo, new_app, write_whole
 from flowctl.cli.session import open_session
 
 import_app = new_app("Bring data in: deals and contacts from another CRM's CSV, or a whole flowctl export.")
@@ -204,50 +204,9 @@ def export(ctx: typer.Context,
         rows, columns = flat_rows(session, kind, data)
         text = render(rows, "csv", [(c, c) for c in columns])
     if output:
-        _write(output, text + "\n")
+        write_whole(output, text + "\n")
     else:
         echo(text)
-
-
-def _write(path: Path, text: str) -> None:
-    """`text` into the file `path`, whole or not at all: written beside it and renamed over it, so a full disk
-    leaves no partial file (and an earlier file as it was). A device such as /dev/stdout is written to directly."""
-    import errno
-    import os
-    import stat
-    import tempfile
-
-    from flowctl import messages as M
-    from flowctl.errors import UsageError
-
-    target = Path(os.path.realpath(path))  # through a symbolic link, as writing to it would go
-    try:
-        info = os.stat(target) if target.exists() else None
-        if info and stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
-        if info and not stat.S_ISREG(info.st_mode):
-            with open(target, "w", encoding="utf-8") as device:
-                device.write(text)
-            return
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.chmod(temporary, stat.S_IMODE(info.st_mode) if info else 0o666 & ~_umask())
-            os.replace(temporary, target)
-        except BaseException:
-            os.unlink(temporary)
-            raise
-    except OSError as error:
-        raise UsageError(M.text("export_unwritable", path=path, reason=error.strerror or error)) from None
-
-
-def _umask() -> int:
-    import os
-
-    mask = os.umask(0o022)  # reading it means setting it
-    os.umask(mask)
-    return mask
 
 
 def migrate(ctx: typer.Context,
