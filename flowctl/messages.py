@@ -204,6 +204,43 @@ TEXTS: dict[str, str] = {
     "forecast_total": "plan for {month}: {total}",
     "forecast_total_all": "all pipelines, {month}: {total}",
     "report_period_reversed": "--from {start} is after --to {end}: no day is in that period; swap them",
+    # the HTML report (flowctl/render_html.py)
+    "html_title": "Sales report",
+    "html_pipelines": "Pipelines",
+    "html_period": "Deals by lead date",
+    "html_period_all": "all",
+    "html_period_between": "{start} – {end}",
+    "html_period_from": "from {start}",
+    "html_period_to": "up to {end}",
+    "html_month": "Plan month",
+    "html_generated": "Generated",
+    "html_generated_by": "{moment} by {name}",
+    "html_contents": "Contents",
+    "html_funnel": "Funnel",
+    "html_funnel_note": "Bars: the deals that entered each stage (light) and those that went on from it (dark).",
+    "html_plan": "Plan for {month}",
+    "html_plan_note": "The open budget of the plan stages beside the money already in the cash register.",
+    "html_plan_open": "open in the plan stages",
+    "html_plan_won": "won (money in the cash register)",
+    "html_plan_total": "plan for the month",
+    "html_won_months": "Won per month, the last twelve months",
+    "html_velocity": "Time in stage",
+    "html_velocity_note": "Finished stays: the median (dark) and the 90th percentile (light) against the stage's limit"
+                          " (the line); each row is drawn to its own scale.",
+    "html_hygiene": "Information hygiene",
+    "html_hygiene_note": "What breaks the rules right now, as flowctl check finds it.",
+    "html_rule_no-task": "deals without an open task",
+    "html_rule_overdue": "overdue tasks",
+    "html_rule_stage-limit": "deals in a stage longer than its limit",
+    "html_rule_missing-field": "deals without a field their stage requires",
+    "html_hygiene_total": "findings in all",
+    "html_managers": "Managers",
+    "html_managers_note": "Deals by their responsible; tasks of every pipeline, done in the period and overdue now.",
+    "html_all_pipelines": "All pipelines",
+    "html_footer": "Made by flowctl report html. Every figure is the one that flowctl report funnel, forecast, managers"
+                   " and velocity and flowctl check give for the same pipelines, period and month.",
+    "html_months": "January February March April May June July August September October November December",
+    "html_months_short": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
     # import and export
     "import_empty": "{path} has no header row",
     "import_map_syntax": "'{text}' is not a mapping; write \"Source column=field\"",
@@ -500,7 +537,7 @@ HEADERS = frozenset({
     "won sum", "lost", "win rate", "overdue tasks", "tasks done", "stays", "median", "90%", "limit",
     "over limit now", "version", "published at", "by", "pipelines", "team", "line", "action", "id in source",
     "flowctl id", "reason", "changes", "kind", "max stay", "requires", "tasks on enter", "from", "to", "who may",
-    "conditions", "target requires",
+    "conditions", "target requires", "found",
 })
 
 
@@ -516,6 +553,12 @@ def text(message_id: str, /, **kwargs) -> str:
     """The message in the user's language; the message id is its gettext context, so two ids that read alike in
     English may read differently in another language."""
     return composed(message_id, **{k: visible(v) for k, v in kwargs.items()})
+
+
+def template(message_id: str, /) -> str:
+    """The message in the user's language with its {placeholders} left in (a caller that fills them itself, as the
+    HTML report does with markup)."""
+    return language.translate(TEXTS[message_id], message_id)
 
 
 def composed(message_id: str, /, **kwargs) -> str:

@@ -1,9 +1,10 @@
-"""`flowctl report funnel|forecast|managers|velocity`."""
+"""`flowctl report funnel|forecast|managers|velocity|html`."""
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import typer
 
@@ -15,6 +16,7 @@ app = new_app("Reports for the head of sales. --from/--to select deals by their 
 PipelineOption = typer.Option(None, "--pipeline", "-p", help="Pipeline id or name (default: every pipeline).")
 FromOption = typer.Option(None, "--from", help="Deals whose lead date is on or after this day (2026-01-01, 01.01.2026).")
 ToOption = typer.Option(None, "--to", help="…and on or before this day.")
+MonthOption = typer.Option(None, "--month", help="2026-12, 12.2026 or December 2026 (default: this month).")
 
 
 def _day(session, text: str | None) -> str | None:
@@ -119,8 +121,7 @@ def funnel(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = From
 
 @app.command("forecast")
 def forecast(ctx: typer.Context, pipeline: str = PipelineOption,
-             month: str = typer.Option(None, "--month",
-                                       help="2026-12, 12.2026 or December 2026 (default: this month)."),
+             month: str = MonthOption,
              weighted: bool = typer.Option(False, "--weighted", help="Weight open budgets by the stage's probability."),
              fmt: str = FormatOption):
     """The monthly plan (W1): open budget in the plan stages beside the money already in the cash register (L6)."""
@@ -192,3 +193,28 @@ def velocity(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = Fr
     _emit(pipelines, results if len(results) == 1 else [{"pipeline": p.id, "stages": rows}
                                                          for p, rows in zip(pipelines, results)],
           fmt, lambda p, result: (result if isinstance(result, list) else result["stages"], columns, None))
+
+
+@app.command("html")
+def html(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = FromOption, to: str = ToOption,
+         month: str = MonthOption,
+         output: Path = typer.Option(None, "--output", "-o", help="Write the page here instead of standard output.")):
+    """One HTML page for the head of sales: the funnel, the month's plan beside the money won and the last twelve
+    months, managers, time in stage, hygiene. Self-contained: it opens from a disk or a mail attachment with no
+    network. Its figures are those of the other reports with the same options (and of flowctl check)."""
+    from flowctl.cli.common import check_writable, write_whole
+    from flowctl.queries.overview import overview
+    from flowctl.render_html import page
+    from flowctl.when import parse_month
+
+    session = open_session(ctx, read_only=True)
+    pipelines = _pipelines(session, pipeline)
+    period = _period(session, from_, to)
+    the_month = parse_month(month, session.today) if month else session.today
+    if output:
+        check_writable(output)  # before the figures are gathered: a refused path is said at once
+    text = page(session, pipelines, overview(session, pipelines, *period, the_month))
+    if output:
+        write_whole(output, text)
+    else:
+        echo(text.rstrip("\n"))
