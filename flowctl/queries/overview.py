@@ -17,8 +17,11 @@ from flowctl.pipeline.model import Pipeline
 def overview(session, pipelines: list[Pipeline], lead_from: str | None, lead_to: str | None, month: date) -> dict:
     """A section per pipeline (funnel, the month's plan, won money per month over the last twelve, time in stage,
     hygiene findings by rule), the managers over those pipelines, and the plan of them all."""
+    from dataclasses import replace
+
     from flowctl.queries import hygiene, reports
 
+    session = replace(session, store=_Remembering(session.store))
     findings = Counter((f["pipeline"], f["rule"]) for f in hygiene.check(session, None))
     sections = []
     for pipeline in pipelines:
@@ -35,3 +38,22 @@ def overview(session, pipelines: list[Pipeline], lead_from: str | None, lead_to:
             "generated_by": {"user": session.actor.login, "name": session.actor.name},
             "pipelines": sections, "total": str(total),
             "managers": reports.managers(session, pipelines, lead_from, lead_to)}
+
+
+class _Remembering:
+    """The session's store, answering a question asked again with its first answer: funnel, forecast and managers
+    each ask `deal_counts` of a pipeline, the same question when no period is given (0.15 s each at 100,000 deals).
+    The page's reports read one store at one moment, so the answer cannot change in between."""
+
+    def __init__(self, store):
+        self._store = store
+        self._counts: dict = {}
+
+    def deal_counts(self, pipeline, lead_from, lead_to):
+        key = (pipeline, lead_from, lead_to)
+        if key not in self._counts:
+            self._counts[key] = self._store.deal_counts(pipeline, lead_from, lead_to)
+        return self._counts[key]
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
