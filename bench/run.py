@@ -280,6 +280,7 @@ def cases(ws: Path, deals: int, server: Server | None, env: dict) -> list[dict]:
     deal_show = fl + ["deal", "show", str(mid)]
     deal_list = fl + ["deal", "list", "--stage", "горячие", "--responsible", "m03"]
     agenda = fl + ["agenda", "--user", "m01"]
+    html_page = fl + ["report", "html", "-o", "report.html"]  # written in the workspace folder, each run anew
 
     def task_done(i):
         return fl + ["task", "done", str(open_tasks[i + 1]), "--result", "Поговорили, клиент ждёт КП", "--contact",
@@ -326,6 +327,9 @@ def cases(ws: Path, deals: int, server: Server | None, env: dict) -> list[dict]:
              floor="query: deals and budget by stage", target=1000, pg=on_server(fl + ["report", "managers"])),
         dict(name="flowctl report velocity", argv=fl + ["report", "velocity"],
              floor="query: deals and budget by stage", pg=on_server(fl + ["report", "velocity"])),
+        # one page of every report: funnel, plan, twelve months won, managers, velocity, check
+        dict(name="flowctl report html", argv=html_page, floor="query: deals and budget by stage", target=3000,
+             pg=on_server(html_page)),
         dict(name=f"flowctl import deals ({deals:,} rows)", cwd=fresh, prepare=fresh_store,
              argv=fl + ["--as", "olga", "import", "deals", str(import_file), "--id-column", "ID"],
              floor="python -c pass", rate=deals,
