@@ -268,6 +268,11 @@ class Store(ABC):
         """(deal id, responsible, budget in minor units) of deals that entered one of the stages in [from, to);
         `imported`: only those an import placed there straight away (no dated way before it)."""
     @abstractmethod
+    def stage_entries(self, pipeline: str, stages: tuple[str, ...], at_from: str,
+                      at_to: str) -> list[tuple[int, int, str]]:
+        """(deal id, budget in minor units, when) of every entry of the pipeline's deals into one of the stages in
+        [from, to), oldest first: a span read at once and counted by the caller (won money month by month)."""
+    @abstractmethod
     def task_counts(self, done_from: str | None, done_to: str | None, now: str) -> list[tuple[str, int, int]]:
         """(responsible, tasks completed in [from, to), open tasks overdue now) per user."""
 

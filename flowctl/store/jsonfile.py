@@ -571,6 +571,15 @@ class JsonFileStore(Store):
         return [(d.id, d.responsible or "", money_minor(d.budget) if d.budget else 0)
                 for d in self._deals() if d.id in ids and d.pipeline == pipeline]
 
+    def stage_entries(self, pipeline, stages, at_from, at_to):
+        entries = [(deal_id, at) for deal_id, stage, at in self._entries()
+                   if stage in stages and at_from <= at < at_to]
+        wanted = {deal_id for deal_id, _ in entries}
+        budgets = {d.id: money_minor(d.budget) if d.budget else 0 for d in self._deals()
+                   if d.id in wanted and d.pipeline == pipeline}
+        return sorted(((deal_id, budgets[deal_id], at) for deal_id, at in entries if deal_id in budgets),
+                      key=lambda entry: entry[2])  # the events' order, which is the ids', within one moment
+
     def task_counts(self, done_from, done_to, now):
         counts: dict[str, list[int]] = {}
         for t in (self._row(Task, raw) for raw in self._table("tasks")):

@@ -339,6 +339,12 @@ class SqlStore(Store):
                + (" AND e.kind = 'deal.imported'" if imported else ""))
         return [tuple(r) for r in self._rows(sql, [*stages, at_from, at_to, pipeline])]
 
+    def stage_entries(self, pipeline, stages, at_from, at_to):
+        sql = ("SELECT d.id, COALESCE(d.budget_minor, 0), e.at FROM events e JOIN deals d ON d.id = e.deal_id"
+               f" WHERE e.stage_to IN ({', '.join('?' * len(stages))}) AND e.at >= ? AND e.at < ? AND d.pipeline = ?"
+               " ORDER BY e.at, e.id")
+        return [tuple(r) for r in self._rows(sql, [*stages, at_from, at_to, pipeline])]
+
     def task_counts(self, done_from, done_to, now):
         done, params = "", []
         if done_from:
