@@ -219,10 +219,12 @@ TEXTS: dict[str, str] = {
     "html_funnel": "Funnel",
     "html_funnel_note": "Bars: the deals that entered each stage (light) and those that went on from it (dark).",
     "html_plan": "Plan for {month}",
-    "html_plan_note": "The open budget of the plan stages beside the money already in the cash register.",
+    "html_plan_note": "The open budget of the plan stages beside the money already in the cash register; «in the"
+                      " plan» weighs each stage's budget by its probability.",
     "html_plan_open": "open in the plan stages",
     "html_plan_won": "won (money in the cash register)",
     "html_plan_total": "plan for the month",
+    "html_plan_all_weighted": "weighted by the stages' probabilities: {total}",
     "html_won_months": "Won per month, the last twelve months",
     "html_velocity": "Time in stage",
     "html_velocity_note": "Finished stays: the median (dark) and the 90th percentile (light) against the stage's limit"

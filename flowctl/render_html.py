@@ -230,7 +230,7 @@ def _header(session, pipelines: list, data: dict) -> str:
 def _pipeline(pipeline, section: dict, several: bool) -> str:
     heading = f"<h2>{_e(pipeline.name)}</h2>" if several else ""
     return (f'<section class="pipeline" id="pipeline-{_e(pipeline.id)}">{heading}'
-            + _funnel(pipeline, section["funnel"]) + _plan(pipeline, section["forecast"])
+            + _funnel(pipeline, section["funnel"]) + _plan(pipeline, section["forecast"], section["forecast_weighted"])
             + _won_months(pipeline, section["won_by_month"]) + _velocity(pipeline, section["velocity"])
             + _hygiene(pipeline, section["hygiene"]) + "</section>")
 
@@ -268,34 +268,52 @@ def _funnel(pipeline, funnel: dict) -> str:
     return _block("funnel", _e(M.text("html_funnel")), _e(M.text("html_funnel_note")), legend + table + footer)
 
 
-def _plan(pipeline, forecast: dict) -> str:
-    key = f"{pipeline.id}/forecast"
+def _plan(pipeline, forecast: dict, weighted: dict) -> str:
+    """W1 beside L6: the plan stages' open budget, and the same weighted by each stage's probability ("in the plan"),
+    beside the money won this month; `forecast` is `report forecast`'s result, `weighted` its `--weighted` one."""
+    key, wkey = f"{pipeline.id}/forecast", f"{pipeline.id}/forecast_weighted"
     total = Decimal(forecast["total"])
-    won = _width(Decimal(forecast["won"]), total)
+    won, planned = _width(Decimal(forecast["won"]), total), _width(Decimal(weighted["open_plan"]), total)
     bar = ('<svg class="plan" viewBox="0 0 1000 10" preserveAspectRatio="none" aria-hidden="true" focusable="false">'
            f'<rect width="1000" height="10" fill="{TRACK}"/><rect width="{won}" height="10" fill="{WON}"/>'
            f'<rect x="{won}" width="{_width(Decimal(forecast["open_plan"]), total)}" height="10" fill="{LIGHT}"/>'
-           "</svg>")
+           f'<rect x="{won}" width="{planned}" height="10" fill="{ACCENT}"/></svg>')
+    legend = (f'<p class="legend"><span>{_key(WON)}{_e(M.text("html_plan_won"))}</span>'
+              f'<span>{_key(ACCENT)}{_e(M.header("in the plan"))}</span>'
+              f'<span>{_key(LIGHT)}{_e(M.text("html_plan_open"))}</span></p>')
+
+    def money(metric: str, amount: str) -> str:
+        return _figure(metric, amount, _money(pipeline, amount))
+
     rows = []
-    for s in forecast["stages"]:
-        at = f"{key}/{s['stage']}"
+    for s, w in zip(forecast["stages"], weighted["stages"]):
+        at, wat = f"{key}/{s['stage']}", f"{wkey}/{s['stage']}"
         rows.append(f'<tr><td class="label">{_e(s["stage_label"])}</td>'
                     f'<td class="n">{_figure(f"{at}/deals", s["deals"])}</td>'
-                    f'<td class="n">{_figure(f"{at}/budget", s["budget"], _money(pipeline, s["budget"]))}</td></tr>')
-    open_plan = _figure(f"{key}/open_plan", forecast["open_plan"], _money(pipeline, forecast["open_plan"]))
-    rows.append(f'<tr><th scope="row">{_key(LIGHT)}{_e(M.text("html_plan_open"))}</th>'
-                f'<td></td><td class="n">{open_plan}</td></tr>')
-    rows.append(f'<tr><th scope="row">{_key(WON)}{_e(M.text("html_plan_won"))}</th>'
+                    f'<td class="n">{money(f"{at}/budget", s["budget"])}</td>'
+                    f'<td class="n">{_figure(f"{wat}/probability", w["probability"], _share(w["probability"]))}</td>'
+                    f'<td class="n">{money(f"{wat}/expected", w["expected"])}</td></tr>')
+    rows.append(f'<tr><th scope="row">{_e(M.text("html_plan_open"))}</th><td></td>'
+                f'<td class="n">{money(f"{key}/open_plan", forecast["open_plan"])}</td><td></td>'
+                f'<td class="n">{money(f"{wkey}/open_plan", weighted["open_plan"])}</td></tr>')
+    rows.append(f'<tr><th scope="row">{_e(M.text("html_plan_won"))}</th>'
                 f'<td class="n">{_figure(f"{key}/won_deals", forecast["won_deals"])}</td>'
-                f'<td class="n">{_figure(f"{key}/won", forecast["won"], _money(pipeline, forecast["won"]))}</td></tr>')
+                f'<td class="n">{money(f"{key}/won", forecast["won"])}</td><td></td>'
+                f'<td class="n">{money(f"{wkey}/won", weighted["won"])}</td></tr>')
     foot = (f'<tr class="total"><th scope="row">{_e(M.text("html_plan_total"))}</th><td></td>'
-            f'<td class="n">{_figure(f"{key}/total", forecast["total"], _money(pipeline, forecast["total"]))}'
-            "</td></tr>")
-    body = bar + _table([("stage", ""), ("deals", "n"), ("budget", "n")], rows, foot)
+            f'<td class="n">{money(f"{key}/total", forecast["total"])}</td><td></td>'
+            f'<td class="n">{money(f"{wkey}/total", weighted["total"])}</td></tr>')
+    body = legend + bar + _table([("stage", ""), ("deals", "n"), ("budget", "n"), ("probability", "n"),
+                                  ("in the plan", "n")], rows, foot)
     if forecast["won_imported_undated"]:
         body += "<p>" + _say("report_won_undated", month=_month_time(forecast["month"]), count=_figure(
             f"{key}/won_imported_undated", forecast["won_imported_undated"])) + "</p>"
     return _block("plan", _say("html_plan", month=_month_time(forecast["month"])), _e(M.text("html_plan_note")), body)
+
+
+def _share(probability) -> str:
+    """A stage's probability (0.6) as a percentage (60.0%)."""
+    return _percent(float(Decimal(str(probability)) * 100)) if probability is not None else "—"
 
 
 def _won_months(pipeline, months: list[dict]) -> str:
@@ -368,9 +386,11 @@ def _hygiene(pipeline, counts: dict) -> str:
 
 def _plan_of_all(pipeline, data: dict) -> str:
     total = _figure("forecast/total", data["total"], _money(pipeline, data["total"]))
-    line = _say("forecast_total_all", month=_month_time(data["month"]), total=total)
+    weighted = _figure("forecast_weighted/total", data["total_weighted"], _money(pipeline, data["total_weighted"]))
+    lines = [_say("forecast_total_all", month=_month_time(data["month"]), total=total),
+             _say("html_plan_all_weighted", total=weighted)]
     return (f'<section class="block all" id="all"><h2>{_e(M.text("html_all_pipelines"))}</h2>'
-            f'<p class="total">{line}</p></section>')
+            + "".join(f'<p class="total">{line}</p>' for line in lines) + "</section>")
 
 
 def _managers(pipeline, rows: list[dict]) -> str:

@@ -116,6 +116,7 @@ def expected_figures(ws, pipelines: list[str], options: tuple = (), month: tuple
 
     funnels = per_pipeline(ws.json("report", "funnel", *named, *options, user=user))
     forecasts = ws.json("report", "forecast", *named, *month, user=user)
+    weighted = ws.json("report", "forecast", "--weighted", *named, *month, user=user)
     velocity = ws.json("report", "velocity", *named, *options, user=user)
     velocity = {p["pipeline"]: p["stages"] for p in velocity["pipelines"]} if several else {pipelines[0]: velocity}
     findings = ws.json("check", user=user)
@@ -135,6 +136,12 @@ def expected_figures(ws, pipelines: list[str], options: tuple = (), month: tuple
                 want[f"{pid}/forecast/{s['stage']}/{name}"] = machine(s[name])
         for name in ("open_plan", "won_deals", "won", "total"):
             want[f"{pid}/forecast/{name}"] = machine(forecast[name])
+        plan = per_pipeline(weighted)[pid]  # W1 weighted by the stages' probabilities
+        for s in plan["stages"]:
+            for name in ("probability", "expected"):
+                want[f"{pid}/forecast_weighted/{s['stage']}/{name}"] = machine(s[name])
+        for name in ("open_plan", "won", "total"):
+            want[f"{pid}/forecast_weighted/{name}"] = machine(plan[name])
         if forecast["won_imported_undated"]:
             want[f"{pid}/forecast/won_imported_undated"] = machine(forecast["won_imported_undated"])
         for row in velocity[pid]:
@@ -146,6 +153,7 @@ def expected_figures(ws, pipelines: list[str], options: tuple = (), month: tuple
         want[f"{pid}/check/total"] = str(sum(rules.values()))
     if several:
         want["forecast/total"] = forecasts["total"]
+        want["forecast_weighted/total"] = weighted["total"]
     for row in ws.json("report", "managers", *named, *options, user=user):
         for name in ("open_deals", "won", "won_sum", "lost", "win_rate", "overdue_tasks", "tasks_done"):
             want[f"managers/{row['user']}/{name}"] = machine(row[name])

@@ -15,8 +15,9 @@ from flowctl.pipeline.model import Pipeline
 
 
 def overview(session, pipelines: list[Pipeline], lead_from: str | None, lead_to: str | None, month: date) -> dict:
-    """A section per pipeline (funnel, the month's plan, won money per month over the last twelve, time in stage,
-    hygiene findings by rule), the managers over those pipelines, and the plan of them all."""
+    """A section per pipeline (funnel, the month's plan as it is and weighted by probability, won money per month
+    over the last twelve, time in stage, hygiene findings by rule), the managers over those pipelines, and the plan
+    of them all."""
     from dataclasses import replace
 
     from flowctl.queries import hygiene, reports
@@ -29,14 +30,16 @@ def overview(session, pipelines: list[Pipeline], lead_from: str | None, lead_to:
             "pipeline": pipeline.id, "name": pipeline.name,
             "funnel": reports.funnel(session, pipeline, lead_from, lead_to),
             "forecast": reports.forecast(session, pipeline, month, weighted=False),
+            "forecast_weighted": reports.forecast(session, pipeline, month, weighted=True),
             "won_by_month": reports.won_by_month(session, pipeline, month),
             "velocity": reports.velocity(session, pipeline, lead_from, lead_to),
             "hygiene": {rule: findings[pipeline.id, rule] for rule in hygiene.RULES},
         })
-    total = sum((Decimal(s["forecast"]["total"]) for s in sections), Decimal("0.00"))
+    totals = {kind: str(sum((Decimal(s[kind]["total"]) for s in sections), Decimal("0.00")))
+              for kind in ("forecast", "forecast_weighted")}
     return {"from": lead_from, "to": lead_to, "month": month.strftime("%Y-%m"), "generated_at": session.now_iso,
             "generated_by": {"user": session.actor.login, "name": session.actor.name},
-            "pipelines": sections, "total": str(total),
+            "pipelines": sections, "total": totals["forecast"], "total_weighted": totals["forecast_weighted"],
             "managers": reports.managers(session, pipelines, lead_from, lead_to)}
 
 
