@@ -277,6 +277,14 @@ def cases(ws: Path, deals: int, server: Server | None, env: dict) -> list[dict]:
     funnel_sql = ("db.execute('SELECT stage, COUNT(*), SUM(budget_minor) FROM deals GROUP BY stage').fetchall();"
                   " db.execute('SELECT deal_id, stage_to, at FROM events WHERE stage_to IS NOT NULL').fetchall()")
     complete = f"UPDATE tasks SET status = status WHERE id = {open_tasks[0]}"
+
+    def board_floor(placeholder: str) -> str:
+        """The board's questions: deals and budget per stage, then each open stage's ten biggest deals."""
+        return ("db.execute('SELECT stage, responsible, COUNT(*), SUM(budget_minor) FROM deals"
+                " GROUP BY stage, responsible').fetchall();"
+                f" [db.execute('SELECT * FROM deals WHERE stage = {placeholder} ORDER BY budget_minor DESC LIMIT 10',"
+                " (stage,)).fetchall() for stage in"
+                " ('new_lead', 'in_work', 'hot', 'volumes', 'proposal_ready', 'estimate_ready')]")
     deal_show = fl + ["deal", "show", str(mid)]
     deal_list = fl + ["deal", "list", "--stage", "горячие", "--responsible", "m03"]
     agenda = fl + ["agenda", "--user", "m01"]
@@ -323,6 +331,10 @@ def cases(ws: Path, deals: int, server: Server | None, env: dict) -> list[dict]:
              pg=server and on_server(server.floor(funnel_sql))),
         dict(name="flowctl report funnel", argv=fl + ["report", "funnel"], floor="query: deals and budget by stage",
              target=1000, pg=on_server(fl + ["report", "funnel"])),
+        dict(name="query: deals and budget by stage, ten biggest of each", argv=sql_floor(db, board_floor("?")),
+             pg=server and on_server(server.floor(board_floor("%s")))),
+        dict(name="flowctl board", argv=fl + ["board"], floor="query: deals and budget by stage, ten biggest of each",
+             target=1000, pg=on_server(fl + ["board"])),
         dict(name="flowctl report managers", argv=fl + ["report", "managers"],
              floor="query: deals and budget by stage", target=1000, pg=on_server(fl + ["report", "managers"])),
         dict(name="flowctl report velocity", argv=fl + ["report", "velocity"],

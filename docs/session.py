@@ -1,5 +1,5 @@
 """Regenerates the console sessions quoted in README.md from real runs: python docs/session.py > /tmp/s.md
-(the English session, then the Russian one).
+(the English session, the Russian one, the working day, the reports on the demo's data, the board in Russian).
 
 Each session runs in a fresh temporary workspace with the clock pinned (FLOWCTL_NOW) and the locale set, so the
 output is what any machine prints.
@@ -146,6 +146,32 @@ def play_sections(sections: list[list[list[str]]], locale: str = ENGLISH, team: 
     return blocks
 
 
+# On the demo's data (`flowctl demo --keep`), as anna: README's report samples and the board.
+DEMO_VIEWS = [
+    ["report", "funnel"], ["report", "forecast", "--weighted"], ["report", "managers"], ["report", "velocity"],
+]
+DEMO_BOARD = [["FLOWCTL_NOW=2026-12-01T07:00:00Z", "COLUMNS=80", "board"],  # the next morning: marks appear
+              ["FLOWCTL_NOW=2026-12-01T07:00:00Z", "COLUMNS=40", "board", "--user", "anna"]]
+
+
+def play_demo(commands: list[list[str]], locale: str = ENGLISH) -> str:
+    """Each command run as anna in a kept demo workspace; a command may start with VAR=value."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANGUAGE", "COLUMNS")}
+        env.update(FLOWCTL_NOW=NOW, XDG_CACHE_HOME=f"{folder}/.cache", LANG=locale, NO_COLOR="1")
+        subprocess.run([sys.executable, "-m", "flowctl", "demo", "--keep", f"{folder}/demo"], env=env, check=True,
+                       capture_output=True)
+        out = []
+        for args in commands:
+            settings = dict(a.split("=", 1) for a in args if "=" in a and a.split("=", 1)[0].isupper())
+            args = args[len(settings):]
+            result = subprocess.run([sys.executable, "-m", "flowctl", *args], cwd=f"{folder}/demo",
+                                    env={**env, "FLOWCTL_USER": "anna", **settings}, capture_output=True, text=True)
+            shown = "".join(f"{k}={v} " for k, v in settings.items())
+            out += ["$ " + shown + "flowctl " + shlex.join(args), (result.stdout + result.stderr).rstrip(), ""]
+    return "```console\n" + "\n".join(out).rstrip() + "\n```\n"
+
+
 def play(commands: list[list[str]], locale: str = ENGLISH) -> str:
     return play_sections([commands], locale)[0]
 
@@ -154,3 +180,5 @@ if __name__ == "__main__":
     print(play(DEALS))
     print(play(RUSSIAN_DAY, RUSSIAN))
     print("\n".join(play_sections(WORKING_DAY, team=TEAM)))
+    print(play_demo(DEMO_VIEWS))
+    print(play_demo(DEMO_BOARD, RUSSIAN))

@@ -184,6 +184,13 @@ TEXTS: dict[str, str] = {
     "check_missing": "«{stage}» requires {fields}, which is empty",
     "check_clean": "nothing breaks the rules",
     "agenda_empty": "no tasks for {name} on {day}",
+    # the board (flowctl board): a column per open stage
+    "board_figures": "{deals}, {budget}",
+    "board_title": "«{pipeline}»: {figures}",
+    "board_title_user": "«{pipeline}», {name}: {figures}",
+    "board_more": "+{count} more",
+    "board_mark_over_limit": "{mark} longer in the stage than its limit (max_stay)",
+    "board_mark_overdue": "{mark} an overdue task (L1)",
     # what a config change does to the data (validate --store) and migrate
     "plan_pipeline_gone": "pipeline '{subject}' is gone but {count} deals belong to it (e.g. {examples})",
     "plan_stage_gone": "stage '{subject}' is gone or renamed without a rename, and {count} deals sit in it (e.g. {examples}); declare `renames: stages: {{{subject}: new_id}}` or keep the stage",
@@ -529,6 +536,7 @@ PLURALS: dict[str, tuple[str, str]] = {
                         "{count} tasks × {each} min = {hours} h {minutes} min"),
     "agenda_estimate_mixed": ("{count} task = {hours} h {minutes} min", "{count} tasks = {hours} h {minutes} min"),
     "check_summary": ("{count} finding", "{count} findings"),
+    "board_deals": ("{count} deal", "{count} deals"),
 }
 
 # Column headers of the tables (csv keeps them in English: a program reads its header row).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -84,11 +85,13 @@ def render(rows: list[dict], fmt: str = "table", columns: list[tuple[str, str]] 
     return table + (f"\n{footer}" if footer else "")
 
 
-def display_width(text: str) -> int:
-    import unicodedata
+def char_width(ch: str) -> int:
+    """Terminal columns one character takes: a combining mark none, an East Asian wide character two."""
+    return 0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
 
-    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-               for ch in text)
+
+def display_width(text: str) -> int:
+    return sum(char_width(ch) for ch in text)
 
 
 def _simple_table(headers: list[str], body: list[list[str]]) -> str:

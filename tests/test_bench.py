@@ -12,12 +12,12 @@ import pytest
 from conftest import ROOT
 
 COMMANDS = ("flowctl --help", "flowctl deal show ID", "flowctl agenda --user m01", "flowctl task done",
-            "flowctl deal advance", "flowctl check", "flowctl report funnel", "flowctl report managers",
-            "flowctl report velocity", "flowctl report html", "flowctl validate", "flowctl import deals (300 rows)",
-            "flowctl import deals (60 rows, dated)", "python -c pass",
+            "flowctl deal advance", "flowctl check", "flowctl report funnel", "flowctl board",
+            "flowctl report managers", "flowctl report velocity", "flowctl report html", "flowctl validate",
+            "flowctl import deals (300 rows)", "flowctl import deals (60 rows, dated)", "python -c pass",
             "query: deal by id", "JSON store, 200 deals: flowctl deal set")
 ON_BOTH = ("query: deal by id", "flowctl deal show ID", "flowctl deal list", "flowctl agenda --user m01",
-           "flowctl task done", "flowctl deal advance", "flowctl check", "flowctl report funnel",
+           "flowctl task done", "flowctl deal advance", "flowctl check", "flowctl report funnel", "flowctl board",
            "flowctl report velocity", "flowctl report html", "flowctl import deals (300 rows)")
 
 

@@ -7,7 +7,7 @@ names the real actor.
 from __future__ import annotations
 
 import pytest
-from conftest import KROVLYA
+from conftest import KROVLYA, Workspace
 
 from flowctl.pipeline.compile import compile_file
 from flowctl.store import open_store
@@ -117,9 +117,28 @@ def _argv(command: str, deal_id: int, task_id: int, tmp_path) -> list[str]:
     }[command]
 
 
+@pytest.fixture
+def server_team(request, tmp_path, monkeypatch):
+    """The team on PostgreSQL alone, for the commands tried there by the members the database tells apart."""
+    server = request.getfixturevalue("pg_server")
+    workspace = Workspace(tmp_path / "ws", "postgres", monkeypatch, server)
+    request.addfinalizer(lambda: server.release(workspace.store_name))
+    return _with_hana(workspace)
+
+
 @pytest.mark.parametrize("user", USERS)
 @pytest.mark.parametrize("command", COMMANDS)
-def test_every_mutating_command_by_every_role(team, tmp_path, user, command):
+def test_every_mutating_command_by_every_role(local_team, tmp_path, user, command):
+    _command_by(local_team, tmp_path, user, command)
+
+
+@pytest.mark.parametrize("user", ["ivan", "tural"])  # a manager, whom most commands let through, and the engineer,
+@pytest.mark.parametrize("command", COMMANDS)        # whom the powers and the task rules refuse
+def test_every_mutating_command_on_postgresql(server_team, tmp_path, user, command):
+    _command_by(server_team, tmp_path, user, command)
+
+
+def _command_by(team, tmp_path, user: str, command: str) -> None:
     team.ok("contact", "add", "name=Алмаз", user="ivan")
     deal_id, _ = seed_deal(team, "in_work")
     task_id = team.json("task", "add", deal_id, "--type", "call", "--due", "+2h", user="ivan")["id"]

@@ -150,7 +150,8 @@ def test_13_a_store_from_before_the_mark_is_accepted_and_marked_only_by_a_write(
 READ_COMMANDS = [
     ("deal", "show", "1"), ("deal", "list"), ("deal", "history", "1"), ("contact", "show", "1"), ("contact", "list"),
     ("task", "list"), ("agenda",), ("check",), ("report", "funnel"), ("report", "forecast"), ("report", "managers"),
-    ("report", "velocity"), ("export", "deals"), ("export", "contacts"), ("export", "tasks"), ("export", "all"),
+    ("report", "velocity"), ("board",), ("export", "deals"), ("export", "contacts"), ("export", "tasks"),
+    ("export", "all"),
 ]
 
 

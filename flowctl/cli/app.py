@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from flowctl import __version__
-from flowctl.cli import contact, data, day, db, deal, demo, init, pipeline, publish, report, task, validate
+from flowctl.cli import board, contact, data, day, db, deal, demo, init, pipeline, publish, report, task, validate
 from flowctl.cli.common import new_app, options
 
 app = new_app("flowctl: a sales pipeline declared in YAML and enforced.")
@@ -41,6 +41,7 @@ app.add_typer(deal.app, name="deal")
 app.add_typer(task.app, name="task")
 app.command("agenda")(day.agenda)
 app.command("check")(day.check)
+app.command("board")(board.board)
 app.add_typer(report.app, name="report")
 app.add_typer(data.import_app, name="import")
 app.command("export")(data.export)
