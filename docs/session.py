@@ -112,6 +112,15 @@ WORKING_DAY = [
 ENGLISH, RUSSIAN = "C.UTF-8", "ru_RU.UTF-8"
 
 
+def split_settings(args: list[str]) -> tuple[dict, list[str]]:
+    """`VAR=value ... flowctl-arguments` → ({VAR: value}, the arguments), as a shell reads a command line."""
+    settings = {}
+    while args and "=" in args[0] and args[0].split("=", 1)[0].isupper():
+        key, value = args[0].split("=", 1)
+        settings[key], args = value, args[1:]
+    return settings, args
+
+
 def play_sections(sections: list[list[list[str]]], locale: str = ENGLISH, team: list[str] | None = None) -> list[str]:
     """Plays every section's commands, in order, in one fresh workspace; one console block per section. The
     `team` lines join flowctl.yaml after init (tural alone by default); a command may start with VAR=value."""
@@ -125,10 +134,7 @@ def play_sections(sections: list[list[list[str]]], locale: str = ENGLISH, team: 
             for args in commands:
                 if args[:1] == ["init"]:
                     env["FLOWCTL_USER"] = args[args.index("--user") + 1]
-                settings = {}
-                while args and "=" in args[0] and args[0].split("=", 1)[0].isupper():
-                    key, value = args[0].split("=", 1)
-                    settings[key], args = value, args[1:]
+                settings, args = split_settings(args)
                 result = subprocess.run([sys.executable, "-m", "flowctl", *args], cwd=folder, env={**env, **settings},
                                         capture_output=True, text=True)
                 out.append("$ " + "".join(f"{k}={v} " for k, v in settings.items()) + "flowctl " + shlex.join(args))
@@ -163,8 +169,7 @@ def play_demo(commands: list[list[str]], locale: str = ENGLISH) -> str:
                        capture_output=True)
         out = []
         for args in commands:
-            settings = dict(a.split("=", 1) for a in args if "=" in a and a.split("=", 1)[0].isupper())
-            args = args[len(settings):]
+            settings, args = split_settings(args)
             result = subprocess.run([sys.executable, "-m", "flowctl", *args], cwd=f"{folder}/demo",
                                     env={**env, "FLOWCTL_USER": "anna", **settings}, capture_output=True, text=True)
             shown = "".join(f"{k}={v} " for k, v in settings.items())
