@@ -16,13 +16,23 @@ from test_deals import QUALIFIED, TECH, call_done, new_deal, walk_to
 PETR = "  - {login: petr, name: Пётр, roles: [manager]}\n"
 
 
+def _with_petr(ws):
+    with open(ws.root / "flowctl.yaml", "a", encoding="utf-8") as config:
+        config.write(PETR)
+    ws.republish()
+    return ws
+
+
 @pytest.fixture
 def team(local_ws):
     """The test team and a second manager, petr, published."""
-    with open(local_ws.root / "flowctl.yaml", "a", encoding="utf-8") as config:
-        config.write(PETR)
-    local_ws.republish()
-    return local_ws
+    return _with_petr(local_ws)
+
+
+@pytest.fixture
+def any_team(ws):
+    """The same on every store, PostgreSQL included, for the paths whose writes the database sees."""
+    return _with_petr(ws)
 
 
 def tasks_of(ws, deal_id, **filters):
@@ -42,7 +52,8 @@ def hot_deal(ws) -> int:
 
 # -- tasks can be fixed -------------------------------------------------------------------------
 
-def test_t3_a_duplicate_task_cancelled_with_a_reason_no_longer_blocks_the_move(team):
+def test_t3_a_duplicate_task_cancelled_with_a_reason_no_longer_blocks_the_move(any_team):
+    team = any_team
     deal_id = hot_deal(team)
     duplicate = team.json("task", "add", deal_id, "--type", "call", "--due", "+1h")["id"]
     call_done_except = [t for t in tasks_of(team, deal_id, status="open") if t["id"] != duplicate]
@@ -121,7 +132,8 @@ def test_who_may_hand_over_a_task_is_its_own_member_and_the_head(team):
 
 # -- hand-overs (F1) ----------------------------------------------------------------------------
 
-def test_f1_a_deal_handed_over_takes_its_open_tasks_and_leaves_the_engineers(team):
+def test_f1_a_deal_handed_over_takes_its_open_tasks_and_leaves_the_engineers(any_team):
+    team = any_team
     deal_id = new_deal(team)
     walk_to(team, deal_id, "ОБЪЕМЫ У ТУРАЛА")
     team.ok("task", "add", deal_id, "--type", "present_offer", "--due", "+2d")
@@ -177,7 +189,8 @@ def test_tasks_stay_when_the_pipeline_says_tasks_follow_false(team):
 
 # -- corrections --------------------------------------------------------------------------------
 
-def test_a_correction_back_to_the_engineer_needs_a_comment_and_is_not_a_loss(team):
+def test_a_correction_back_to_the_engineer_needs_a_comment_and_is_not_a_loss(any_team):
+    team = any_team
     deal_id = new_deal(team)
     walk_to(team, deal_id, "КП ГОТОВО")
     before = team.snapshot()
