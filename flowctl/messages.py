@@ -86,6 +86,7 @@ TEXTS: dict[str, str] = {
     "advance_fields_not_saved": "the --field values were not saved: give them again with the move, or save them first with `flowctl deal set {id} …`",
     "deal_not_yours": "deal #{id} is {owner}'s: only {roles} may work a colleague's deal",
     "deal_reassign_refused": "deal #{id} is {owner}'s: only {roles} may hand a deal to someone else",
+    "deal_new_for_other": "a new deal is yours: only {roles} may give it to {name}",
     "deal_closed": "deal #{id} is closed («{stage}»): only {roles} may change it",
     "move_condition_contact_made": "«{source}» → «{dest}» needs a contact with the client first: complete a task with --contact",
     "move_condition_tasks_done": "«{source}» → «{dest}» needs the deal's open tasks completed first ({count} open)",

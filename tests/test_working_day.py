@@ -370,3 +370,15 @@ def test_a_restore_brings_back_cancellations_hand_overs_and_corrections_as_they_
     assert json.loads(team.ok("--store", restored_store, "export", "all", "--format", "json", user="olga").stdout) \
         == exported
     assert team.json("--store", restored_store, "report", "funnel", user="olga")["corrections"] == 1
+
+
+def test_f1_a_manager_may_not_create_a_deal_for_someone_else_the_head_may(team):
+    before = team.snapshot()
+    refused = team.run("deal", "create", "-F", "Ответственный=Пётр")
+    assert refused.exit_code == 5 and refused.stderr == \
+        "flowctl: a new deal is yours: only Руководитель ОП may give it to Пётр\n"
+    assert team.snapshot() == before
+    assert team.json("deal", "create", "-F", "Ответственный=ivan")["responsible"] == "ivan"  # naming oneself
+    given = team.json("deal", "create", "-F", "Ответственный=Пётр", user="olga")
+    assert given["responsible"] == "petr"
+    assert [t["responsible"] for t in tasks_of(team, given["id"], status="open")] == ["petr"]

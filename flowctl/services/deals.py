@@ -80,6 +80,10 @@ def create(session: Session, pipeline_id: str | None, contact_id: int | None, as
     pipeline = ws.pipeline(pipeline_id) if pipeline_id else ws.default_pipeline()
     session.require_role_in(pipeline)
     given = session.parse_assignments(pipeline.deal_fields, assignments)
+    owner = given.get(pipeline.field_id_for("owner"))
+    if owner and owner != session.actor.login and not _may_reassign(session, pipeline):  # F1: a new deal is yours
+        raise NotPermitted(M.text("deal_new_for_other", name=session.shown_name(owner),
+                                  roles=", ".join(pipeline.role_labels(pipeline.ownership.reassign)) or "—"))
     with session.store.transaction():
         contact = None
         if contact_id is not None:
@@ -122,11 +126,16 @@ def _check_hand_over(session: Session, pipeline: Pipeline, deal: Deal, new_field
     old, new = deal.fields.get(owner_field), new_fields.get(owner_field)
     if old == new:
         return None
-    allowed = pipeline.ownership.reassign
-    if old and allowed is not None and not session.actor.roles & set(allowed):
+    if old and not _may_reassign(session, pipeline):
         raise NotPermitted(M.text("deal_reassign_refused", id=deal.id, owner=session.shown_name(old),
-                                  roles=", ".join(pipeline.role_labels(allowed)) or "—"))
+                                  roles=", ".join(pipeline.role_labels(pipeline.ownership.reassign)) or "—"))
     return old
+
+
+def _may_reassign(session: Session, pipeline: Pipeline) -> bool:
+    """Whether the actor may give a deal to someone else: a role `ownership.reassign` lists (undeclared: any)."""
+    allowed = pipeline.ownership.reassign
+    return allowed is None or bool(session.actor.roles & set(allowed))
 
 
 def _write_fields(session: Session, pipeline: Pipeline, deal: Deal, changes: dict, contact_id: int | None = None):
