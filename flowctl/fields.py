@@ -124,7 +124,7 @@ def phone_fragment(typed: str) -> re.Pattern | None:
     if not digits:
         return None
     forms = [re.escape(digits)]
-    if not match.group(1) and digits[0] == "8":
+    if not match.group(1) and digits[0] == "8" and len(digits) > 1:  # a lone 8 is just a digit
         forms.append("^7" + re.escape(digits[1:]))
     return re.compile("|".join(forms))
 

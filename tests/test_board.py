@@ -94,6 +94,15 @@ def test_user_shows_one_members_deals_by_login_or_name(ws):
     assert _board(ws, "--user", "ivan").splitlines()[0] == "«Кровля», Иван: 4 deals, 600.00"
     unknown = ws.run("board", "--user", "nobody")
     assert unknown.exit_code == 4 and "no team member 'nobody'" in unknown.stderr
+    assert ws.run("board", "--user", "").exit_code == 4  # an empty name is nobody, not everybody
+
+
+def test_an_absurd_terminal_size_is_a_typo_not_a_crash(local_ws, monkeypatch):
+    _five_deals(local_ws)
+    monkeypatch.setenv("COLUMNS", "99999999999999999999")
+    monkeypatch.setenv("LINES", "99999999999999999999")
+    shown = local_ws.ok("board").stdout.splitlines()
+    assert shown[0] == "«Кровля»: 5 deals, 650.00" and max(map(len, shown)) <= 1000
 
 
 def test_pipeline_is_named_by_id_or_name_and_an_unknown_one_is_not_found(local_ws):

@@ -44,6 +44,13 @@ def test_find_matches_a_phone_fragment_typed_in_any_format_8_and_plus_7_alike(ws
         assert _ids(ws, "contact", "find", typed) == [1], typed
     assert _ids(ws, "contact", "find", "8 922") == [2]
     assert _ids(ws, "contact", "find", "22-33") == [2]
+    assert _ids(ws, "contact", "find", "9") == [1, 2]
+
+
+def test_find_reads_a_lone_8_as_a_digit_not_as_every_russian_number(local_ws):
+    local_ws.ok("contact", "add", *MARINA)  # +79221112233: no 8 in it
+    assert local_ws.run("contact", "find", "8").exit_code == 4
+    assert _ids(local_ws, "contact", "find", "8 922") == [1]  # 8 followed by digits is still Russia's +7
 
 
 def test_find_prints_what_contact_list_prints_in_every_format(ws):

@@ -382,3 +382,37 @@ def test_f1_a_manager_may_not_create_a_deal_for_someone_else_the_head_may(team):
     given = team.json("deal", "create", "-F", "Ответственный=Пётр", user="olga")
     assert given["responsible"] == "petr"
     assert [t["responsible"] for t in tasks_of(team, given["id"], status="open")] == ["petr"]
+
+
+def test_f1_a_colleagues_deal_is_not_changed_through_its_contact(team):
+    """The client type is the contact's, but a manager's change of it stops at a colleague's deal (exit 5)."""
+    team.ok("contact", "add", "name=Алмаз", "client_type=builder")
+    mine = team.json("deal", "create", "--contact", "1")["id"]
+    theirs = team.json("deal", "create", "--contact", "1", user="petr")["id"]
+    before = team.snapshot()
+    refused = team.run("contact", "set", "1", "client_type=private")
+    assert refused.exit_code == 5 and f"deal #{theirs}" in refused.stderr
+    assert team.snapshot() == before
+    team.ok("contact", "set", "1", "client_type=private", user="olga")  # the head works every deal
+    assert {team.json("deal", "show", d, user="olga")["fields"]["client_type"] for d in (mine, theirs)} == {"private"}
+
+
+def test_f1_a_deal_with_no_responsible_is_taken_for_oneself_not_given_away(team):
+    deal_id = team.json("deal", "create", "-F", "Ответственный=")["id"]
+    assert team.json("deal", "show", deal_id)["responsible"] is None
+    before = team.snapshot()
+    given = team.run("deal", "set", deal_id, "Ответственный=petr")
+    assert given.exit_code == 5 and "only Руководитель ОП may hand a deal" in given.stderr
+    assert team.snapshot() == before
+    assert team.json("deal", "set", deal_id, "Ответственный=petr", user="petr")["responsible"] == "petr"  # taken
+
+
+def test_check_reports_an_overdue_task_of_a_gone_pipelines_deal_instead_of_failing(unpublished_ws):
+    ws = unpublished_ws
+    add_fasad(ws, default="krovlya", publish=False)
+    deal_id = ws.json("deal", "create", "-p", "fasad")["id"]
+    (ws.root / "pipelines" / "fasad.yaml").unlink()
+    found = ws.run("check", "--format", "json", now="2026-12-05T12:00:00Z")
+    assert found.exit_code == 0, found.stderr
+    assert [(f["rule"], f["deal_id"]) for f in json.loads(found.stdout) if f["rule"] == "overdue"] == \
+        [("overdue", deal_id)]

@@ -9,6 +9,7 @@ from flowctl.cli.common import FormatOption, check_format, echo
 from flowctl.cli.session import open_session
 
 DEFAULT_LIMIT = 10  # cards per column when the output is not a terminal whose height could decide
+MAX_SIZE = 1000  # the widest and tallest terminal believed: beyond it COLUMNS or LINES is a typo
 CSV_COLUMNS = [("stage_label", "stage"), ("stage_deals", "stage deals"), ("stage_budget", "stage budget"),
                ("id", "deal"), ("contact", "contact"), ("budget_shown", "budget"), ("days", "days in stage"),
                ("over_limit", "over limit"), ("overdue_task", "overdue task")]
@@ -35,9 +36,10 @@ def board(ctx: typer.Context,
     check_format(fmt)
     session = open_session(ctx, read_only=True)
     the_pipeline = session.workspace.pipeline(pipeline) if pipeline else session.workspace.default_pipeline(guess=True)
-    login = session.workspace.teammate(user).login if user else None
+    login = session.workspace.teammate(user).login if user is not None else None
     style = Style(tty=fmt == "table" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
     width, height = shutil.get_terminal_size()  # COLUMNS and LINES first, then the terminal, else 80×24
+    width, height = min(width, MAX_SIZE), min(height, MAX_SIZE)  # COLUMNS=10**20 is a typo, not a screen
     if limit is None:
         stages = sum(1 for s in the_pipeline.stages if s.is_open)
         limit = fitting_limit(stages, width, height, style) if style.tty else DEFAULT_LIMIT

@@ -38,7 +38,7 @@ def check(session, user: str | None) -> list[dict]:
         findings.append(_finding(session, "no-task", deal, since, M.text("check_no_task")))
 
     for task, deal in session.store.open_tasks_with_deals(user, session.now_iso):  # L1
-        label = pipelines[deal.pipeline].task_type(task.type)
+        label = session.workspace.stored_pipeline(deal.pipeline).task_type(task.type)
         findings.append(_finding(session, "overdue", deal, task.due, M.text(
             "check_overdue", task=task.id, type=label.label if label else task.type), task.id))
 

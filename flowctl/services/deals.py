@@ -121,12 +121,13 @@ def set_fields(session: Session, deal_id: int, assignments: list[str]) -> dict:
 
 def _check_hand_over(session: Session, pipeline: Pipeline, deal: Deal, new_fields: dict) -> str | None:
     """F1: a deal passes to another member only by a role `ownership.reassign` lists (undeclared: any role);
-    a deal with no responsible may be taken by anyone. The old responsible when the deal changes hands."""
+    a deal with no responsible may be taken by anyone for himself. The old responsible when the deal changes
+    hands."""
     owner_field = pipeline.field_id_for("owner")
     old, new = deal.fields.get(owner_field), new_fields.get(owner_field)
     if old == new:
         return None
-    if old and not _may_reassign(session, pipeline):
+    if (old or new != session.actor.login) and not _may_reassign(session, pipeline):
         raise NotPermitted(M.text("deal_reassign_refused", id=deal.id, owner=session.shown_name(old),
                                   roles=", ".join(pipeline.role_labels(pipeline.ownership.reassign)) or "—"))
     return old
@@ -178,7 +179,7 @@ def follow_contact(session: Session, contact, facts: dict, skip: int | None = No
         if not changes:
             continue
         try:
-            session.require_role_in(pipeline)
+            session.require_deal_access(pipeline, deal)  # a colleague's deal is not changed through its contact
             _write_fields(session, pipeline, deal, changes, contact_id=contact.id)
         except FlowError as refused:  # said as the contact's change, with the exit code of the deal's refusal
             raise type(refused)(M.text("contact_deal_refused", id=deal.id, reason=refused.message,
