@@ -42,23 +42,19 @@ def test_the_shipped_pipeline_allows_exactly_the_regulations_moves():
     assert len(moves) == len(TRANSITIONS) + len(CORRECTIONS)
 
 
-def _with_hana(ws):
-    with open(ws.root / "flowctl.yaml", "a", encoding="utf-8") as config:
-        config.write("  - {login: hana, name: Хана, roles: [head]}\n")
-    ws.republish()
-    return ws
+HANA = "  - {login: hana, name: Хана, roles: [head]}"
 
 
 @pytest.fixture
 def team(ws):
-    return _with_hana(ws)
+    return ws.join(HANA)
 
 
 @pytest.fixture
 def local_team(local_ws):
     """The move matrix on the local stores: on PostgreSQL, test_database_rules tries every (from, to, role) of the
     pipeline against the database itself, and the machine that judges a move is the same for every store."""
-    return _with_hana(local_ws)
+    return local_ws.join(HANA)
 
 
 def seed_deal(ws, stage: str) -> tuple[int, int]:
@@ -123,7 +119,7 @@ def server_team(request, tmp_path, monkeypatch):
     server = request.getfixturevalue("pg_server")
     workspace = Workspace(tmp_path / "ws", "postgres", monkeypatch, server)
     request.addfinalizer(lambda: server.release(workspace.store_name))
-    return _with_hana(workspace)
+    return workspace.join(HANA)
 
 
 @pytest.mark.parametrize("user", USERS)

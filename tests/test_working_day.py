@@ -13,26 +13,19 @@ import pytest
 from conftest import KROVLYA
 from test_deals import QUALIFIED, TECH, call_done, new_deal, walk_to
 
-PETR = "  - {login: petr, name: Пётр, roles: [manager]}\n"
-
-
-def _with_petr(ws):
-    with open(ws.root / "flowctl.yaml", "a", encoding="utf-8") as config:
-        config.write(PETR)
-    ws.republish()
-    return ws
+PETR = "  - {login: petr, name: Пётр, roles: [manager]}"
 
 
 @pytest.fixture
 def team(local_ws):
     """The test team and a second manager, petr, published."""
-    return _with_petr(local_ws)
+    return local_ws.join(PETR)
 
 
 @pytest.fixture
 def any_team(ws):
     """The same on every store, PostgreSQL included, for the paths whose writes the database sees."""
-    return _with_petr(ws)
+    return ws.join(PETR)
 
 
 def tasks_of(ws, deal_id, **filters):
@@ -243,9 +236,7 @@ def test_m1_entering_volumes_puts_the_calculation_in_the_engineers_agenda(team):
 
 
 def test_a_roles_task_goes_to_the_member_holding_it_with_the_fewest_open_tasks(local_ws):
-    with open(local_ws.root / "flowctl.yaml", "a", encoding="utf-8") as config:
-        config.write("  - {login: aziz, name: Азиз, roles: [engineer]}\n")
-    local_ws.republish()
+    local_ws.join("  - {login: aziz, name: Азиз, roles: [engineer]}")
     first, second = new_deal(local_ws), local_ws.json("deal", "create", "--contact", "1")["id"]
     walk_to(local_ws, first, "ОБЪЕМЫ У ТУРАЛА")
     walk_to(local_ws, second, "ОБЪЕМЫ У ТУРАЛА")
