@@ -300,6 +300,9 @@ def test_p1_reports_cover_every_pipeline_unless_one_is_named(local_ws):
     assert table.index("«Кровля»") < table.index("«Фасад»") and "all pipelines, 2026-11: 0.00" in table
     managers = local_ws.json("report", "managers", user="olga")
     assert [(r["user"], r["open_deals"]) for r in managers] == [("ivan", 3)]
+    velocity = local_ws.json("report", "velocity", user="olga")["pipelines"]
+    assert [(v["pipeline"], v["stages"][0]["stage"]) for v in velocity] == [("krovlya", "new_lead"), ("fasad", "new_lead")]
+    assert local_ws.json("report", "velocity", "-p", "fasad", user="olga")[0]["stage"] == "new_lead"  # one: a list
     csv = local_ws.ok("report", "velocity", "--format", "csv", user="olga").stdout.splitlines()
     assert csv[0].startswith("pipeline,") and {line.split(",")[0] for line in csv[1:]} == {"krovlya", "fasad"}
 

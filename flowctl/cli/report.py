@@ -50,14 +50,16 @@ def _pipelines(session, name: str | None) -> list:
     return [first, *(p for p in session.workspace.pipelines().values() if p is not first)]
 
 
-def _emit(pipelines: list, results: list, fmt: str, shape, extra: dict | None = None, footer: str = "") -> None:
-    """One pipeline: its report as it always was. Several: json {"pipelines": [...]}, a table under each
-    pipeline's name, csv with the pipeline in a first column. `shape(pipeline, result)` gives (rows, columns,
-    table footer) of one pipeline's report."""
+def _emit(pipelines: list, results: list, fmt: str, shape, extra: dict | None = None, footer: str = "",
+          labelled=lambda pipeline, result: result) -> None:
+    """One pipeline: its report as it always was. Several: json {"pipelines": [...]} (each result as
+    `labelled(pipeline, result)` gives it), a table under each pipeline's name, csv with the pipeline in a first
+    column. `shape(pipeline, result)` gives (rows, columns, table footer) of one pipeline's report."""
     from flowctl.render import render, to_json
 
     if fmt == "json":
-        echo(to_json(results[0] if len(results) == 1 else {"pipelines": results, **(extra or {})}))
+        several = {"pipelines": [labelled(p, r) for p, r in zip(pipelines, results)], **(extra or {})}
+        echo(to_json(results[0] if len(results) == 1 else several))
         return
     shaped = [shape(p, r) for p, r in zip(pipelines, results)]
     if len(shaped) == 1:
@@ -189,10 +191,8 @@ def velocity(ctx: typer.Context, pipeline: str = PipelineOption, from_: str = Fr
     period = _period(session, from_, to)
     columns = [("stage_label", "stage"), ("stays", "stays"), ("median", "median"), ("p90", "90%"), ("limit", "limit"),
                ("over_limit_now", "over limit now")]
-    results = [build(session, p, *period) for p in pipelines]
-    _emit(pipelines, results if len(results) == 1 else [{"pipeline": p.id, "stages": rows}
-                                                         for p, rows in zip(pipelines, results)],
-          fmt, lambda p, result: (result if isinstance(result, list) else result["stages"], columns, None))
+    _emit(pipelines, [build(session, p, *period) for p in pipelines], fmt, lambda p, rows: (rows, columns, None),
+          labelled=lambda p, rows: {"pipeline": p.id, "stages": rows})
 
 
 @app.command("html")

@@ -81,9 +81,9 @@ def create(session: Session, pipeline_id: str | None, contact_id: int | None, as
     session.require_role_in(pipeline)
     given = session.parse_assignments(pipeline.deal_fields, assignments)
     owner = given.get(pipeline.field_id_for("owner"))
-    if owner and owner != session.actor.login and not _may_reassign(session, pipeline):  # F1: a new deal is yours
+    if owner and owner != session.actor.login and not session.holds(pipeline.ownership.reassign):  # F1: yours
         raise NotPermitted(M.text("deal_new_for_other", name=session.shown_name(owner),
-                                  roles=", ".join(pipeline.role_labels(pipeline.ownership.reassign)) or "—"))
+                                  roles=_reassigners(pipeline)))
     with session.store.transaction():
         contact = None
         if contact_id is not None:
@@ -127,16 +127,15 @@ def _check_hand_over(session: Session, pipeline: Pipeline, deal: Deal, new_field
     old, new = deal.fields.get(owner_field), new_fields.get(owner_field)
     if old == new:
         return None
-    if (old or new != session.actor.login) and not _may_reassign(session, pipeline):
+    if (old or new != session.actor.login) and not session.holds(pipeline.ownership.reassign):
         raise NotPermitted(M.text("deal_reassign_refused", id=deal.id, owner=session.shown_name(old),
-                                  roles=", ".join(pipeline.role_labels(pipeline.ownership.reassign)) or "—"))
+                                  roles=_reassigners(pipeline)))
     return old
 
 
-def _may_reassign(session: Session, pipeline: Pipeline) -> bool:
-    """Whether the actor may give a deal to someone else: a role `ownership.reassign` lists (undeclared: any)."""
-    allowed = pipeline.ownership.reassign
-    return allowed is None or bool(session.actor.roles & set(allowed))
+def _reassigners(pipeline: Pipeline) -> str:
+    """The roles that may give a deal to someone else, as a refusal names them."""
+    return ", ".join(pipeline.role_labels(pipeline.ownership.reassign or ())) or "—"
 
 
 def _write_fields(session: Session, pipeline: Pipeline, deal: Deal, changes: dict, contact_id: int | None = None):

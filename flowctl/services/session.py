@@ -57,12 +57,15 @@ class Session:
         member = self.workspace.team.get(login) if login else None
         return member.name if member else (login or "—")
 
+    def holds(self, allowed: tuple[str, ...] | None) -> bool:
+        """Whether the actor holds one of the roles a pipeline's rule lists; an undeclared rule (None) is everyone's."""
+        return allowed is None or bool(self.actor.roles & set(allowed))
+
     def may_work(self, pipeline: Pipeline, deal) -> bool:
         """F1: a deal is its responsible's; another member works it only through a role the pipeline's
         `ownership.colleagues` lists (undeclared: every role). A deal with no responsible is anybody's."""
-        colleagues = pipeline.ownership.colleagues
         owner = deal.responsible
-        return not owner or owner == self.actor.login or colleagues is None or bool(self.actor.roles & set(colleagues))
+        return not owner or owner == self.actor.login or self.holds(pipeline.ownership.colleagues)
 
     def require_deal_access(self, pipeline: Pipeline, deal) -> None:
         self.require_role_in(pipeline)

@@ -46,7 +46,7 @@ def _require_task_power(session: Session, pipeline: Pipeline, task: Task, allowe
     """Who may cancel or hand over a task, as the pipeline's `tasks.cancel` / `tasks.reassign` say: role ids, and
     the member the task is for (responsible) or who set it (creator)."""
     people = {RESPONSIBLE: task.responsible, CREATOR: task.created_by}
-    if any(people.get(who) == session.actor.login for who in allowed) or session.actor.roles & set(allowed):
+    if any(people.get(who) == session.actor.login for who in allowed) or session.holds(allowed):
         return
     names = [M.text(f"who_{who}") if who in people else pipeline.role(who).label for who in allowed]
     raise NotPermitted(M.text(refusal, id=task.id, owner=session.shown_name(task.responsible),
