@@ -5,6 +5,7 @@ The week of 30 November 2026: Monday 30.11 … Friday 04.12, Saturday 05.12, Sun
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -257,6 +258,8 @@ def test_a_store_published_with_hours_restores(local_ws, tmp_path):
     local_ws.ok("export", "all", "--format", "json", "-o", dump)
     restored = local_ws.run("--store", local_ws.root / "new.db", "import", "all", dump, user="olga")
     assert restored.exit_code == 0, restored.stderr
+    again = json.loads(local_ws.ok("--store", local_ws.root / "new.db", "export", "all", "--format", "json").stdout)
+    assert again == json.loads(dump.read_text("utf-8"))  # the deal and the published hours, as they were
 
 
 @pytest.mark.parametrize("hours, message", [
