@@ -341,6 +341,9 @@ TEXTS: dict[str, str] = {
     "graph_format": "unknown graph format '{fmt}'; use mermaid or dot",
     "format_unknown": "unknown format '{fmt}'; use one of: {allowed}",
     "internal_error": "internal error: {error} (run again with --traceback and report it)",
+    "completion_shell": "flowctl completes bash, zsh and fish, not {shell} ({shells})",
+    "completion_unwritable": "the completion script cannot be written: {reason}",
+    "completion_installed": "{shell} completion installed in {path}; a new terminal completes flowctl's commands",
     # workspace powers and cache
     "power_import": "import deals or contacts",
     "power_restore": "restore an export",

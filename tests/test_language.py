@@ -286,7 +286,7 @@ def _ids() -> set[str]:
     words = set(_KEPT) | set(EXPORT_KINDS) | set(DEAL_SORTS) | {"pipelines", "schemas", "won", "lost", "open"}
     words |= {*MAPPING_TEXT_KEYS, *MAPPING_TABLE_KEYS, "values", *HISTORY_COLUMNS.values()}  # a mapping file's keys
     words |= {"source", "value", "column"}  # the placeholders of a mapping file's shape
-    for command in _commands(typer.main.get_command(app)):
+    for command in _commands(typer.main.get_command(app).every_command()):
         words.add(command.name or "")
         words |= {p.name for p in command.params if p.name}
 
@@ -359,7 +359,7 @@ def test_every_commands_help_in_russian_has_no_english_sentence(cli, tmp_path, m
     monkeypatch.setenv("LANG", "ru_RU.UTF-8")
     monkeypatch.chdir(tmp_path)
     leftovers = {}
-    paths = list(_command_paths(typer.main.get_command(app)))
+    paths = list(_command_paths(typer.main.get_command(app).every_command()))
     assert len(paths) > 30
     for path in paths:
         result = cli(*path, "--help")

@@ -51,7 +51,7 @@ def help_texts() -> list[str]:
     from flowctl.cli.app import app
     from flowctl.cli.localize import help_texts as walk
 
-    texts = (getattr(holder, attribute) for holder, attribute in walk(typer.main.get_command(app)))
+    texts = (getattr(holder, attribute) for holder, attribute in walk(typer.main.get_command(app).every_command()))
     return sorted({t for t in texts if t})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from flowctl import messages as M
+from flowctl.cli import complete
 from flowctl.cli.common import FormatOption, check_format, echo
 from flowctl.cli.session import open_session
 
@@ -16,8 +17,8 @@ CSV_COLUMNS = [("stage_label", "stage"), ("stage_deals", "stage deals"), ("stage
 
 
 def board(ctx: typer.Context,
-          user: str = typer.Option(None, "--user", "-u", help="Only this member's deals (login or name)."),
-          pipeline: str = typer.Option(None, "--pipeline", "-p",
+          user: str = typer.Option(None, "--user", "-u", autocompletion=complete.logins, help="Only this member's deals (login or name)."),
+          pipeline: str = typer.Option(None, "--pipeline", "-p", autocompletion=complete.pipelines,
                                        help="Pipeline id or name (default: the workspace's default pipeline)."),
           limit: int = typer.Option(None, "--limit", "-n", min=0,
                                     help="Deals shown under each stage (default: as many as the terminal's height "

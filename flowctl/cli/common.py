@@ -74,9 +74,11 @@ def _wants_traceback(ctx) -> bool:
     return bool(options and options.traceback) or os.environ.get("FLOWCTL_TRACEBACK") == "1"
 
 
-def new_app(help_text: str) -> typer.Typer:
-    return typer.Typer(cls=FlowGroup, help=help_text, no_args_is_help=True, rich_markup_mode=None,
-                       pretty_exceptions_enable=False, add_completion=False)
+def new_app(help_text: str | None = None, cls=FlowGroup, completion: bool = False) -> typer.Typer:
+    """A typer app as flowctl's commands are: plain help (rich is never imported), the one error boundary, and
+    shell completion's options on the root only. A group without help shows the root's line for it (app.py)."""
+    return typer.Typer(cls=cls, help=help_text, no_args_is_help=True, rich_markup_mode=None,
+                       pretty_exceptions_enable=False, add_completion=completion)
 
 
 def options(ctx: typer.Context) -> GlobalOptions:

@@ -7,12 +7,13 @@ from typing import List
 import typer
 
 from flowctl import messages as M
+from flowctl.cli import complete
 from flowctl.cli.common import FormatOption, check_format, echo, new_app
 from flowctl.cli.session import open_session
 
-app = new_app("Contacts: the clients (F8–F11).")
+app = new_app()
 
-Assignments = typer.Argument(..., metavar="KEY=VALUE...", help="Field id or label = value, e.g. name=Алмаз.")
+Assignments = typer.Argument(..., metavar="KEY=VALUE...", autocompletion=complete.contact_fields, help="Field id or label = value, e.g. name=Алмаз.")
 ContactRef = typer.Argument(..., metavar="CONTACT",
                             help="The contact's id, its phone in any format, or its name or a part of it only it has.")
 COLUMNS = [("id", "#"), ("display_name", "contact"), ("phone", "phone")]

@@ -9,6 +9,7 @@ from typing import List
 
 import typer
 
+from flowctl.cli import complete
 from flowctl.cli.common import NEW_DEALS_PIPELINE_HELP, check_format, echo, new_app, write_whole
 from flowctl.cli.session import open_session
 
@@ -109,7 +110,8 @@ def _report(result, fmt: str, skip_invalid: bool) -> None:
 
 @import_app.command("deals")
 def import_deals(ctx: typer.Context, path: Path = typer.Argument(..., metavar="FILE.csv"),
-                 pipeline: str = typer.Option(None, "--pipeline", "-p", help=NEW_DEALS_PIPELINE_HELP), maps: List[str] = MapOption,
+                 pipeline: str = typer.Option(None, "--pipeline", "-p", autocompletion=complete.pipelines,
+                                              help=NEW_DEALS_PIPELINE_HELP), maps: List[str] = MapOption,
                  stage_maps: List[str] = typer.Option(None, "--stage-map", help='"Source stage=stage id or label".'),
                  mapping_file: Path = MappingFileOption, id_column: str = IdColumnOption,
                  date_format: str = DateFormatOption, value_maps: List[str] = ValueMapOption,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from flowctl.cli import complete
 from flowctl.cli.common import FormatOption, check_format, echo
 from flowctl.cli.session import open_session
 
@@ -15,7 +16,7 @@ CHECK_COLUMNS = [("rule", "rule"), ("deal_id", "deal"), ("responsible_shown", "r
 
 
 def agenda(ctx: typer.Context,
-           user: str = typer.Option(None, "--user", "-u", help="Whose agenda (default: yours)."),
+           user: str = typer.Option(None, "--user", "-u", autocompletion=complete.logins, help="Whose agenda (default: yours)."),
            day: str = typer.Option(None, "--date", "-d", help="Which day (default: today): 2026-12-01, tomorrow, …"),
            fmt: str = FormatOption):
     """Today's and overdue tasks in the work order (W4 new leads, W1 КП/смета by budget, W2, W3), with the time it takes (L4)."""
@@ -55,7 +56,7 @@ def agenda(ctx: typer.Context,
 
 
 def check(ctx: typer.Context,
-          user: str = typer.Option(None, "--user", "-u", help="Only this user's deals and tasks."),
+          user: str = typer.Option(None, "--user", "-u", autocompletion=complete.logins, help="Only this user's deals and tasks."),
           strict: bool = typer.Option(False, "--strict", help="Exit 1 when anything is found (for a morning job)."),
           fmt: str = FormatOption):
     """Information hygiene (L8): deals without tasks, overdue tasks (L1), deals over a stage's limit (W4, Q2), missing fields."""

@@ -6,7 +6,7 @@ import typer
 
 from flowctl.cli.common import echo, new_app
 
-app = new_app("The PostgreSQL server a team shares: database roles for team members.")
+app = new_app()
 
 
 @app.command("grant")

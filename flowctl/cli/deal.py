@@ -8,11 +8,12 @@ import typer
 
 from flowctl import messages as M
 from flowctl.cli.common import NEW_DEALS_PIPELINE_HELP, FormatOption, check_format, echo, new_app
+from flowctl.cli import complete
 from flowctl.cli.session import open_session
 
-app = new_app("Deals and their moves through the pipeline.")
+app = new_app()
 
-FieldOption = typer.Option(None, "--field", "-F", help="key=value; key is a field id or its label. Repeatable.")
+FieldOption = typer.Option(None, "--field", "-F", autocompletion=complete.deal_fields, help="key=value; key is a field id or its label. Repeatable.")
 
 
 def _print_deal(session, deal: dict, fmt: str, summary: str | None = None) -> None:
@@ -27,7 +28,8 @@ def _print_deal(session, deal: dict, fmt: str, summary: str | None = None) -> No
 
 @app.command("create")
 def create(ctx: typer.Context,
-           pipeline: str = typer.Option(None, "--pipeline", "-p", help=NEW_DEALS_PIPELINE_HELP),
+           pipeline: str = typer.Option(None, "--pipeline", "-p", autocompletion=complete.pipelines,
+                                         help=NEW_DEALS_PIPELINE_HELP),
            contact: int = typer.Option(None, "--contact", "-c", help="Contact id."),
            field: List[str] = FieldOption, fmt: str = FormatOption):
     """Create a deal in the pipeline's first stage (lead date today, responsible you, product the pipeline's)."""
@@ -58,9 +60,10 @@ def show(ctx: typer.Context, deal_id: int = typer.Argument(..., metavar="ID"), f
 
 @app.command("list")
 def list_(ctx: typer.Context,
-          stage: str = typer.Option(None, "--stage", "-s", help="Stage id or label."),
-          responsible: str = typer.Option(None, "--responsible", "-r", help="Login of the responsible user."),
-          pipeline: str = typer.Option(None, "--pipeline", "-p", help="Pipeline id or name (default: every pipeline)."),
+          stage: str = typer.Option(None, "--stage", "-s", autocompletion=complete.stages, help="Stage id or label."),
+          responsible: str = typer.Option(None, "--responsible", "-r", autocompletion=complete.logins, help="Login of the responsible user."),
+          pipeline: str = typer.Option(None, "--pipeline", "-p", autocompletion=complete.pipelines,
+                                    help="Pipeline id or name (default: every pipeline)."),
           contact: int = typer.Option(None, "--contact", "-c"),
           sort: str = typer.Option("id", "--sort", help="id, budget, lead_date, stage_since or updated."),
           desc: bool = typer.Option(False, "--desc", help="Biggest / latest first."),
@@ -82,7 +85,7 @@ def list_(ctx: typer.Context,
 
 @app.command("set")
 def set_(ctx: typer.Context, deal_id: int = typer.Argument(..., metavar="ID"),
-         assignments: List[str] = typer.Argument(..., metavar="KEY=VALUE...", help="Field id or label = value."),
+         assignments: List[str] = typer.Argument(..., metavar="KEY=VALUE...", autocompletion=complete.deal_fields, help="Field id or label = value."),
          fmt: str = FormatOption):
     """Set fields: `flowctl deal set 7 budget="350 000,50" "Когда ПОКУПАЕТ=01.12.2026"`."""
     from flowctl.services import deals
@@ -95,7 +98,7 @@ def set_(ctx: typer.Context, deal_id: int = typer.Argument(..., metavar="ID"),
 
 @app.command("advance")
 def advance(ctx: typer.Context, deal_id: int = typer.Argument(..., metavar="ID"),
-            stage: str = typer.Argument(..., metavar="STAGE", help="Target stage id or label, any case."),
+            stage: str = typer.Argument(..., metavar="STAGE", autocompletion=complete.stages, help="Target stage id or label, any case."),
             field: List[str] = FieldOption,
             comment: str = typer.Option(None, "--comment", "-m",
                                         help="Why: required for a correction (a move back the pipeline allows)."),

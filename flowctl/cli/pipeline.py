@@ -5,10 +5,11 @@ from __future__ import annotations
 import typer
 
 from flowctl import messages as M
+from flowctl.cli import complete
 from flowctl.cli.common import FormatOption, check_format, echo, new_app
 from flowctl.errors import UsageError
 
-app = new_app("Look at a pipeline.")
+app = new_app()
 
 
 def load(name: str):
@@ -19,7 +20,7 @@ def load(name: str):
 
 
 @app.command("show")
-def show(name: str = typer.Argument(..., help="Pipeline id (e.g. krovlya) or file."), fmt: str = FormatOption):
+def show(name: str = typer.Argument(..., autocompletion=complete.pipelines, help="Pipeline id (e.g. krovlya) or file."), fmt: str = FormatOption):
     """Stages in order, then every move with who may make it, its conditions and what the target stage requires."""
     from flowctl.queries.pipeline_view import conditions_shown, stage_rows, transition_rows
     from flowctl.render import render, to_json
@@ -45,7 +46,7 @@ def show(name: str = typer.Argument(..., help="Pipeline id (e.g. krovlya) or fil
 
 
 def graph(
-    name: str = typer.Argument(..., help="Pipeline id (e.g. krovlya) or file."),
+    name: str = typer.Argument(..., autocompletion=complete.pipelines, help="Pipeline id (e.g. krovlya) or file."),
     fmt: str = typer.Option("mermaid", "--format", "-f", help="mermaid or dot."),
 ):
     """The pipeline as a Mermaid or Graphviz diagram, with Russian labels and won/lost marked."""

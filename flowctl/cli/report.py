@@ -8,12 +8,13 @@ from pathlib import Path
 
 import typer
 
+from flowctl.cli import complete
 from flowctl.cli.common import FormatOption, check_format, echo, new_app
 from flowctl.cli.session import open_session
 
 app = new_app("Reports for the head of sales. --from/--to select deals by their lead date (F5).")
 
-PipelineOption = typer.Option(None, "--pipeline", "-p", help="Pipeline id or name (default: every pipeline).")
+PipelineOption = typer.Option(None, "--pipeline", "-p", autocompletion=complete.pipelines, help="Pipeline id or name (default: every pipeline).")
 FromOption = typer.Option(None, "--from", help="Deals whose lead date is on or after this day (2026-01-01, 01.01.2026).")
 ToOption = typer.Option(None, "--to", help="…and on or before this day.")
 MonthOption = typer.Option(None, "--month", help="2026-12, 12.2026 or December 2026 (default: this month).")

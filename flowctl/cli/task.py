@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from flowctl import messages as M
+from flowctl.cli import complete
 from flowctl.cli.common import FormatOption, check_format, echo, new_app
 from flowctl.cli.session import open_session
 
@@ -24,7 +25,7 @@ def add(ctx: typer.Context, deal_id: int = typer.Argument(..., metavar="DEAL"),
         task_type: str = typer.Option(..., "--type", "-t", help="Task type id or label from the pipeline."),
         due: str = typer.Option(..., "--due", "-d", help=WhenHelp),
         text: str = typer.Option(None, "--text", help="What exactly to do (default: the type's label)."),
-        to: str = typer.Option(None, "--to", help="Login or name of who does it (default: the deal's responsible)."),
+        to: str = typer.Option(None, "--to", autocompletion=complete.logins, help="Login or name of who does it (default: the deal's responsible)."),
         past: bool = typer.Option(False, "--past", help="Allow a due time in the past."),
         fmt: str = FormatOption):
     """Set a task on a deal."""
@@ -81,7 +82,7 @@ def cancel(ctx: typer.Context, task_id: int = typer.Argument(..., metavar="TASK"
 
 @app.command("reassign")
 def reassign(ctx: typer.Context, task_id: int = typer.Argument(..., metavar="TASK"),
-             to: str = typer.Option(..., "--to", help="Login or name of the teammate who does it now."),
+             to: str = typer.Option(..., "--to", autocompletion=complete.logins, help="Login or name of the teammate who does it now."),
              reason: str = typer.Option(None, "--reason", help="Why (kept in the deal's history)."),
              fmt: str = FormatOption):
     """Hand a task to a teammate (who may is set in the pipeline)."""
@@ -96,7 +97,7 @@ def reassign(ctx: typer.Context, task_id: int = typer.Argument(..., metavar="TAS
 
 @app.command("list")
 def list_(ctx: typer.Context,
-          user: str = typer.Option(None, "--user", "-u", help="Login (default: everyone)."),
+          user: str = typer.Option(None, "--user", "-u", autocompletion=complete.logins, help="Login (default: everyone)."),
           deal: int = typer.Option(None, "--deal"),
           overdue: bool = typer.Option(False, "--overdue", help="Only open tasks past their due time (L1)."),
           due: str = typer.Option(None, "--due", help="Only tasks due that day (today, tomorrow, 2026-12-01, …)."),
