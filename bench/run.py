@@ -5,6 +5,7 @@ and on PostgreSQL.
     python bench/run.py --deals 2000 --runs 3   # a quick look (the test suite runs a tiny size)
     python bench/run.py --pg postgresql://db.local/postgres   # the PostgreSQL column against another server
     python bench/run.py --no-pg              # SQLite and JSON only
+    python bench/run.py --baseline /tmp/old/bin/flowctl   # an earlier flowctl timed beside this one: before/after
 
 Each figure is the median wall time of N fresh processes, with min–max and peak RSS, printed
 beside a floor measured in the same run: `python -c pass` for start-up, and the same question
@@ -305,9 +306,9 @@ def cases(ws: Path, deals: int, server: Server | None, env: dict) -> list[dict]:
     return [
         dict(name="python -c pass", argv=[PY, "-c", "pass"]),
         dict(name="flowctl --help", argv=fl + ["--help"], floor="python -c pass", ratio=6),
-        dict(name="flowctl completion: bash, a stage label", argv=fl, ratio=7,
+        dict(name="flowctl completion: bash, a stage label", argv=fl, ratio=7, baseline=False,  # new in issue 16
              env={**env, "_FLOWCTL_COMPLETE": "complete_bash", "COMP_LINE": f"flowctl deal advance {mid} ГОР"}),
-        dict(name="flowctl completion: fish, a command", argv=fl, ratio=7,
+        dict(name="flowctl completion: fish, a command", argv=fl, ratio=7, baseline=False,
              env={**env, "_FLOWCTL_COMPLETE": "complete_fish", "_TYPER_COMPLETE_ARGS": "flowctl de",
                   "_TYPER_COMPLETE_FISH_ACTION": "get-args"}),
         dict(name="flowctl validate pipelines/krovlya.yaml", argv=fl + ["validate", "pipelines/krovlya.yaml"],
@@ -442,6 +443,32 @@ def table(results: list[tuple[dict, dict, dict | None]]) -> tuple[str, list[str]
     return "\n".join(lines), misses
 
 
+def baseline_variant(variant: dict, baseline: str) -> dict | None:
+    """The same command run by another flowctl (`--baseline`), or None for a case that is not a flowctl command.
+    A mutation takes its own targets (a task done once cannot be done again): those of the runs after this one's."""
+    fl = flowctl()
+
+    def swapped(argv: list[str]) -> list[str] | None:
+        return [baseline, *argv[len(fl):]] if argv[:len(fl)] == fl else None
+
+    argv = variant["argv"]
+    if callable(argv):
+        return swapped(argv(0)) and {**variant, "argv": lambda run: swapped(argv(run + RUNS + 1))}
+    return swapped(argv) and {**variant, "argv": swapped(argv)}
+
+
+def before_after(results: list[tuple[dict, dict, dict | None]], before: dict[str, dict]) -> str:
+    python = next(r for case, r, _ in results if case["name"] == PYTHON)["median"]
+    lines = ["| command | before ms | after ms | after / before | before × python | after × python "
+             "| before peak MiB | after peak MiB |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for case, r, _ in results:
+        b = before.get(case["name"])
+        if b:
+            lines.append(f"| `{case['name']}` | {b['median']:.0f} | {r['median']:.0f} | {r['median'] / b['median']:.2f}"
+                         f" | {b['median'] / python:.1f} | {r['median'] / python:.1f} | {b['peak']:.0f} | {r['peak']:.0f} |")
+    return "\n".join(lines)
+
+
 def machine(server: Server | None) -> str:
     cpu = platform.machine()
     try:
@@ -486,6 +513,9 @@ def main() -> None:
     parser.add_argument("--pg-database", default="flowctl_bench",
                         help="the benchmark's database (replaced; NAME_import is the import's), and role NAME_m01")
     parser.add_argument("--no-pg", action="store_true", help="no PostgreSQL column")
+    parser.add_argument("--baseline", default=None,
+                        help="another flowctl executable (an earlier version's) timed beside this one, in turns, "
+                             "on the SQLite store: a before/after table")
     parser.add_argument("--no-warm-up", action="store_true",
                         help="time each command from its first run (a smoke run; the figures include a cold cache)")
     args = parser.parse_args()
@@ -506,12 +536,16 @@ def main() -> None:
         started = time.perf_counter()
         server.workspace(args.dir / "ws-pg", server.database, ws / "flowctl.db", env)
         loaded = f"; the same rows COPYed into PostgreSQL in {time.perf_counter() - started:.0f} s"
-    results = []
+    results, before = [], {}
     json_sizes = [int(n) for n in args.json_sizes.split(",") if n.strip()]
     for case in cases(ws, args.deals, server, env) + json_store_cases(args.dir, json_sizes, env):
         on_sqlite = {"cwd": ws, "env": env, **case}
         on_server = case.get("pg") and {"cwd": ws, "env": env, **case["pg"]}
-        lite, pg = measure(on_sqlite, on_server) if on_server else (*measure(on_sqlite), None)
+        baseline = args.baseline and case.get("baseline", True) and baseline_variant(on_sqlite, args.baseline)
+        figures = measure(*filter(None, (on_sqlite, on_server, baseline)))
+        lite, pg = figures[0], figures[1] if on_server else None
+        if baseline:
+            before[case["name"]] = figures[-1]
         results.append((case, lite, pg))
         print(f"  {case['name']}: {lite['median']:.0f} ms" + (f", PostgreSQL {pg['median']:.0f} ms" if pg else ""),
               file=sys.stderr)
@@ -529,6 +563,8 @@ def main() -> None:
               f"{RUNS} runs each ({IMPORT_RUNS} of the PostgreSQL import), a fresh process per run."
               f"{' PostgreSQL on the same machine (loopback), a role per member.' if server else ''}"
               f"\n\n{markdown}\n\n{judged}\n")
+    if before:
+        report += f"\nBefore (`{args.baseline}`) and after, timed in turns in this run:\n\n{before_after(results, before)}\n"
     print(report)
     out = args.out or args.dir / "results.md"
     out.parent.mkdir(parents=True, exist_ok=True)
