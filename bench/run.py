@@ -338,7 +338,7 @@ def cases(ws: Path, deals: int, server: Server | None, env: dict) -> list[dict]:
         dict(name="flowctl report managers", argv=fl + ["report", "managers"],
              floor="query: deals and budget by stage", target=1000, pg=on_server(fl + ["report", "managers"])),
         dict(name="flowctl report velocity", argv=fl + ["report", "velocity"],
-             floor="query: deals and budget by stage", pg=on_server(fl + ["report", "velocity"])),
+             floor="query: deals and budget by stage", target=1000, pg=on_server(fl + ["report", "velocity"])),
         # one page of every report: funnel, plan, twelve months won, managers, velocity, check
         dict(name="flowctl report html", argv=html_page, floor="query: deals and budget by stage", target=3000,
              pg=on_server(html_page)),
