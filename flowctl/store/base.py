@@ -260,8 +260,9 @@ class Store(ABC):
     def stage_paths(self, pipeline: str, lead_from: str | None, lead_to: str | None) -> list[tuple[tuple[str, ...], int]]:
         """(the stages a deal entered, in order; how many of the period's deals took exactly that path)."""
     @abstractmethod
-    def stage_stays(self, pipeline: str, lead_from: str | None, lead_to: str | None) -> dict[str, tuple[int, float, float]]:
-        """{stage: (finished stays, median seconds, 90th percentile seconds)}, nearest rank, from the history."""
+    def stage_stays(self, pipeline: str, lead_from: str | None, lead_to: str | None) -> dict[str, tuple[int, int, int]]:
+        """{stage: (finished stays, median seconds, 90th percentile seconds)}, nearest rank, from the history: a
+        stay runs from a deal's entry into the stage to its next stage entry (by event id), never negative."""
     @abstractmethod
     def entries_between(self, pipeline: str, stages: tuple[str, ...], at_from: str, at_to: str,
                         imported: bool = False) -> list[tuple[int, str, int]]:
@@ -311,15 +312,26 @@ def nearest_rank(ordered: list[float], share: float) -> float:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def stays_of(journeys) -> dict[str, tuple[int, float, float]]:
+STAY_SHARES = (0.5, 0.9)  # what stage_stays gives of a stage's stays: the median and the 90th percentile
+
+
+def stay_figures(stays: dict[str, list[float]]) -> dict[str, tuple[int, int, int]]:
+    """stage_stays from each stage's stays in seconds (in any order; sorted here, in place)."""
+    figures = {}
+    for stage, seconds in stays.items():
+        seconds.sort()
+        figures[stage] = (len(seconds), *(round(nearest_rank(seconds, share)) for share in STAY_SHARES))
+    return figures
+
+
+def stays_of(journeys) -> dict[str, tuple[int, int, int]]:
     """stage_stays computed in Python from each deal's ordered [(stage, at), …]."""
     stays: dict[str, list[float]] = {}
     for path in journeys:
         for (stage, entered_at), (_, left_at) in zip(path, path[1:]):
             seconds = (datetime.fromisoformat(left_at) - datetime.fromisoformat(entered_at)).total_seconds()
             stays.setdefault(stage, []).append(max(0.0, seconds))  # never negative, even after a clock set back
-    return {stage: (len(v), round(nearest_rank(sorted(v), 0.5)), round(nearest_rank(sorted(v), 0.9)))
-            for stage, v in stays.items()}
+    return stay_figures(stays)
 
 
 def deal_matches(deal: Deal, query: DealQuery) -> bool:

@@ -20,7 +20,7 @@ from psycopg import errors as pg
 
 from flowctl import messages as M
 from flowctl.errors import NotPermitted, RuleRefused, StoreError, UsageError
-from flowctl.store.base import not_a_time
+from flowctl.store.base import STAY_SHARES, not_a_time
 from flowctl.store.postgres_rules import FIELD_MEANINGS_SCHEMA, RULE_TABLES, RULES_SCHEMA, character_class
 from flowctl.store.sql import SqlStore, _dumps
 
@@ -326,6 +326,16 @@ class PostgresStore(SqlStore):
         if db is not None and not db.closed:
             db.close()
 
+    # report aggregates ----------------------------------------------------------------------
+    def stage_stays(self, pipeline, lead_from, lead_to):
+        # the server ranks the stays itself: percentile_disc is the nearest rank (the value at rank ⌈share·n⌉, at
+        # least 1, as base.nearest_rank), one sort of each stage's stays for both shares
+        stays, params = self._stays_sql(pipeline, lead_from, lead_to)
+        sql = (f"WITH {stays} SELECT stage, COUNT(*), percentile_disc(?::float8[]) WITHIN GROUP (ORDER BY seconds)"
+               " FROM stays GROUP BY stage")
+        return {stage: (count, *(round(seconds) for seconds in ranked))
+                for stage, count, ranked in self._rows(sql, [*params, list(STAY_SHARES)])}
+
     # the dialect (see SqlStore) -------------------------------------------------------------
     def _run(self, sql: str, params=()):
         try:
@@ -353,8 +363,11 @@ class PostgresStore(SqlStore):
     def _field_text(self, column: str) -> str:
         return f"{column} ->> ?"
 
+    def _moment(self, column: str) -> str:
+        return f"({column})::timestamptz"
+
     def _seconds(self, later: str, earlier: str) -> str:
-        return f"EXTRACT(EPOCH FROM ({later})::timestamptz - ({earlier})::timestamptz)"
+        return f"date_part('epoch', {later} - {earlier})"
 
     def _error(self, error: psycopg.Error) -> Exception:
         """Busy, unreachable, lost, not permitted, a failed write, or damaged: each says which it is."""

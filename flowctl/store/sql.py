@@ -2,8 +2,9 @@
 
 SQLite and PostgreSQL differ in a handful of places, each a hook a backend fills in: how a statement runs
 and its rows are read (placeholders, error mapping), how a field of the JSON card is read, how a path of
-stages is aggregated, how many seconds lie between two stored times, and an index hint. Everything else
-(the schema's shape, the queries, how rows are checked on the way out) is here.
+stages is aggregated, how a stored time is read and how many seconds lie between two, and an index hint.
+Everything else (the schema's shape, the queries, how rows are checked on the way out) is here, but for the
+percentiles of time in stage, which PostgreSQL computes itself (`PostgresStore.stage_stays`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from flowctl import messages as M
 from flowctl.errors import StoreError
 from flowctl.fields import money_minor
 from flowctl.store.base import (Contact, Deal, DealQuery, Event, Publication, Store, Task, TaskQuery,
-                                entered_stage, row_fault, row_kind)
+                                entered_stage, row_fault, row_kind, stay_figures)
 
 _DEAL_SORT = {  # deals without a budget come last either way; ties go by id in the same direction
     "id": "id {dir}", "budget": "budget_minor IS NULL, budget_minor {dir}, id {dir}",
@@ -42,7 +43,7 @@ class SqlStore(Store):
     """The queries; a backend supplies the connection and the dialect's hooks below."""
 
     location: str
-    _MOVES_INDEX = ""  # an index hint after `FROM events e` in the entries CTE
+    _MOVES_INDEX = ""  # an index hint after `FROM events e` in the entries and stays CTEs
     _PATH_AGGREGATE = ""  # stage ids of one deal's entries, in order, joined by spaces
 
     @abstractmethod
@@ -66,8 +67,12 @@ class SqlStore(Store):
         return field_id
 
     @abstractmethod
+    def _moment(self, column: str) -> str:
+        """SQL reading a stored UTC time as a value `_seconds` subtracts."""
+
+    @abstractmethod
     def _seconds(self, later: str, earlier: str) -> str:
-        """SQL for the seconds between two stored UTC times (as a real number)."""
+        """SQL for the seconds between two `_moment`s (as a real number)."""
 
     def _one(self, sql: str, params=()):
         return next(self._rows(sql, params), None)
@@ -318,19 +323,27 @@ class SqlStore(Store):
                f" (SELECT {self._PATH_AGGREGATE} AS path FROM entries GROUP BY deal_id) AS paths GROUP BY path")
         return [(tuple(path.split(" ")), count) for path, count in self._rows(sql, params)]
 
+    def _stays_sql(self, pipeline, lead_from, lead_to) -> tuple[str, list]:
+        """CTEs ending in `stays(stage, seconds)`: every finished stay of the period's deals (stage_stays), never
+        negative, even where a clock was set back between two moves."""
+        period, params = self._lead_period(lead_from, lead_to, "d.lead_date")
+        # Each stored time is parsed once; over the whole history the entries come in the index's (deal, id) order,
+        # which the window reads as they come, sorting nothing (a CTE ordered first would be sorted again for it).
+        later = "LEAD(moment) OVER (PARTITION BY deal_id ORDER BY id)"
+        return (f"moments AS (SELECT e.deal_id, e.id, e.stage_to AS stage, {self._moment('e.at')} AS moment"
+                f" FROM events e{self._MOVES_INDEX} JOIN deals d ON d.id = e.deal_id"
+                f" WHERE e.stage_to IS NOT NULL AND d.pipeline = ?{period}),"
+                f" gaps AS (SELECT stage, {self._seconds(later, 'moment')} AS seconds FROM moments),"
+                " stays AS (SELECT stage, CASE WHEN seconds < 0 THEN 0 ELSE seconds END AS seconds FROM gaps"
+                " WHERE seconds IS NOT NULL)", [pipeline, *params])
+
     def stage_stays(self, pipeline, lead_from, lead_to):
-        entries, params = self._entries_sql(pipeline, lead_from, lead_to)
-        sql = (f"WITH {entries},"
-               # a stay is never negative, even where a clock was set back between two moves (NULL stays NULL)
-               f" gaps AS (SELECT stage, {self._seconds('LEAD(at) OVER (PARTITION BY deal_id ORDER BY id)', 'at')}"
-               " AS seconds FROM entries),"
-               " stays AS (SELECT stage, CASE WHEN seconds < 0 THEN 0 ELSE seconds END AS seconds FROM gaps),"
-               " ranked AS (SELECT stage, seconds, ROW_NUMBER() OVER (PARTITION BY stage ORDER BY seconds) AS rank,"
-               " COUNT(*) OVER (PARTITION BY stage) AS n FROM stays WHERE seconds IS NOT NULL)"
-               # nearest rank: the first value whose rank reaches share·n
-               " SELECT stage, MAX(n), MIN(CASE WHEN rank >= n * 0.5 THEN seconds END),"
-               " MIN(CASE WHEN rank >= n * 0.9 THEN seconds END) FROM ranked GROUP BY stage")
-        return {stage: (n, round(median), round(p90)) for stage, n, median, p90 in self._rows(sql, params)}
+        # SQLite has no percentile: ranking the stays there with a window takes twice as long as sorting them here
+        stays, params = self._stays_sql(pipeline, lead_from, lead_to)
+        by_stage: dict[str, list[float]] = {}
+        for stage, seconds in self._rows(f"WITH {stays} SELECT stage, seconds FROM stays", params):
+            by_stage.setdefault(stage, []).append(seconds)
+        return stay_figures(by_stage)
 
     def entries_between(self, pipeline, stages, at_from, at_to, imported=False):
         sql = ("SELECT DISTINCT d.id, COALESCE(d.responsible, ''), COALESCE(d.budget_minor, 0)"

@@ -333,8 +333,11 @@ class SqliteStore(SqlStore):
     def _field_key(field_id: str) -> str:
         return f"$.{field_id}"
 
+    def _moment(self, column: str) -> str:
+        return f"julianday({column})"
+
     def _seconds(self, later: str, earlier: str) -> str:
-        return f"(julianday({later}) - julianday({earlier})) * 86400.0"
+        return f"({later} - {earlier}) * 86400.0"
 
     def integrity_check(self) -> str:
         return self._one("PRAGMA integrity_check")[0]
