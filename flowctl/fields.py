@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import NamedTuple
 
 from flowctl import language
 from flowctl import messages as M
 from flowctl.errors import UsageError
 from flowctl.pipeline.model import Field, fold
+from flowctl.records import FrozenRecord
 from flowctl.text import CONTROL, is_blank, pattern
 
 
@@ -134,11 +134,13 @@ def phone_digits(stored: str) -> str:
     return re.sub("[^0-9]", "", stored)
 
 
-class DateFormat(NamedTuple):
+class DateFormat(FrozenRecord):
     """How a file writes its dates, as `date_format` read it: the spec as typed, for messages, and its pattern."""
 
-    spec: str
-    pattern: re.Pattern
+    __slots__ = ("spec", "pattern")
+
+    def __init__(self, spec: str, pattern: re.Pattern):
+        self._set(spec, pattern)
 
 
 def date_format(spec: str) -> DateFormat:
