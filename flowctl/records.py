@@ -1,7 +1,7 @@
 """Plain records: what @dataclass gives (equality, repr, a hash when frozen), at a fraction of its cost.
 
 A dataclass writes its methods as source and compiles them when its module is imported: 0.4–1.2 ms a class on a
-2-core machine, and every command imported some twenty of them (the pipeline model, the store's rows, the
+2-core machine, and every command imported some twenty-five of them (the pipeline model, the store's rows, the
 workspace) before doing anything. A record costs microseconds: a subclass lists its fields in `__slots__` (a name
 starting with _ is private: not compared, shown or exported) and writes its own `__init__`, which takes the fields
 in that order; the methods here are written once and compiled with this module's bytecode.
