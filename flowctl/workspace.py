@@ -33,7 +33,12 @@ def workspace_pipeline_files(cwd: Path | None = None) -> list[Path]:
 
 
 def _yaml_files(folder: Path) -> list[Path]:
-    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
+    """The folder's YAML files, found by name: a glob compiles its pattern into a regular expression every run."""
+    try:
+        names = os.listdir(folder)
+    except OSError:  # missing, not a folder, or unreadable: no files, as a glob finds none
+        return []
+    return sorted(folder / name for name in names if name.endswith((".yaml", ".yml")))
 
 
 def pipeline_file(name: str, cwd: Path | None = None) -> Path:
