@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import NamedTuple
 
 from flowctl import language
 from flowctl import messages as M
 from flowctl.errors import UsageError
 from flowctl.pipeline.model import Field, fold
-from flowctl.text import CONTROL, is_blank
+from flowctl.records import FrozenRecord
+from flowctl.text import CONTROL, is_blank, pattern
 
 
 TEXT_MAX_LENGTH = 2000
@@ -26,13 +26,13 @@ MAX_DIGITS = 15
 USERS_LISTED = 10
 SHOWN_RAW_LENGTH = 40
 
-_SPACES = re.compile(r"[\u00a0\u202f]")  # no-break and narrow no-break spaces, as pasted from Word or Excel
+_SPACES = r"[\u00a0\u202f]"  # no-break and narrow no-break spaces, as pasted from Word or Excel
 _MINUS = ("-", "\u2212")  # hyphen-minus and the minus sign
-_CURRENCY = re.compile(r"\s*(?:₽|руб\.?|р\.?)$", re.IGNORECASE)
-_CANONICAL_MONEY = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]{2}")
+_CURRENCY = r"(?i)\s*(?:₽|руб\.?|р\.?)$"
+_CANONICAL_MONEY = r"-?(?:0|[1-9][0-9]*)\.[0-9]{2}"
 _DATE_PARTS = {"DD": "(?P<day>[0-9]{1,2})", "MM": "(?P<month>[0-9]{1,2})", "YYYY": "(?P<year>[0-9]{4})"}
-_DATE_TIME = re.compile(r"(.+?)(?:T|\s+)([0-9]{1,2}):([0-9]{2})")
-_PHONE = re.compile(r"(\+?)([0-9 \u00a0\u202f\-\u2013.()]+)")  # spaces, dashes, dots, parentheses
+_DATE_TIME = r"(.+?)(?:T|\s+)([0-9]{1,2}):([0-9]{2})"
+_PHONE = r"(\+?)([0-9 \u00a0\u202f\-\u2013.()]+)"  # spaces, dashes, dots, parentheses
 _BOOLEAN_WORDS = {"yes": True, "true": True, "1": True, "да": True,
                   "no": False, "false": False, "0": False, "нет": False}
 
@@ -93,7 +93,7 @@ def is_stored(field: Field, stored, *, team_logins: frozenset[str] = frozenset()
 
 def to_decimal(stored_money: str) -> Decimal:
     """The exact amount held in a stored money string."""
-    if not isinstance(stored_money, str) or not _CANONICAL_MONEY.fullmatch(stored_money):
+    if not isinstance(stored_money, str) or not pattern(_CANONICAL_MONEY).fullmatch(stored_money):
         # A float or a hand-edited value here would silently lose exactness.
         raise ValueError(f"not a stored amount of money: {stored_money!r}")
     return Decimal(stored_money)
@@ -107,7 +107,7 @@ def money_minor(stored_money: str) -> int:
 
 def normalize_phone(raw: str) -> str | None:
     """A phone number in E.164 ("+79123456789"), reading numbers without + as Russian; None if not a number."""
-    match = _PHONE.fullmatch(raw.strip())
+    match = pattern(_PHONE).fullmatch(raw.strip())
     if not match:
         return None
     digits = re.sub("[^0-9]", "", match.group(2))
@@ -119,7 +119,7 @@ def phone_fragment(typed: str) -> re.Pattern | None:
     stored numbers (E.164 without its +), or None when `typed` is not written like a number. Digits alone are
     compared; a leading 8 without + is also read as Russia's +7, as normalize_phone reads it, so "8 912" finds
     +7 912 … at the number's start while "89" still finds …-67-89 anywhere."""
-    match = _PHONE.fullmatch(typed.strip())
+    match = pattern(_PHONE).fullmatch(typed.strip())
     digits = re.sub("[^0-9]", "", match.group(2)) if match else ""
     if not digits:
         return None
@@ -134,11 +134,13 @@ def phone_digits(stored: str) -> str:
     return re.sub("[^0-9]", "", stored)
 
 
-class DateFormat(NamedTuple):
+class DateFormat(FrozenRecord):
     """How a file writes its dates, as `date_format` read it: the spec as typed, for messages, and its pattern."""
 
-    spec: str
-    pattern: re.Pattern
+    __slots__ = ("spec", "pattern")
+
+    def __init__(self, spec: str, pattern: re.Pattern):
+        self._set(spec, pattern)
 
 
 def date_format(spec: str) -> DateFormat:
@@ -180,7 +182,7 @@ def _text(field: Field, typed: str) -> str:
 
 def _integer(field: Field, typed: str) -> int:
     negative, body = _split_sign(typed)
-    body = _SPACES.sub(" ", body)
+    body = pattern(_SPACES).sub(" ", body)
     digits = _ungroup(body, " " if " " in body else None)
     if digits is None:
         raise _refuse("field_integer", field, typed)
@@ -191,8 +193,8 @@ def _integer(field: Field, typed: str) -> int:
 
 
 def _money(field: Field, typed: str) -> str:
-    negative, body = _split_sign(_CURRENCY.sub("", typed))
-    parts = _amount_parts(_SPACES.sub(" ", body))
+    negative, body = _split_sign(pattern(_CURRENCY).sub("", typed))
+    parts = _amount_parts(pattern(_SPACES).sub(" ", body))
     if parts is None:
         raise _refuse("field_money", field, typed)
     whole, fraction = parts
@@ -286,7 +288,7 @@ def _day(field: Field, typed: str, year: str, month: str, day: str) -> date:
 
 def _datetime(field: Field, typed: str, today: date | None, date_format: DateFormat | None = None,
               year_required: bool = False) -> str:
-    match = _DATE_TIME.fullmatch(typed)
+    match = pattern(_DATE_TIME).fullmatch(typed)
     if not match:
         raise _refuse("field_datetime", field, typed)
     day = _date(field, match.group(1), today, date_format, year_required)

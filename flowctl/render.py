@@ -8,7 +8,6 @@ combining marks take no column, East Asian wide characters take two.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import unicodedata
@@ -75,6 +74,8 @@ def render(rows: list[dict], fmt: str = "table", columns: list[tuple[str, str]] 
         columns = [(key, M.header(head)) for key, head in columns]
     columns = columns or [(k, k) for k in (rows[0] if rows else {})]
     if fmt == "csv":
+        import csv  # only for csv: every command renders, few in csv
+
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow([h for _, h in columns])

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
+
+# A regular expression compiled when first used, then kept. Compiled at import, a module's patterns cost ~0.2 ms
+# each in every command, most of which reads no date, amount or phone number.
+pattern = cache(re.compile)
 
 # C0, DEL, C1, Unicode line breaks, and the bidi controls and marks that reorder what a reader sees (Trojan
 # Source): refused in values, shown escaped in messages and tables.

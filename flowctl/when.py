@@ -11,11 +11,11 @@ month: `2026-12`, `12.2026`, `декабрь 2026`, `dec 2026`.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from flowctl import messages as M
 from flowctl.errors import UsageError
+from flowctl.text import pattern
 
 
 MIN_YEAR, MAX_YEAR = 1900, 2999
@@ -24,7 +24,7 @@ _TIME = r"(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})"
 _ISO_DATE = r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})"
 
 # `+2d`, `+3 ч`, `in 2 days`, `через 2 дня`: the unit word is looked up in _UNITS.
-_RELATIVE = re.compile(r"(?:\+|in |через )(?P<count>[0-9]{1,6}) ?(?P<unit>[a-zа-я]+)")
+_RELATIVE = r"(?:\+|in |через )(?P<count>[0-9]{1,6}) ?(?P<unit>[a-zа-я]+)"
 _UNITS: dict[str, str] = {
     **dict.fromkeys(("d", "д", "day", "days", "день", "дн", "дня", "дней"), "days"),
     **dict.fromkeys(("h", "ч", "hour", "hours", "час", "часа", "часов"), "hours"),
@@ -32,14 +32,13 @@ _UNITS: dict[str, str] = {
     **dict.fromkeys(("w", "н", "week", "weeks", "неделю", "недели", "недель"), "weeks"),
 }
 # The only form that may carry seconds or an explicit offset; with an offset, tz is not applied.
-_ISO_DATETIME = re.compile(
+_ISO_DATETIME = (
     _ISO_DATE + r"[t ]" + _TIME + r"(?::(?P<second>[0-9]{2}))?(?P<offset>z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?"
 )
 # `[day] [в|at] 15:00`; the lazy `??` lets `в 15:00` mean today instead of a day called `в`.
-_AT_TIME = re.compile(r"(?:(?P<day>.+?) )??(?:(?:в|at) )?" + _TIME)
-_ISO_DAY = re.compile(_ISO_DATE)
+_AT_TIME = r"(?:(?P<day>.+?) )??(?:(?:в|at) )?" + _TIME
 # `14.12`, `14.12.2026`, `14.12.26`, `14/12/2026`: day first, one separator; a two-digit year is 20xx.
-_RU_DAY = re.compile(r"(?P<day>[0-9]{1,2})(?P<sep>[./])(?P<month>[0-9]{1,2})(?:(?P=sep)(?P<year>[0-9]{4}|[0-9]{2}))?")
+_RU_DAY = r"(?P<day>[0-9]{1,2})(?P<sep>[./])(?P<month>[0-9]{1,2})(?:(?P=sep)(?P<year>[0-9]{4}|[0-9]{2}))?"
 # A month as people name it: English, its abbreviation, Russian as written alone, with a day or with «в»
 # (декабрь, декабря, декабре), and its abbreviation. A constant: nothing is built until a month is read.
 _MONTH_NAMES = (
@@ -56,7 +55,7 @@ _MONTH_NAMES = (
     ("november", "nov", "ноябрь", "ноября", "ноябре", "ноя", "нояб"),
     ("december", "dec", "декабрь", "декабря", "декабре", "дек"),
 )
-_WEEKDAY = re.compile(r"(?:(?:во?|on) )?(?P<name>[a-zа-я]+)")  # `в пятницу`, `во вторник`, `on friday`
+_WEEKDAY = r"(?:(?:во?|on) )?(?P<name>[a-zа-я]+)"  # `в пятницу`, `во вторник`, `on friday`
 
 _DAY_WORDS = {"today": 0, "сегодня": 0, "tomorrow": 1, "завтра": 1, "послезавтра": 2, "day after tomorrow": 2,
               "yesterday": -1, "вчера": -1, "позавчера": -2, "day before yesterday": -2}
@@ -90,7 +89,7 @@ class NoYear(ValueError):
     file's history (year_required)."""
 
 
-def parse_when(text: str, now: datetime, tz: ZoneInfo, *, default_time: time = time(10, 0),
+def parse_when(text: str, now: datetime, tz: tzinfo, *, default_time: time = time(10, 0),
                year_required: bool = False) -> datetime:
     """The moment `text` names, as aware UTC; `now` (aware) anchors today, tomorrow and +2d. `year_required`: a
     day must carry its year in four digits (a file's history, where 14.12 or 14.12.99 would be a guess)."""
@@ -111,7 +110,7 @@ def read_day(text: str, today: date | None, *, year_required: bool = False) -> d
     NoYear for 14.12 or 14.12.26 when `year_required` (a file's history: its year is not to be guessed).
     """
     s = " ".join(text.lower().split())
-    if (m := _RELATIVE.fullmatch(s)) and _UNITS.get(m["unit"]) in ("days", "weeks"):
+    if (m := pattern(_RELATIVE).fullmatch(s)) and _UNITS.get(m["unit"]) in ("days", "weeks"):
         # A day, not a moment: whole days from today (`+3h` names a moment, so it is not a day).
         return _from_today(today, timedelta(**{_UNITS[m["unit"]]: int(m["count"])}))
     return _day(s, today, year_required)
@@ -151,7 +150,7 @@ def is_past(when: datetime, now: datetime) -> bool:
     return when < now
 
 
-def format_local(when_utc: datetime, tz: ZoneInfo) -> str:
+def format_local(when_utc: datetime, tz: tzinfo) -> str:
     from flowctl import language
 
     return language.moment(when_utc.astimezone(tz))
@@ -170,17 +169,17 @@ def from_iso_utc(s: str) -> datetime:
     return datetime.fromisoformat(s)  # C-fast, unlike strptime: agendas and reports read thousands
 
 
-def _parse(s: str, typed: str, now: datetime, tz: ZoneInfo, default_time: time, year_required: bool) -> datetime:
-    if (m := _RELATIVE.fullmatch(s)) and m["unit"] in _UNITS:
+def _parse(s: str, typed: str, now: datetime, tz: tzinfo, default_time: time, year_required: bool) -> datetime:
+    if (m := pattern(_RELATIVE).fullmatch(s)) and m["unit"] in _UNITS:
         # Exact offset from now, not snapped to a day: `+3h` is three hours from now.
         return (now + timedelta(**{_UNITS[m["unit"]]: int(m["count"])})).astimezone(timezone.utc)
-    if m := _ISO_DATETIME.fullmatch(s):
+    if m := pattern(_ISO_DATETIME).fullmatch(s):
         day = _date(typed, m["year"], m["month"], m["day"])
         moment = datetime.combine(day, _time(typed, m["hour"], m["minute"], m["second"] or 0))
         zone = _offset(m["offset"]) if m["offset"] else tz
         return moment.replace(tzinfo=zone).astimezone(timezone.utc)
     today = now.astimezone(tz).date()
-    if m := _AT_TIME.fullmatch(s):
+    if m := pattern(_AT_TIME).fullmatch(s):
         day_text, clock = m["day"], _time(typed, m["hour"], m["minute"])
     else:
         day_text, clock = s, default_time
@@ -200,14 +199,14 @@ def _day(s: str, today: date | None, year_required: bool = False) -> date | None
     """read_day's forms but the relative ones, `s` already lower-case with single spaces."""
     if s in _DAY_WORDS:
         return _from_today(today, timedelta(days=_DAY_WORDS[s]))
-    if (m := _WEEKDAY.fullmatch(s)) and m["name"] in _WEEKDAYS:
+    if (m := pattern(_WEEKDAY).fullmatch(s)) and m["name"] in _WEEKDAYS:
         if today is None:
             raise NeedsToday(s)
         # Strictly after today: on a Monday, `monday` is a week away.
         return today + timedelta(days=(_WEEKDAYS[m["name"]] - today.weekday()) % 7 or 7)
-    if m := _ISO_DAY.fullmatch(s):
+    if m := pattern(_ISO_DATE).fullmatch(s):
         return _calendar_day(m["year"], m["month"], m["day"])
-    if m := _RU_DAY.fullmatch(s):
+    if m := pattern(_RU_DAY).fullmatch(s):
         # `1.12` is this year's 1 December even when it has passed: no guessing about next year.
         year = m["year"]
         if year_required and (year is None or len(year) == 2):

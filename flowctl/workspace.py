@@ -6,13 +6,12 @@ Without a workspace, read-only pipeline commands fall back to the pipelines flow
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 
 from flowctl import messages as M
 from flowctl.errors import ConfigError, NotFound, NotPermitted, UsageError
+from flowctl.records import FrozenRecord
 
 CONFIG_NAME = "flowctl.yaml"
 PIPELINES_DIR = "pipelines"
@@ -20,6 +19,8 @@ DEFAULT_STORE = "flowctl.db"
 
 
 def shipped_pipelines_dir() -> Path:
+    from importlib import resources  # 1 ms: only for the pipelines flowctl ships
+
     return Path(str(resources.files("flowctl").joinpath("pipelines")))
 
 
@@ -32,7 +33,12 @@ def workspace_pipeline_files(cwd: Path | None = None) -> list[Path]:
 
 
 def _yaml_files(folder: Path) -> list[Path]:
-    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
+    """The folder's YAML files, found by name: a glob compiles its pattern into a regular expression every run."""
+    try:
+        names = os.listdir(folder)
+    except OSError:  # missing, not a folder, or unreadable: no files, as a glob finds none
+        return []
+    return sorted(folder / name for name in names if name.endswith((".yaml", ".yml")))
 
 
 def pipeline_file(name: str, cwd: Path | None = None) -> Path:
@@ -69,29 +75,34 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-@dataclass(frozen=True)
-class Member:
-    login: str
-    name: str
-    roles: frozenset[str]
-    database_role: str = ""  # the PostgreSQL role this member connects as (default: the login)
-    aliases: tuple[str, ...] = ()  # other names the member goes by in files from elsewhere (an old CRM's owner)
+class Member(FrozenRecord):
+    __slots__ = ("login", "name", "roles", "database_role", "aliases")
+
+    def __init__(self, login: str, name: str, roles: frozenset[str], database_role: str = "",
+                 aliases: tuple[str, ...] = ()):
+        # database_role: the PostgreSQL role this member connects as (default: the login); aliases: other names the
+        # member goes by in files from elsewhere (an old CRM's owner)
+        self._set(login, name, roles, database_role, aliases)
 
 
-@dataclass
 class Workspace:
-    root: Path
-    config_path: Path | None
-    store: str
-    pipeline_paths: list[Path]
-    timezone: str
-    team: dict[str, Member]
-    powers: dict[str, frozenset[str]]  # workspace-wide power → the role ids that hold it (none unless declared)
-    language: str | None = None  # en or ru; None: the environment's
-    hours: dict | None = None  # `working_hours:` as written (checked by load); None: Monday to Friday, 09:00–18:00
-    default_pipeline_name: str | None = None  # `default_pipeline:` as written: the pipeline of a new deal or import
-    _pipelines: dict = field(default_factory=dict, repr=False)
-    gone_pipelines: set = field(default_factory=set, repr=False)  # ids of pipelines read as stand-ins this run
+    """A plain class, not a dataclass (records.py says why); nothing compares two workspaces."""
+
+    def __init__(self, root: Path, config_path: Path | None, store: str, pipeline_paths: list[Path], timezone: str,
+                 team: dict[str, Member], powers: dict[str, frozenset[str]], language: str | None = None,
+                 hours: dict | None = None, default_pipeline_name: str | None = None):
+        self.root = root
+        self.config_path = config_path
+        self.store = store
+        self.pipeline_paths = pipeline_paths
+        self.timezone = timezone
+        self.team = team
+        self.powers = powers  # workspace-wide power → the role ids that hold it (none unless declared)
+        self.language = language  # en or ru; None: the environment's
+        self.hours = hours  # `working_hours:` as written (checked by load); None: Monday to Friday, 09:00–18:00
+        self.default_pipeline_name = default_pipeline_name  # `default_pipeline:` as written: a new deal's pipeline
+        self._pipelines: dict = {}
+        self.gone_pipelines: set = set()  # ids of pipelines read as stand-ins this run
 
     @cached_property
     def tz(self):

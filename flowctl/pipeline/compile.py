@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from functools import cache
 from pathlib import Path
 
+from flowctl import __version__
+from flowctl.digest import sha256
 from flowctl.errors import ConfigError
 from flowctl.files import TooLarge, read_limited
 from flowctl.pipeline.model import Pipeline, build
@@ -92,13 +93,13 @@ def _cache_dir() -> Path | None:
 
 @cache
 def _code_fingerprint() -> str | None:
-    """Changes whenever the code that makes an entry does. flowctl's files are hashed: ~70 KB, about 0.3 ms once
+    """Changes whenever the code that makes an entry does. flowctl's files are hashed: ~85 KB, about 0.3 ms once
     per process, so remembering the fingerprint by the files' mtimes would save less than it costs in another file
-    to trust. The YAML and JSON Schema libraries are known by their files' stat, so neither is imported. None when
+    to trust; the version also covers a release's change to what they call outside the package. The YAML and JSON Schema libraries are known by their files' stat, so neither is imported. None when
     the files cannot be read (an install without sources): then nothing is cached."""
     from importlib.util import find_spec
 
-    digest = hashlib.sha256()
+    digest = sha256(f"flowctl {__version__}".encode())
     try:
         for folder, suffix in _DECIDING:
             names = sorted(n for n in os.listdir(_PACKAGE / folder) if n.endswith(suffix))
@@ -181,8 +182,8 @@ def _cached(path: str | Path, kind: str, make, rebuild):
     if raw is None or fingerprint is None or folder is None:
         return rebuild(make(path))
     header = {"format": CACHE_FORMAT, "kind": kind, "code": fingerprint,
-              "source_sha256": hashlib.sha256(raw).hexdigest()}
-    entry = folder / (hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest() + ".json")
+              "source_sha256": sha256(raw).hexdigest()}
+    entry = folder / (sha256(json.dumps(header, sort_keys=True).encode()).hexdigest() + ".json")
     plain = _read_entry(entry, header)
     if plain is not None:
         try:

@@ -10,7 +10,6 @@ user is told who may make the move or which fields are missing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import partial
 
 from transitions import Machine
@@ -20,15 +19,20 @@ from flowctl.errors import NotPermitted, RuleRefused
 from flowctl.pipeline.model import DealFacts, Pipeline, Transition
 
 
-@dataclass
 class MoveAttempt:
-    state: str
-    roles: frozenset[str]
-    values: dict
-    facts: DealFacts
-    missing: list[str] = field(default_factory=list)
-    unmet: list[str] = field(default_factory=list)
-    taken: Transition | None = None
+    """The model one move is tried on: what the conditions read, and what they found. A plain class: a dataclass
+    costs a millisecond to create at import (records.py)."""
+
+    __slots__ = ("state", "roles", "values", "facts", "missing", "unmet", "taken")
+
+    def __init__(self, state: str, roles: frozenset[str], values: dict, facts: DealFacts):
+        self.state = state  # transitions sets it to the destination when the move is made
+        self.roles = roles
+        self.values = values
+        self.facts = facts
+        self.missing: list[str] = []  # the destination's required fields left empty
+        self.unmet: list[str] = []  # the move's conditions that do not hold
+        self.taken: Transition | None = None  # the move made
 
 
 def _role_allowed(transition: Transition, event) -> bool:

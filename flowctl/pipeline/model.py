@@ -1,11 +1,14 @@
-"""The compiled pipeline: immutable dataclasses built from a file that passed schema and lint."""
+"""The compiled pipeline: immutable records (records.py) built from a file that passed schema and lint.
+
+Records rather than frozen dataclasses: every command builds this model, and its fourteen dataclasses cost
+~10 ms to create at import, most of a command's own start-up."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import timedelta
 
+from flowctl.records import FrozenRecord
 from flowctl.text import is_blank
 
 OPEN, WON, LOST = "open", "won", "lost"
@@ -26,56 +29,57 @@ def fold(text: str) -> str:
     return " ".join(text.casefold().replace("ё", "е").split())
 
 
-@dataclass(frozen=True)
-class Option:
-    id: str
-    label: str
+class Option(FrozenRecord):
+    __slots__ = ("id", "label")
+
+    def __init__(self, id: str, label: str):
+        self._set(id, label)
 
 
-@dataclass(frozen=True)
-class Role:
-    id: str
-    label: str
-    reopen: bool = False
+class Role(FrozenRecord):
+    __slots__ = ("id", "label", "reopen")
+
+    def __init__(self, id: str, label: str, reopen: bool = False):
+        self._set(id, label, reopen)
 
 
-@dataclass(frozen=True)
-class Condition:
-    field: str
-    values: tuple  # holds when the field's value is one of these
+class Condition(FrozenRecord):
+    __slots__ = ("field", "values")
+
+    def __init__(self, field: str, values: tuple):
+        self._set(field, values)  # holds when the field's value is one of `values`
 
     def holds(self, values: dict) -> bool:
         return values.get(self.field) in self.values
 
 
-@dataclass(frozen=True)
-class Requirement:
-    field: str
-    when: Condition | None = None
+class Requirement(FrozenRecord):
+    __slots__ = ("field", "when")
+
+    def __init__(self, field: str, when: Condition | None = None):
+        self._set(field, when)
 
     def applies(self, values: dict) -> bool:
         return self.when is None or self.when.holds(values)
 
 
-@dataclass(frozen=True)
-class OnEnterTask:
-    task_type: str
-    due_in: timedelta
-    text: str | None = None
-    for_role: str | None = None  # a role's task (the engineer's calculation), not the deal's responsible's
-    in_days: bool = False  # due_in was written in days (1d): counted in working days, not in working time
+class OnEnterTask(FrozenRecord):
+    __slots__ = ("task_type", "due_in", "text", "for_role", "in_days")
+
+    def __init__(self, task_type: str, due_in: timedelta, text: str | None = None, for_role: str | None = None,
+                 in_days: bool = False):
+        # for_role: a role's task (the engineer's calculation), not the deal's responsible's;
+        # in_days: due_in was written in days (1d), counted in working days, not in working time
+        self._set(task_type, due_in, text, for_role, in_days)
 
 
-@dataclass(frozen=True)
-class Stage:
-    id: str
-    label: str
-    kind: str
-    order: int
-    max_stay: timedelta | None = None
-    probability: float | None = None
-    requires: tuple[Requirement, ...] = ()
-    on_enter: tuple[OnEnterTask, ...] = ()
+class Stage(FrozenRecord):
+    __slots__ = ("id", "label", "kind", "order", "max_stay", "probability", "requires", "on_enter")
+
+    def __init__(self, id: str, label: str, kind: str, order: int, max_stay: timedelta | None = None,
+                 probability: float | None = None, requires: tuple[Requirement, ...] = (),
+                 on_enter: tuple[OnEnterTask, ...] = ()):
+        self._set(id, label, kind, order, max_stay, probability, requires, on_enter)
 
     @property
     def is_open(self) -> bool:
@@ -86,22 +90,24 @@ class Stage:
         return [r.field for r in self.requires if r.applies(values) and is_blank(values.get(r.field))]
 
 
-@dataclass(frozen=True)
-class DealFacts:
+class DealFacts(FrozenRecord):
     """What the task-dependent conditions read: facts about the deal's tasks."""
 
-    contact_made: bool = False  # a task completed with a client contact since the deal entered its stage
-    open_tasks: int = 0
+    __slots__ = ("contact_made", "open_tasks")
+
+    def __init__(self, contact_made: bool = False, open_tasks: int = 0):
+        # contact_made: a task completed with a client contact since the deal entered its stage
+        self._set(contact_made, open_tasks)
 
 
-@dataclass(frozen=True)
-class Transition:
-    source: str
-    dest: str
-    roles: tuple[str, ...]
-    label: str | None = None
-    conditions: tuple[str, ...] = ()  # contact_made, tasks_done
-    correction: bool = False  # a move back to fix a mistake: made with a comment, counted as such, not as a loss
+class Transition(FrozenRecord):
+    __slots__ = ("source", "dest", "roles", "label", "conditions", "correction")
+
+    def __init__(self, source: str, dest: str, roles: tuple[str, ...], label: str | None = None,
+                 conditions: tuple[str, ...] = (), correction: bool = False):
+        # conditions: contact_made, tasks_done; correction: a move back to fix a mistake, made with a comment,
+        # counted as such, not as a loss
+        self._set(source, dest, roles, label, conditions, correction)
 
 
 # What a field means to flowctl beyond its type (`meaning:` in the pipeline file): the money the reports add up,
@@ -111,17 +117,14 @@ CONVENTIONAL_FIELDS = {"money": "budget", "owner": "responsible", "lead_date": "
 MEANING_TYPES = {"money": ("money",), "owner": ("user",), "lead_date": ("date",), "close_reason": ("enum", "text")}
 
 
-@dataclass(frozen=True)
-class Field:
-    id: str
-    label: str
-    type: str
-    options: tuple[Option, ...] = ()
-    required: bool = False
-    min: float | None = None
-    max: float | None = None
-    meaning: str | None = None
-    not_past: bool = False  # a date a person types may not be before today (Q2); imports and restores keep history
+class Field(FrozenRecord):
+    __slots__ = ("id", "label", "type", "options", "required", "min", "max", "meaning", "not_past")
+
+    def __init__(self, id: str, label: str, type: str, options: tuple[Option, ...] = (), required: bool = False,
+                 min: float | None = None, max: float | None = None, meaning: str | None = None,
+                 not_past: bool = False):
+        # not_past: a date a person types may not be before today (Q2); imports and restores keep history
+        self._set(id, label, type, options, required, min, max, meaning, not_past)
 
     def option_label(self, option_id) -> str:
         for option in self.options:
@@ -130,65 +133,66 @@ class Field:
         return str(option_id)
 
 
-@dataclass(frozen=True)
-class TaskType:
-    id: str
-    label: str
-    minutes: int | None = None
+class TaskType(FrozenRecord):
+    __slots__ = ("id", "label", "minutes")
+
+    def __init__(self, id: str, label: str, minutes: int | None = None):
+        self._set(id, label, minutes)
 
 
 # Who may do something to a task or a deal: role ids, and these words for the people a record names.
 RESPONSIBLE, CREATOR = "responsible", "creator"
 
 
-@dataclass(frozen=True)
-class TaskRules:
-    types: tuple[TaskType, ...]
-    minutes_each: int = 3
-    result_min_length: int = 1
-    contact_kinds: tuple[Option, ...] = ()
-    cancel: tuple[str, ...] = (RESPONSIBLE, CREATOR)  # who may cancel a task, with a reason
-    reassign: tuple[str, ...] = (RESPONSIBLE, CREATOR)  # who may hand a task to a teammate
+class TaskRules(FrozenRecord):
+    __slots__ = ("types", "minutes_each", "result_min_length", "contact_kinds", "cancel", "reassign")
+
+    def __init__(self, types: tuple[TaskType, ...], minutes_each: int = 3, result_min_length: int = 1,
+                 contact_kinds: tuple[Option, ...] = (), cancel: tuple[str, ...] = (RESPONSIBLE, CREATOR),
+                 reassign: tuple[str, ...] = (RESPONSIBLE, CREATOR)):
+        # cancel: who may cancel a task, with a reason; reassign: who may hand a task to a teammate
+        self._set(types, minutes_each, result_min_length, contact_kinds, cancel, reassign)
 
 
-@dataclass(frozen=True)
-class Ownership:
+class Ownership(FrozenRecord):
     """F1: whose deal it is. Undeclared, every role of the pipeline may reassign and work any deal."""
 
-    reassign: tuple[str, ...] | None = None  # roles that may hand a deal to another member; None: every role
-    colleagues: tuple[str, ...] | None = None  # roles that may work a deal another member is responsible for
-    tasks_follow: bool = True  # a hand-over moves the old responsible's open tasks of the deal to the new one
+    __slots__ = ("reassign", "colleagues", "tasks_follow")
+
+    def __init__(self, reassign: tuple[str, ...] | None = None, colleagues: tuple[str, ...] | None = None,
+                 tasks_follow: bool = True):
+        # reassign: roles that may hand a deal to another member (None: every role); colleagues: roles that may
+        # work a deal another member is responsible for; tasks_follow: a hand-over moves the old responsible's
+        # open tasks of the deal to the new one
+        self._set(reassign, colleagues, tasks_follow)
 
 
-@dataclass(frozen=True)
-class AgendaGroup:
-    stages: tuple[str, ...]
-    sort: str = "due"
+class AgendaGroup(FrozenRecord):
+    __slots__ = ("stages", "sort")
+
+    def __init__(self, stages: tuple[str, ...], sort: str = "due"):
+        self._set(stages, sort)
 
 
-@dataclass(frozen=True)
-class Pipeline:
-    id: str
-    name: str
-    product: str | None
-    roles: tuple[Role, ...]
-    stages: tuple[Stage, ...]
-    transitions: tuple[Transition, ...]
-    deal_fields: tuple[Field, ...]
-    contact_fields: tuple[Field, ...]
-    tasks: TaskRules
-    agenda: tuple[AgendaGroup, ...]
-    contact_display: str | None = None
-    ownership: Ownership = Ownership()
-    plan_stages: tuple[str, ...] = ()
-    stage_renames: tuple[tuple[str, str], ...] = ()  # (old id, new id)
-    field_renames: tuple[tuple[str, str], ...] = ()
-    source: str = ""
-    gone: bool = False  # a stand-in for a pipeline stored deals name but the workspace no longer has: read-only
-    _index: dict = field(default_factory=dict, compare=False, repr=False)
+_UNDECLARED_OWNERSHIP = Ownership()
 
-    def __post_init__(self):
-        self._index.update(
+
+class Pipeline(FrozenRecord):
+    __slots__ = ("id", "name", "product", "roles", "stages", "transitions", "deal_fields", "contact_fields", "tasks",
+                 "agenda", "contact_display", "ownership", "plan_stages", "stage_renames", "field_renames", "source",
+                 "gone", "_index")
+
+    def __init__(self, id: str, name: str, product: str | None, roles: tuple[Role, ...], stages: tuple[Stage, ...],
+                 transitions: tuple[Transition, ...], deal_fields: tuple[Field, ...],
+                 contact_fields: tuple[Field, ...], tasks: TaskRules, agenda: tuple[AgendaGroup, ...],
+                 contact_display: str | None = None, ownership: Ownership = _UNDECLARED_OWNERSHIP,
+                 plan_stages: tuple[str, ...] = (), stage_renames: tuple[tuple[str, str], ...] = (),
+                 field_renames: tuple[tuple[str, str], ...] = (), source: str = "", gone: bool = False):
+        # stage_renames and field_renames: (old id, new id); gone: a stand-in for a pipeline stored deals name but
+        # the workspace no longer has, read-only
+        self._set(id, name, product, roles, stages, transitions, deal_fields, contact_fields, tasks, agenda,
+                  contact_display, ownership, plan_stages, stage_renames, field_renames, source, gone)
+        object.__setattr__(self, "_index", dict(
             stage={s.id: s for s in self.stages},
             stage_folded={**{fold(s.label): s for s in self.stages}, **{fold(s.id): s for s in self.stages}},
             role={r.id: r for r in self.roles},
@@ -196,7 +200,7 @@ class Pipeline:
             contact_field={f.id: f for f in self.contact_fields},
             task_type={t.id: t for t in self.tasks.types},
             meaning={**CONVENTIONAL_FIELDS, **{f.meaning: f.id for f in self.deal_fields if f.meaning}},
-        )
+        ))
 
     @property
     def initial(self) -> Stage:

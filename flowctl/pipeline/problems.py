@@ -1,28 +1,24 @@
 """A problem found in a configuration file, and the loaded document whose positions problems point at.
 
-Kept free of yaml so that a cached document is rebuilt without importing the YAML parser.
+Kept free of yaml so that a cached document is rebuilt without importing the YAML parser; records, not
+dataclasses, since every command rebuilds its workspace's document (records.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from typing import Literal
+
+from flowctl.records import FrozenRecord, Record
 
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    line: int  # 1-based
-    column: int  # 1-based
-    severity: Severity
-    rule: str
-    message: str
-    yaml_path: str = ""
+class Problem(FrozenRecord):
+    __slots__ = ("path", "line", "column", "severity", "rule", "message", "yaml_path")
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def __init__(self, path: str, line: int, column: int, severity: Severity, rule: str, message: str,
+                 yaml_path: str = ""):
+        self._set(path, line, column, severity, rule, message, yaml_path)  # line and column 1-based
 
 
 class ProblemsFound(Exception):
@@ -40,14 +36,16 @@ def format_yaml_path(path: tuple) -> str:
     return out
 
 
-@dataclass
-class Document:
+class Document(Record):
     """Plain data (dicts, lists, scalars) plus the position of every value and key."""
 
-    path: str
-    data: object
-    positions: dict = field(default_factory=dict)  # tuple → (line, col) of the value
-    key_positions: dict = field(default_factory=dict)  # tuple → (line, col) of its key
+    __slots__ = ("path", "data", "positions", "key_positions")
+
+    def __init__(self, path: str, data: object, positions: dict | None = None, key_positions: dict | None = None):
+        self.path = path
+        self.data = data
+        self.positions = {} if positions is None else positions  # tuple → (line, col) of the value
+        self.key_positions = {} if key_positions is None else key_positions  # tuple → (line, col) of its key
 
     def position(self, path: tuple, key: bool = False) -> tuple[int, int]:
         """The nearest known position: the node itself, else its closest ancestor."""

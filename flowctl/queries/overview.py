@@ -18,11 +18,9 @@ def overview(session, pipelines: list[Pipeline], lead_from: str | None, lead_to:
     """A section per pipeline (funnel, the month's plan as it is and weighted by probability, won money per month
     over the last twelve, time in stage, hygiene findings by rule), the managers over those pipelines, and the plan
     of them all."""
-    from dataclasses import replace
-
     from flowctl.queries import hygiene, reports
 
-    session = replace(session, store=_Remembering(session.store))
+    session = session.with_store(_Remembering(session.store))
     findings = Counter((f["pipeline"], f["rule"]) for f in hygiene.check(session, None))
     sections = []
     for pipeline in pipelines:

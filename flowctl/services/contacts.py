@@ -219,6 +219,6 @@ def card(session: Session, ref: str | int) -> dict:
     result["deals"] = []
     for deal in deals:
         row = deal_row(session, deal)
-        row["tasks"] = [t.__dict__.copy() for t in tasks if t.deal_id == deal.id]
+        row["tasks"] = [t.as_dict() for t in tasks if t.deal_id == deal.id]
         result["deals"].append(row)
     return result

@@ -14,10 +14,10 @@ identity worth having.
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 from flowctl import messages as M
+from flowctl.digest import sha256
 from flowctl.errors import ConfigError, NotPermitted, RuleRefused
 from flowctl.store.base import Publication
 
@@ -50,7 +50,7 @@ def _working_hours(workspace) -> dict:
 
 def digest_of(content: dict) -> str:
     canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def differences(local: dict, published: dict) -> list[str]:

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import MISSING, dataclass
-from dataclasses import fields as dataclass_fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from flowctl import messages as M
@@ -158,12 +157,10 @@ class _Checker:
     def shape(self, row, cls) -> int:
         if not isinstance(row, dict):
             raise _Bad(M.text("restore_not_object"))
-        names = {f.name for f in dataclass_fields(cls)}
-        unknown = sorted(set(row) - names)
+        unknown = sorted(set(row) - set(cls.field_names))
         if unknown:
             raise _Bad(M.text("restore_unknown_key", key=unknown[0]))
-        missing = [f.name for f in dataclass_fields(cls)
-                   if f.name not in row and f.default is MISSING and f.default_factory is MISSING]
+        missing = [name for name in cls.required_names() if name not in row]
         if missing:
             raise _Bad(M.text("restore_missing_key", key=missing[0]))
         return self.whole(row["id"], "id")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from datetime import date, datetime
 
@@ -13,12 +12,18 @@ from flowctl.store.base import Event, Store
 from flowctl.workspace import Member, Workspace
 
 
-@dataclass
 class Session:
-    workspace: Workspace
-    store: Store
-    actor: Member
-    now: datetime  # aware, UTC
+    """A plain class, not a dataclass (records.py says why)."""
+
+    def __init__(self, workspace: Workspace, store: Store, actor: Member, now: datetime):
+        self.workspace = workspace
+        self.store = store
+        self.actor = actor
+        self.now = now  # aware, UTC
+
+    def with_store(self, store: Store) -> Session:
+        """The same session reading and writing through another store (a wrapper of this one)."""
+        return Session(self.workspace, store, self.actor, self.now)
 
     @cached_property  # a session's moment is fixed: these are read once per value typed, thousands per import
     def now_iso(self) -> str:

@@ -92,7 +92,7 @@ def _due(session: Session, text: str, allow_past: bool) -> str:
 def task_row(session: Session, task: Task) -> dict:
     from flowctl.when import format_local, from_iso_utc
 
-    row = dict(task.__dict__)
+    row = task.as_dict()
     row["due_local"] = format_local(from_iso_utc(task.due), session.workspace.tz)
     row["overdue"] = task.status == OPEN and task.due < session.now_iso
     return row

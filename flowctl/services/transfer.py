@@ -12,8 +12,7 @@ a `deal.imported` event naming the file and line.
 from __future__ import annotations
 
 from functools import cache
-from dataclasses import asdict, dataclass, field
-from dataclasses import fields as dataclass_fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flowctl import messages as M
@@ -557,21 +556,21 @@ EXPORT_KINDS = ("deals", "contacts", "tasks", "history", "all")
 def export(session: Session, kind: str) -> list[dict] | dict:
     store = session.store
     if kind == "deals":
-        return [asdict(d) for d in store.list_deals(DealQuery())]
+        return [d.as_dict() for d in store.list_deals(DealQuery())]
     if kind == "contacts":
-        return [asdict(c) for c in store.list_contacts()]
+        return [c.as_dict() for c in store.list_contacts()]
     if kind == "tasks":
-        return [asdict(t) for t in store.list_tasks(TaskQuery(status=None))]
+        return [t.as_dict() for t in store.list_tasks(TaskQuery(status=None))]
     if kind == "history":
-        return [asdict(e) for e in store.events()]
+        return [e.as_dict() for e in store.events()]
     from flowctl.services.restore import EXPORT_FORMAT, EXPORT_VERSION
 
     return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, **{k: export(session, k) for k in EXPORT_KINDS[:-1]},
-            "publications": [asdict(p) for p in store.publications()]}
+            "publications": [p.as_dict() for p in store.publications()]}
 
 
 def _names(cls) -> list[str]:
-    return [f.name for f in dataclass_fields(cls) if f.name != "fields"]
+    return [name for name in cls.field_names if name != "fields"]
 
 
 def flat_rows(session: Session, kind: str, rows: list[dict]) -> tuple[list[dict], list[str]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-from urllib.parse import urlparse
 
 from flowctl import messages as M
 from flowctl.errors import StoreError, UsageError
@@ -54,6 +53,8 @@ def open_store(location: str, create: bool = False, read_only: bool = False) -> 
         return PostgresStore(location, busy_timeout(), create=create, read_only=read_only)
     scheme, path = "", location
     if "://" in location:
+        from urllib.parse import urlparse
+
         url = urlparse(location)
         scheme, path = url.scheme, url.netloc + url.path  # sqlite://rel.db has its path in the "host" part
     lowered = path.lower()

@@ -1,6 +1,6 @@
 """The Store contract: what services may ask of a store, whatever the backend.
 
-Rows are plain dataclasses; field values are stored as JSON-ready values
+Rows are plain records (records.py); field values are stored as JSON-ready values
 (money as exact decimal strings, dates as ISO strings, times as UTC ISO
 strings ending in Z). A mutating command runs inside one `transaction()`:
 it applies completely or not at all. The history (`events`) is append-only:
@@ -12,11 +12,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from flowctl import messages as M
 from flowctl.pipeline.model import CONVENTIONAL_FIELDS
+from flowctl.records import FrozenRecord, Record
 
 # The store's report columns (responsible, budget_minor, lead_date) repeat the fields a pipeline declares as its
 # owner, money and lead date. A store never reads pipeline files: the workspace registers each pipeline's fields
@@ -32,25 +32,31 @@ def meaning_field(pipeline_id: str, meaning: str) -> str:
     return _MEANINGS.get(pipeline_id, CONVENTIONAL_FIELDS)[meaning]  # a pipeline's meanings cover every one
 
 
-@dataclass
-class Contact:
-    id: int | None
-    fields: dict
-    created_at: str
-    external_id: str | None = None  # the contact's id in the CRM it was imported from
+class Contact(Record):
+    __slots__ = ("id", "fields", "created_at", "external_id")
+
+    def __init__(self, id: int | None, fields: dict, created_at: str, external_id: str | None = None):
+        self.id = id
+        self.fields = fields
+        self.created_at = created_at
+        self.external_id = external_id  # the contact's id in the CRM it was imported from
 
 
-@dataclass
-class Deal:
-    id: int | None
-    pipeline: str
-    stage: str
-    fields: dict
-    contact_id: int | None
-    created_at: str
-    stage_since: str  # when the deal entered its current stage (hygiene limits, velocity)
-    updated_at: str
-    external_id: str | None = None  # the deal's id in the CRM it was imported from (re-import updates)
+class Deal(Record):
+    __slots__ = ("id", "pipeline", "stage", "fields", "contact_id", "created_at", "stage_since", "updated_at",
+                 "external_id")
+
+    def __init__(self, id: int | None, pipeline: str, stage: str, fields: dict, contact_id: int | None,
+                 created_at: str, stage_since: str, updated_at: str, external_id: str | None = None):
+        self.id = id
+        self.pipeline = pipeline
+        self.stage = stage
+        self.fields = fields
+        self.contact_id = contact_id
+        self.created_at = created_at
+        self.stage_since = stage_since  # when the deal entered its current stage (hygiene limits, velocity)
+        self.updated_at = updated_at
+        self.external_id = external_id  # the deal's id in the CRM it was imported from (re-import updates)
 
     @property
     def responsible(self) -> str | None:
@@ -65,44 +71,57 @@ class Deal:
         return self.fields.get(meaning_field(self.pipeline, "lead_date"))
 
 
-@dataclass
-class Task:
-    id: int | None
-    deal_id: int
-    type: str
-    due: str
-    responsible: str
-    text: str
-    status: str  # open | done | cancelled
-    created_at: str
-    created_by: str
-    stage: str | None = None  # the stage whose on_enter created it, if any
-    result: str | None = None
-    contact_kind: str | None = None
-    done_at: str | None = None
+class Task(Record):
+    __slots__ = ("id", "deal_id", "type", "due", "responsible", "text", "status", "created_at", "created_by", "stage",
+                 "result", "contact_kind", "done_at")
+
+    def __init__(self, id: int | None, deal_id: int, type: str, due: str, responsible: str, text: str, status: str,
+                 created_at: str, created_by: str, stage: str | None = None, result: str | None = None,
+                 contact_kind: str | None = None, done_at: str | None = None):
+        self.id = id
+        self.deal_id = deal_id
+        self.type = type
+        self.due = due
+        self.responsible = responsible
+        self.text = text
+        self.status = status  # open | done | cancelled
+        self.created_at = created_at
+        self.created_by = created_by
+        self.stage = stage  # the stage whose on_enter created it, if any
+        self.result = result
+        self.contact_kind = contact_kind
+        self.done_at = done_at
 
 
-@dataclass
-class Event:
-    id: int | None
-    at: str
-    actor: str
-    kind: str  # deal.created, deal.stage, deal.field, contact.created, contact.field, task.*
-    deal_id: int | None = None
-    contact_id: int | None = None
-    task_id: int | None = None
-    data: dict = field(default_factory=dict)
+_NEW_DICT = object()  # a default standing for a new {} each time (None is a value a damaged store may hold)
 
 
-@dataclass
-class Publication:
+class Event(Record):
+    __slots__ = ("id", "at", "actor", "kind", "deal_id", "contact_id", "task_id", "data")
+
+    def __init__(self, id: int | None, at: str, actor: str, kind: str, deal_id: int | None = None,
+                 contact_id: int | None = None, task_id: int | None = None, data: dict = _NEW_DICT):
+        self.id = id
+        self.at = at
+        self.actor = actor
+        self.kind = kind  # deal.created, deal.stage, deal.field, contact.created, contact.field, task.*
+        self.deal_id = deal_id
+        self.contact_id = contact_id
+        self.task_id = task_id
+        self.data = {} if data is _NEW_DICT else data
+
+
+class Publication(Record):
     """One published version of the rules a store's team works under: pipeline files, team, powers, time zone."""
 
-    id: int | None  # the version number
-    at: str
-    actor: str
-    digest: str  # sha256 of the content's canonical JSON
-    content: dict
+    __slots__ = ("id", "at", "actor", "digest", "content")
+
+    def __init__(self, id: int | None, at: str, actor: str, digest: str, content: dict):
+        self.id = id  # the version number
+        self.at = at
+        self.actor = actor
+        self.digest = digest  # sha256 of the content's canonical JSON
+        self.content = content
 
 
 _NONE = type(None)
@@ -159,29 +178,28 @@ def entered_stage(event: Event) -> str | None:
     return event.data.get(key) if key else None
 
 
-@dataclass(frozen=True)
-class DealQuery:
-    pipeline: str | None = None
-    stages: tuple[str, ...] = ()
-    responsible: str | None = None
-    contact_id: int | None = None
-    entered_before: str | None = None  # UTC ISO: deals in their stage since before this moment
-    lead_from: str | None = None  # ISO dates, inclusive: deals whose lead date is in the period
-    lead_to: str | None = None
-    missing_any: tuple[str, ...] = ()  # deals where at least one of these fields is empty
-    sort: str = "id"  # id | budget | lead_date | stage_since | updated
-    descending: bool = False
-    limit: int | None = None
+class DealQuery(FrozenRecord):
+    __slots__ = ("pipeline", "stages", "responsible", "contact_id", "entered_before", "lead_from", "lead_to",
+                 "missing_any", "sort", "descending", "limit")
+
+    def __init__(self, pipeline: str | None = None, stages: tuple[str, ...] = (), responsible: str | None = None,
+                 contact_id: int | None = None, entered_before: str | None = None, lead_from: str | None = None,
+                 lead_to: str | None = None, missing_any: tuple[str, ...] = (), sort: str = "id",
+                 descending: bool = False, limit: int | None = None):
+        # entered_before (UTC ISO): deals in their stage since before this moment; lead_from, lead_to (ISO dates,
+        # inclusive): deals whose lead date is in the period; missing_any: deals where at least one of these fields
+        # is empty; sort: id | budget | lead_date | stage_since | updated
+        self._set(pipeline, stages, responsible, contact_id, entered_before, lead_from, lead_to, missing_any, sort,
+                  descending, limit)
 
 
-@dataclass(frozen=True)
-class TaskQuery:
-    deal_ids: tuple[int, ...] = ()
-    responsible: str | None = None
-    status: str | None = "open"
-    due_before: str | None = None  # UTC ISO; tasks due strictly before
-    due_from: str | None = None  # UTC ISO; tasks due at or after
-    limit: int | None = None
+class TaskQuery(FrozenRecord):
+    __slots__ = ("deal_ids", "responsible", "status", "due_before", "due_from", "limit")
+
+    def __init__(self, deal_ids: tuple[int, ...] = (), responsible: str | None = None, status: str | None = "open",
+                 due_before: str | None = None, due_from: str | None = None, limit: int | None = None):
+        # due_before: UTC ISO, tasks due strictly before; due_from: UTC ISO, tasks due at or after
+        self._set(deal_ids, responsible, status, due_before, due_from, limit)
 
 
 class Store(ABC):

@@ -20,7 +20,7 @@ import stat
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import MISSING, asdict, dataclass, field, fields as dataclass_fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flowctl import messages as M
@@ -179,9 +179,7 @@ def split_sections(text: str) -> dict | None:
     return data
 
 
-_NAMES = {cls: frozenset(f.name for f in dataclass_fields(cls)) for cls in ROW_KINDS}
-_REQUIRED = {cls: [f.name for f in dataclass_fields(cls) if f.default is MISSING and f.default_factory is MISSING]
-             for cls in ROW_KINDS}
+_NAMES = {cls: frozenset(cls.field_names) for cls in ROW_KINDS}
 
 
 class JsonFileStore(Store):
@@ -359,7 +357,7 @@ class JsonFileStore(Store):
         try:
             row = cls(**{k: v for k, v in data.items() if k in _NAMES[cls]})
         except TypeError:  # only a missing key fails here: the names are filtered
-            missing = ", ".join(f"'{name}'" for name in _REQUIRED[cls] if name not in data)
+            missing = ", ".join(f"'{name}'" for name in cls.required_names() if name not in data)
             reason = M.text("store_row_lacks", kind=row_kind(cls), id=data.get("id", "?"), keys=missing)
             raise StoreError(M.text("store_corrupt", store=self.location, reason=reason)) from None
         fault = row_fault(row)
@@ -417,7 +415,7 @@ class JsonFileStore(Store):
         state["next_id"][table] = max(state["next_id"][table], row.id + 1)
         if table == "events":
             events = state["events"]
-            (events.added if isinstance(events, Section) else events).append(asdict(row))  # no need to read the old
+            (events.added if isinstance(events, Section) else events).append(row.as_dict())  # no need to read the old
         else:
             self._replace(table, row)
         return row.id
@@ -434,7 +432,7 @@ class JsonFileStore(Store):
 
     def _replace(self, table: str, row) -> None:
         rows = self._state[table]
-        (rows.changed if isinstance(rows, Section) else rows)[str(row.id)] = asdict(row)
+        (rows.changed if isinstance(rows, Section) else rows)[str(row.id)] = row.as_dict()
 
     # contacts ---------------------------------------------------------------------------
     def add_contact(self, contact: Contact) -> int:
@@ -594,7 +592,7 @@ class JsonFileStore(Store):
     def add_publication(self, publication: Publication) -> int:
         published = self._state["publications"]
         publication.id = publication.id or len(published) + 1
-        published.append(asdict(publication))
+        published.append(publication.as_dict())
         return publication.id
 
     def publications(self, latest_only: bool = False) -> list[Publication]:

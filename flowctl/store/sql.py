@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
-from dataclasses import fields as dataclass_fields
 
 from flowctl import messages as M
 from flowctl.errors import StoreError
@@ -87,7 +86,7 @@ class SqlStore(Store):
             try:
                 values = (*values[:json_column], _loads(values[json_column]), *values[json_column + 1:])
             except (TypeError, ValueError) as error:
-                column = [f.name for f in dataclass_fields(cls)][json_column]
+                column = cls.field_names[json_column]
                 fault = M.text("store_row_json", kind=row_kind(cls), id=values[0], column=column, reason=error)
                 raise StoreError(M.text("store_corrupt", store=self.location, reason=fault)) from None
         row = cls(*values)
