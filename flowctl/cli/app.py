@@ -2,8 +2,6 @@
 module and the line its listing shows, so `flowctl --help` and completing a command's name import none of them
 (building every command's typer objects, when one is run, cost a third of a run's start-up)."""
 
-from __future__ import annotations
-
 import importlib
 
 import typer

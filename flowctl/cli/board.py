@@ -1,7 +1,5 @@
 """`flowctl board`: the pipeline as amoCRM shows it, a column per open stage, in the terminal."""
 
-from __future__ import annotations
-
 import typer
 
 from flowctl import messages as M

@@ -10,8 +10,6 @@ On a terminal the headings are bold and the columns ruled with box-drawing lines
 set, the board is plain text.
 """
 
-from __future__ import annotations
-
 import math
 import re
 from dataclasses import dataclass

@@ -6,8 +6,6 @@ so a value that matches in another case (or with ё for е) is offered as what w
 `гор` → `горЯЧИЕ`. Nothing here may fail a shell: a folder without a workspace, or a broken one, offers nothing.
 """
 
-from __future__ import annotations
-
 import re
 from pathlib import Path
 

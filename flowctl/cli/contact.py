@@ -1,7 +1,5 @@
 """`flowctl contact add|show|list|set`."""
 
-from __future__ import annotations
-
 from typing import List
 
 import typer

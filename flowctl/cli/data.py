@@ -1,7 +1,5 @@
 """`flowctl import deals|contacts|all` and `flowctl export deals|contacts|tasks|history|all`."""
 
-from __future__ import annotations
-
 import sys
 from contextlib import ExitStack, contextmanager
 from pathlib import Path

@@ -1,7 +1,5 @@
 """`flowctl agenda` and `flowctl check`: the manager's morning."""
 
-from __future__ import annotations
-
 import typer
 
 from flowctl.cli import complete

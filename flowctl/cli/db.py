@@ -1,7 +1,5 @@
 """`flowctl db grant LOGIN`: set a team member up on a PostgreSQL store."""
 
-from __future__ import annotations
-
 import typer
 
 from flowctl.cli.common import echo, new_app

@@ -1,7 +1,5 @@
 """`flowctl deal create|show|list|set|advance|history`."""
 
-from __future__ import annotations
-
 from typing import List
 
 import typer

@@ -1,7 +1,5 @@
 """`flowctl demo`: the regulation's worked example (E1–E4) played on an embedded store, command by command."""
 
-from __future__ import annotations
-
 import os
 import shlex
 import sys

@@ -1,7 +1,5 @@
 """`flowctl init`: a new workspace with the shipped pipeline and an empty store."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import typer

@@ -6,8 +6,6 @@ their English templates (messages.py, `cli_*`): a parser message is matched agai
 translation is filled with what it matched. Only a language other than English pays for any of this.
 """
 
-from __future__ import annotations
-
 import io
 import re
 import string

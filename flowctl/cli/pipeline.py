@@ -1,7 +1,5 @@
 """`flowctl pipeline show` and `flowctl graph`: the pipeline as a table and as a diagram."""
 
-from __future__ import annotations
-
 import typer
 
 from flowctl import messages as M

@@ -1,7 +1,5 @@
 """`flowctl publish`: the pipelines, the team, the powers and the time zone, published into the store."""
 
-from __future__ import annotations
-
 import typer
 
 from flowctl.cli.common import check_format, echo

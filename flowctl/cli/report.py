@@ -1,7 +1,5 @@
 """`flowctl report funnel|forecast|managers|velocity|html`."""
 
-from __future__ import annotations
-
 import os
 import sys
 from pathlib import Path

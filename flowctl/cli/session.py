@@ -1,7 +1,5 @@
 """Opening a session for a command: the workspace, the acting user (checked first), the store, the clock."""
 
-from __future__ import annotations
-
 import typer
 
 from flowctl import messages as M

@@ -1,7 +1,5 @@
 """`flowctl task add|done|postpone|cancel|reassign|list`."""
 
-from __future__ import annotations
-
 import typer
 
 from flowctl import messages as M

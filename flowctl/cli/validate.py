@@ -1,7 +1,5 @@
 """`flowctl validate`: schema + lint of pipeline files, for people (text) and for CI (json, github)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import List
 

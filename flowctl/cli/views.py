@@ -1,7 +1,5 @@
 """How deals, contacts, tasks and history look in a table (the json format prints the data as it is)."""
 
-from __future__ import annotations
-
 from flowctl import language
 from flowctl import messages as M
 from flowctl.render import render, to_json
