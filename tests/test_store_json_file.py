@@ -178,3 +178,19 @@ def test_a_last_history_line_that_is_not_json_is_a_damaged_store_not_a_reused_id
     path.write_text(text.replace('"kind": "deal.created"', '"kind": deal.created'), "utf-8")
     with pytest.raises(StoreError, match="cannot be read: a row: "):
         open_store(str(path))
+
+
+def test_a_file_shorter_than_it_was_a_moment_ago_is_read_as_it_is_now(tmp_path):
+    """The size comes from fstat; a file cut in place meanwhile (an editor saving over it) yields the bytes it has,
+    checked as any file is, never a buffer's zeros past them."""
+    import os
+
+    from flowctl.store.jsonfile import _read_all
+
+    path = tmp_path / "s.json"
+    path.write_bytes(b'{"format": "x"}\n')
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert _read_all(fd, 4096) == b'{"format": "x"}\n'
+    finally:
+        os.close(fd)
