@@ -5,19 +5,24 @@ command holds an exclusive lock on `<file>.lock`, re-reads the file, and writes 
 state to a temporary file that is fsynced and renamed over the old one: a reader sees the old
 file or the new one, never half of one, and two commands at once never lose either's write.
 
-Rows are kept as the text of their line until something reads them, and a row nobody changed is
-written back as that same text: a command that touches one deal of thousands parses and encodes
-that deal, not the file (a store of 2,000 deals and 20,000 history events is ~8 MB of JSON).
+The file is read as bytes and never decoded whole: a row stays the bytes of its line until
+something reads it (it is then decoded, parsed and checked like any row, however long it stayed
+bytes), and the new file is the old one's bytes with the changed lines put in, written from views
+of the bytes read, so a command that touches one deal of thousands decodes, parses and encodes that
+deal, not the file (a store of 2,000 deals and 20,000 history events is ~8 MB of JSON). Only the
+small keys (format, version, next_id, publications) are parsed on every read; a file in any other
+layout (a hand edit that pretty-printed it, CRLF line ends) is decoded and parsed whole, and
+written back in this one.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import mmap
 import os
 import re
 import stat
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,145 +46,235 @@ def _empty() -> dict:
 
 
 ADDED_IN = {"publications": 2}  # keys a file of an older version lacks
+KEYS = tuple(sorted(_empty()))  # the file's keys in the order it holds them
+HEAD = KEYS[:KEYS.index("events") + 1]  # found from the start of the file; the rest from its end (split_sections)
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # the C encoder; indent= would not use it
-_TOP_LINE = re.compile(r' "([a-z_]+)": (.*?),?$')
+SPLICED_AT_MOST = 64  # changed rows put into a section's text one by one; more rewrite the section in one pass
+_TABLE_ROW = re.compile(rb'^  "(\d+)": (.*?),?$', re.MULTILINE)
+_EVENT_ROW = re.compile(rb"^  (.*?),?$", re.MULTILINE)
 
 
-_TABLE_ROW = re.compile(r'^  "(\d+)": (.*?),?$', re.MULTILINE)
-_EVENT_ROW = re.compile(r"^  (.*?),?$", re.MULTILINE)
+def _encoded(value) -> bytes:
+    """A row or value as the file holds it: a row not parsed since it was read is its line's bytes as they were."""
+    return value if isinstance(value, bytes) else _ENCODER.encode(value).encode("utf-8")
+
+
+def _table_line(key: str, row) -> bytes:
+    return b'  %s: %s' % (_ENCODER.encode(key).encode("utf-8"), _encoded(row))
 
 
 @dataclass
 class Section:
-    """A table or the event list still as the text the file holds: parsed only when a command reads it.
+    """A table or the event list still as the bytes the file holds (`data[start:end]`, "{...}" or "[...]", its rows
+    one a line): split and parsed only when a command reads it.
 
-    `added` holds events appended meanwhile (the history is append-only, so its old text never changes).
+    `added` holds events appended meanwhile (the history is append-only, so its old lines never change);
+    `changed` table rows written meanwhile, new or replaced, by id.
     """
 
-    text: str  # "{...}" or "[...]", as in the file
+    data: bytes  # the whole file
+    start: int
+    end: int
     added: list = field(default_factory=list)  # events appended
     changed: dict = field(default_factory=dict)  # table rows written (new or replaced), by id
 
-    def rows(self) -> dict:
-        return {**{key: row for key, row in _TABLE_ROW.findall(self.text)}, **self.changed}
+    @property
+    def empty(self) -> bool:
+        return self.end - self.start == 2  # "{}" or "[]"
 
-    def with_changes(self) -> str:
-        """The section's text with its changed rows spliced in: a few rows changed, the rest copied as is."""
-        text = self.text
-        for key in sorted(self.changed, key=int):
-            line = f'  "{key}": {_ENCODER.encode(self.changed[key])}'
-            found = text.find(f'\n  "{key}": ')
-            if found >= 0:
-                end = text.find("\n", found + 1)
-                comma = "," if text[end - 1] == "," else ""
-                text = text[:found + 1] + line + comma + text[end:]
-            elif text == "{}":
-                text = "{\n" + line + "\n }"
-            else:  # ids only grow: a new row goes last
-                text = text[:-3] + ",\n" + line + "\n }"
-        return text
+    def rows(self) -> dict:
+        return {**{key.decode(): row for key, row in _TABLE_ROW.findall(self.data, self.start, self.end)},
+                **self.changed}
 
     def events(self) -> list:
-        body = self.text[1:-1].strip("\n")
-        return [row for row in _EVENT_ROW.findall(body) if row] + self.added
+        return [row for row in _EVENT_ROW.findall(self.data, self.start, self.end) if row] + self.added
+
+    def _line_of(self, key: str) -> int:
+        """Where the line of row `key` starts (after its newline), or -1."""
+        found = self.data.find(b'\n  "%s": ' % key.encode(), self.start, self.end)
+        return found + 1 if found >= 0 else -1
 
     def row(self, key: str):
-        """One row (its text, or the row written meanwhile), found without splitting the section."""
+        """One row (its line's bytes, or the row written meanwhile), found without splitting the section."""
         if key in self.changed:
             return self.changed[key]
-        found = self.text.find(f'\n  "{key}": ')
-        if found < 0:
+        line = self._line_of(key)
+        if line < 0:
             return None
-        start = found + len(key) + 7
-        end = self.text.find("\n", start)
-        return self.text[start:end].removesuffix(",")
+        end = self.data.find(b"\n", line, self.end)
+        return self.data[line + len(key) + 6: end].removesuffix(b",")
 
     def last_key(self) -> int:
-        found = self.text.rfind('\n  "')
-        return int(self.text[found + 4: self.text.index('"', found + 4)]) if found >= 0 else 0
+        found = self.data.rfind(b'\n  "', self.start, self.end)
+        if found < 0:
+            return 0
+        closing = self.data.find(b'"', found + 4, self.end)
+        return int(self.data[found + 4: closing if closing >= 0 else found + 4])  # no closing quote: int(b"") fails
+
+    def last_line(self) -> bytes:
+        """The last row's bytes (b"" for an empty section)."""
+        found = self.data.rfind(b"\n  ", self.start, self.end)
+        return self.data[found + 3: self.end - 3] if found >= 0 else b""
+
+    def parts(self) -> list:
+        """The section's bytes with its changes put in, in pieces: the file's own bytes between them are views, not
+        copies. A replaced row takes its old line's place; new rows go last (ids only grow)."""
+        view = memoryview(self.data)
+        if self.added:  # events: the old lines stay as they are, the history only grows
+            added = b",\n".join(b"  " + _encoded(e) for e in self.added)
+            if self.empty:
+                return [b"[\n", added, b"\n ]"]
+            return [view[self.start:self.end - 3], b",\n", added, b"\n ]"]
+        if not self.changed:
+            return [view[self.start:self.end]]
+        if len(self.changed) > SPLICED_AT_MOST:  # each changed row is looked for in the section: past a few, one pass
+            return self._rewritten()
+        in_place, new = [], []
+        for key in self.changed:
+            line = self._line_of(key)
+            (in_place.append((line, key)) if line >= 0 else new.append(key))
+        new.sort(key=int)
+        if new and not self.empty and int(new[0]) <= self.last_key():  # not from flowctl, whose ids only grow
+            return self._rewritten()
+        parts, at = [], self.start
+        for line, key in sorted(in_place):
+            end = self.data.find(b"\n", line, self.end)  # a non-empty section ends "\n }": always found
+            if self.data[end - 1] == ord(","):
+                end -= 1
+            parts += [view[at:line], _table_line(key, self.changed[key])]
+            at = end
+        if not new:
+            return parts + [view[at:self.end]]
+        lines = b",\n".join(_table_line(key, self.changed[key]) for key in new)
+        if self.empty:
+            return [b"{\n", lines, b"\n }"]
+        return parts + [view[at:self.end - 3], b",\n", lines, b"\n }"]
+
+    def _rewritten(self) -> list:
+        """The section as a whole new text, its rows sorted by id: those nobody read still copied as they were."""
+        rows = sorted(self.rows().items(), key=lambda item: int(item[0]))
+        return [b"{\n", b",\n".join(_table_line(key, row) for key, row in rows), b"\n }"]
 
 
 def serialize(data: dict) -> str:
     """Sorted keys and one row per line: a change to one deal is a one-line diff in git."""
-    return "".join(serialized_parts(data))
+    return b"".join(serialized_parts(data)).decode("utf-8")
 
 
 def serialized_parts(data: dict):
-    """serialize() in pieces, to be written without joining megabytes first.
+    """serialize() in pieces (bytes, or views of the file read), to be written without joining megabytes first.
 
-    Sections nobody read are written back as they were; rows still held as text likewise; parsed rows
-    are encoded.
+    Sections nobody read are written back as they were; rows still held as bytes likewise; parsed rows are encoded.
     """
 
-    def dumps(value) -> str:
-        return value if isinstance(value, str) else _ENCODER.encode(value)
-
-    def block(opening: str, closing: str, lines: list[str]) -> str:
+    def block(opening: bytes, closing: bytes, lines: list[bytes]) -> list:
         if not lines:
-            return opening + closing
-        return opening + "\n" + ",\n".join(lines) + "\n " + closing
+            return [opening + closing]
+        return [opening + b"\n", b",\n".join(lines), b"\n " + closing]
 
     keys = sorted(data)
-    yield "{\n"
+    yield b"{\n"
     for position, key in enumerate(keys):
         value = data[key]
-        yield f" {_ENCODER.encode(key)}: "
-        if isinstance(value, Section) and key == "events" and value.added:
-            added = ",\n".join(f"  {dumps(e)}" for e in value.added)
-            if value.text == "[]":
-                yield "[\n" + added + "\n ]"
-            else:
-                yield value.text[:-3]  # the old events stay as they are: the history only grows
-                yield ",\n" + added + "\n ]"
-            text = ""
-        elif isinstance(value, Section):
-            text = value.with_changes() if value.changed else value.text
+        yield b" %s: " % _ENCODER.encode(key).encode("utf-8")
+        if isinstance(value, Section):
+            yield from value.parts()
         elif key in TABLES:
             rows = sorted(value.items(), key=lambda item: int(item[0]))
-            text = block("{", "}", [f"  {_ENCODER.encode(k)}: {dumps(v)}" for k, v in rows])
+            yield from block(b"{", b"}", [_table_line(k, v) for k, v in rows])
         elif key == "events":
-            text = block("[", "]", [f"  {dumps(e)}" for e in value])
+            yield from block(b"[", b"]", [b"  " + _encoded(e) for e in value])
         else:
-            text = _ENCODER.encode(value)
-        yield text + (",\n" if position < len(keys) - 1 else "\n")
-    yield "}\n"
+            yield _encoded(value)
+        yield b",\n" if position < len(keys) - 1 else b"\n"
+    yield b"}\n"
 
 
-def split_sections(text: str) -> dict | None:
-    """The file as serialize() writes it, its tables and events kept as text. None for any other layout (a hand
-    edit may pretty-print the file: it is then read whole, and written back in this layout)."""
-    if not text.startswith("{\n") or not text.endswith("}\n"):
+def _section(data: bytes, key: str, start: int, end: int) -> Section | None:
+    """The table or event list at data[start:end] if it is laid out as serialize() writes it, one row a line."""
+    opening, closing = (b"[", b"]") if key == "events" else (b"{", b"}")
+    if end - start == 2 and data[start:end] == opening + closing:
+        return Section(data, start, end)
+    if not (data[start:start + 4] == opening + b"\n  " and data[end - 3:end] == b"\n " + closing):
         return None
-    # the keys are few and known, in sorted order: str.find skips megabytes of rows a regex would walk
-    marks = []
-    for key in sorted(_empty()):
-        found = text.find(f'\n "{key}": ')
+    first_row_end = data.find(b"\n", start + 2, end)
+    first_row = data[start + 2:first_row_end].removesuffix(b",")
+    if not (first_row.startswith(b"  {" if key == "events" else b'  "') and first_row.endswith(b"}")):
+        return None  # rows spread over lines: not this layout
+    return Section(data, start, end)
+
+
+def split_sections(data: bytes) -> dict | None:
+    """The file as serialize() writes it, its tables and events kept as bytes. None for any other layout (a hand
+    edit may pretty-print the file: it is then read whole, and written back in this layout).
+
+    The keys are few and known, in sorted order: the first are found from the start and the rest from the end, so
+    the history between them, the bulk of the file, is never scanned (a row is one line: no row holds a key's line).
+    """
+    if data[:2] != b"{\n" or data[-3:] != b"\n}\n":
+        return None
+    marks: list[tuple[int, str]] = []
+    at = 0
+    for key in HEAD:
+        found = data.find(b'\n "%s": ' % key.encode(), at)
+        if found < 0:
+            return None
+        marks.append((found, key))
+        at = found + 1
+    tail, before = [], len(data) - 2
+    for key in reversed(KEYS[len(HEAD):]):
+        found = data.rfind(b'\n "%s": ' % key.encode(), at, before)
         if found < 0 and key in ADDED_IN:
             continue  # an older file: _load adds it
         if found < 0:
             return None
-        marks.append((found, key))
-    if [m[0] for m in marks] != sorted(m[0] for m in marks):
-        return None
-    data: dict = {}
-    end_of_last = text.rfind("\n}")
-    for (start, key), following in zip(marks, marks[1:] + [(end_of_last, None)]):
-        body = text[start + len(key) + 6: following[0]].rstrip().removesuffix(",")
+        tail.append((found, key))
+        before = found
+    marks += reversed(tail)
+    if marks[0][0] != 1:
+        return None  # something before the first key
+    out: dict = {}
+    for (start, key), (following, _) in zip(marks, marks[1:] + [(len(data) - 2, None)]):
+        value_start, value_end = start + len(key) + 6, following
+        while value_end > value_start and data[value_end - 1] in b" \t\r\n":
+            value_end -= 1
+        if data[value_end - 1] == ord(","):
+            value_end -= 1
         if key in TABLES + ("events",):
-            first_row = body.split("\n", 2)[1] if "\n" in body else ""
-            if not (body.startswith(("{", "[")) and body.endswith(("}", "]"))):
+            section = _section(data, key, value_start, value_end)
+            if section is None:
                 return None
-            if first_row and not first_row.rstrip(",").endswith("}"):  # rows spread over lines: not our layout
-                return None
-            data[key] = Section(body)
+            out[key] = section
         else:
-            data[key] = json.loads(body)
-    return data
+            out[key] = json.loads(data[value_start:value_end].decode("utf-8"))
+    return out
 
 
 _NAMES = {cls: frozenset(cls.field_names) for cls in ROW_KINDS}
+
+
+def _read_all(fd: int, size: int) -> mmap.mmap | bytes:
+    """`size` bytes from `fd`, read into memory the system may back with huge pages: faulting in a new buffer 4 KiB at
+    a time was most of a big store's read (128 MB: 110 ms, in 2 MiB pages 30 ms). Only find, rfind, slices, indexing
+    and the buffer protocol are used on it, which bytes and mmap share."""
+    if size == 0:
+        return b""
+    buffer = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE)  # anonymous: nothing of the file is mapped
+    if hasattr(mmap, "MADV_HUGEPAGE"):  # Linux; elsewhere (or THP off) the same buffer in small pages
+        try:
+            buffer.madvise(mmap.MADV_HUGEPAGE)
+        except OSError:
+            pass
+    got = 0
+    with memoryview(buffer) as view:
+        while got < size:
+            read = os.readv(fd, [view[got:]])
+            if read == 0:
+                break  # shorter than it was a moment ago: what there is (a hand edit in place) is checked as any file
+            got += read
+    return buffer if got == size else buffer[:got]
 
 
 class JsonFileStore(Store):
@@ -212,10 +307,8 @@ class JsonFileStore(Store):
         if self._data is not None and stamp is not None and stamp == self._stamp:
             return self._data  # already read this very version (open, then a transaction)
         try:
-            text = self._read() if stamp else None
-            if text is not None and (not text or text.isspace()):
-                raise StoreError(M.text("store_not_flowctl", store=self.location, reason=M.text("store_empty")))
-            data = (split_sections(text) or json.loads(text)) if text is not None else _empty()
+            raw = self._read() if stamp else None
+            data = (split_sections(raw) or self._parse_whole(raw[:])) if raw is not None else _empty()
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise StoreError(M.text("store_damaged", store=self.location, reason=str(error))) from error
         if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -240,8 +333,7 @@ class JsonFileStore(Store):
                 taken = rows.last_key() if isinstance(rows, Section) else max((int(k) for k in rows), default=0)
                 data["next_id"][table] = max(int(data["next_id"].get(table, 1)), taken + 1)
             events = data["events"]
-            tail = events.text[events.text.rfind("\n  ") + 3:].rstrip("\n ]") if isinstance(events, Section) else (
-                events[-1] if events else "")
+            tail = events.last_line() if isinstance(events, Section) else (events[-1] if events else None)
             last_event = self._decode(tail) if tail else {}  # events are in id order
             data["next_id"]["events"] = max(int(data["next_id"].get("events", 1)), last_event.get("id", 0) + 1)
         except (ValueError, TypeError, AttributeError) as error:
@@ -249,8 +341,14 @@ class JsonFileStore(Store):
         self._data, self._stamp = data, stamp
         return data
 
-    def _read(self) -> str:
-        """The file's text; refused unread if it is not a regular file or is larger than MAX_BYTES."""
+    def _parse_whole(self, raw: bytes):
+        """A file not in serialize()'s layout (a hand edit, or not a store at all), decoded and parsed whole."""
+        if not raw or raw.isspace():
+            raise StoreError(M.text("store_not_flowctl", store=self.location, reason=M.text("store_empty")))
+        return json.loads(raw.decode("utf-8"))
+
+    def _read(self) -> mmap.mmap | bytes:
+        """The file's bytes; refused unread if it is not a regular file or is larger than MAX_BYTES."""
         fd = os.open(self._path, os.O_RDONLY | os.O_NONBLOCK)  # a pipe must not block the open
         with open(fd, "rb") as file:
             info = os.fstat(fd)
@@ -258,7 +356,7 @@ class JsonFileStore(Store):
                 raise StoreError(M.text("store_not_file", store=self.location))
             if info.st_size > MAX_BYTES:
                 raise StoreError(M.text("store_too_large", store=self.location, limit=MAX_BYTES))
-            return file.read(info.st_size).decode("utf-8")  # writers replace the file, never grow it
+            return _read_all(fd, info.st_size)  # writers replace the file, never grow it
 
     def _io_error(self, error: OSError) -> StoreError:
         """Locking and writing are the file operations that can fail here: either is a failed write."""
@@ -271,11 +369,13 @@ class JsonFileStore(Store):
             raise self._io_error(error) from error
 
     def _replace_file(self, data: dict) -> None:
+        import tempfile  # only a write needs it: a read command does not pay for its import
+
         folder = self._path.parent
         fd, tmp = tempfile.mkstemp(prefix=f".{self._path.name}.", suffix=".tmp", dir=folder)
         try:
             os.fchmod(fd, self._mode())  # mkstemp makes 0600; keep the file readable as it was
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
+            with os.fdopen(fd, "wb") as out:
                 out.writelines(serialized_parts(data))
                 out.flush()
                 os.fsync(out.fileno())
@@ -354,6 +454,8 @@ class JsonFileStore(Store):
         return self._data if self._data is not None else self._load()
 
     def _row(self, cls, data: dict):
+        if not isinstance(data, dict):  # a file read whole (not in serialize()'s layout) may hold anything as a row
+            raise StoreError(M.text("store_damaged", store=self.location, reason="a row is not an object"))
         try:
             row = cls(**{k: v for k, v in data.items() if k in _NAMES[cls]})
         except TypeError:  # only a missing key fails here: the names are filtered
@@ -366,42 +468,44 @@ class JsonFileStore(Store):
         return row
 
     def _decode(self, value):
-        if not isinstance(value, str):
+        """A row as read: the bytes of its line are decoded and parsed here, so a row is checked whenever it is read,
+        however long it stayed unread."""
+        if not isinstance(value, bytes):
             return value
         try:
-            row = json.loads(value)
-        except json.JSONDecodeError as error:
+            row = json.loads(value.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise StoreError(M.text("store_damaged", store=self.location, reason=f"a row: {error}")) from error
         if not isinstance(row, dict):
             raise StoreError(M.text("store_damaged", store=self.location, reason="a row is not an object"))
         return row
 
     def _rows(self, table: str) -> dict:
-        """The table as {id: row text or parsed row}, its section split into rows on first use."""
+        """The table as {id: row bytes or parsed row}, its section split into rows on first use."""
         rows = self._state[table]
         if isinstance(rows, Section):
             rows = self._state[table] = rows.rows()
         return rows
 
-    def _table(self, table: str, needle: str | None = None) -> list[dict]:
-        """Every row of a table, parsed (and kept parsed); with `needle`, only rows whose text holds it."""
+    def _table(self, table: str, needle: bytes | None = None) -> list[dict]:
+        """Every row of a table, parsed (and kept parsed); with `needle`, only rows whose bytes hold it."""
         rows = self._rows(table)
         out = []
         for key, value in rows.items():
-            if isinstance(value, str):
+            if isinstance(value, bytes):
                 if needle is not None and needle not in value:
                     continue
                 rows[key] = value = self._decode(value)
             out.append(value)
         return out
 
-    def _events(self, needles: tuple[str, ...] = ()) -> list[dict]:
+    def _events(self, needles: tuple[bytes, ...] = ()) -> list[dict]:
         events = self._state["events"]
         if isinstance(events, Section):
             events = self._state["events"] = events.events()
         out = []
         for index, value in enumerate(events):
-            if isinstance(value, str):
+            if isinstance(value, bytes):
                 if needles and not any(n in value for n in needles):
                     continue
                 events[index] = value = self._decode(value)
@@ -422,11 +526,11 @@ class JsonFileStore(Store):
 
     def _get(self, table: str, cls, row_id: int):
         rows = self._state[table]
-        if isinstance(rows, Section):  # one row wanted: read its line, leave the rest of the section as text
+        if isinstance(rows, Section):  # one row wanted: read its line, leave the rest of the section as bytes
             found = rows.row(str(row_id))
             return self._row(cls, self._decode(found)) if found is not None else None
         data = rows.get(str(row_id))
-        if isinstance(data, str):
+        if isinstance(data, bytes):
             rows[str(row_id)] = data = self._decode(data)
         return self._row(cls, data) if data else None
 
@@ -491,7 +595,7 @@ class JsonFileStore(Store):
 
     def list_tasks(self, query: TaskQuery) -> list[Task]:
         # a task line holds `"deal_id": 12,` as written: a cheap test before parsing it (one deal's tasks of thousands)
-        needle = f'"deal_id": {query.deal_ids[0]},' if len(query.deal_ids) == 1 else None
+        needle = b'"deal_id": %d,' % query.deal_ids[0] if len(query.deal_ids) == 1 else None
         tasks = [
             t for t in (self._row(Task, raw) for raw in self._table("tasks", needle))
             if (not query.deal_ids or t.deal_id in query.deal_ids)
@@ -607,8 +711,8 @@ class JsonFileStore(Store):
         return self._insert("events", event)
 
     def events(self, deal_id: int | None = None, contact_id: int | None = None) -> list[Event]:
-        needles = tuple(n for n in (deal_id is not None and f'"deal_id": {deal_id},',
-                                    contact_id is not None and f'"contact_id": {contact_id},') if n)
+        needles = tuple(n for n in (deal_id is not None and b'"deal_id": %d,' % deal_id,
+                                    contact_id is not None and b'"contact_id": %d,' % contact_id) if n)
         return [
             e for e in (self._row(Event, raw) for raw in self._events(needles[:1]))
             if (deal_id is None or e.deal_id == deal_id) and (contact_id is None or e.contact_id == contact_id)
