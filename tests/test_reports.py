@@ -422,3 +422,25 @@ def test_velocity_november_counts_only_the_periods_deals(store):
         (6, 10 * MIN, 40 * MIN)
     assert (rows["hot"]["stays"], rows["hot"]["median_seconds"], rows["hot"]["p90_seconds"]) == (3, 1 * DAY, 2 * DAY)
     assert (rows["new_lead"]["over_limit_now"], rows["hot"]["over_limit_now"]) == (1, 1)
+
+
+def test_a_deal_without_a_lead_date_is_in_no_period_on_any_store(ws):
+    """--to alone once counted a deal whose lead date was blanked on the JSON store only (its filter compared ""
+    <= the day); the SQL stores compare with NULL, which nothing matches. A period is of lead dates: none is in it."""
+    undated = ws.json("deal", "create", "--pipeline", "krovlya")["id"]
+    ws.json("deal", "create", "--pipeline", "krovlya")
+    ws.ok("deal", "set", undated, "Дата ЛИДА=", user="olga")
+
+    def new_leads(*period):
+        report = ws.json("report", "funnel", *period)
+        return next(s["deals"] for s in report["stages"] if s["stage"] == "new_lead")
+
+    assert new_leads() == 2
+    assert new_leads("--to", "2026-12-31") == 1
+    assert new_leads("--from", "2026-01-01") == 1
+    a_week_on = "2026-12-07T06:00:00Z"  # both deals over «НОВЫЙ ЛИД»'s limit by then
+    over = {row["stage"]: row["over_limit_now"] for row in ws.json("report", "velocity", now=a_week_on)}
+    assert over["new_lead"] == 2
+    over = {row["stage"]: row["over_limit_now"] for row in ws.json("report", "velocity", "--to", "2026-12-31",
+                                                                   now=a_week_on)}
+    assert over["new_lead"] == 1

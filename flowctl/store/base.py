@@ -360,7 +360,7 @@ def deal_matches(deal: Deal, query: DealQuery) -> bool:
             and (query.contact_id is None or deal.contact_id == query.contact_id)
             and (query.entered_before is None or deal.stage_since < query.entered_before)
             and (query.lead_from is None or (deal.lead_date or "") >= query.lead_from)
-            and (query.lead_to is None or (deal.lead_date or "") <= query.lead_to)
+            and (query.lead_to is None or bool(deal.lead_date) and deal.lead_date <= query.lead_to)
             and (not query.missing_any or any(deal.fields.get(f) in (None, "") for f in query.missing_any)))
 
 

@@ -635,7 +635,7 @@ class JsonFileStore(Store):
     def _cohort(self, pipeline, lead_from, lead_to) -> dict[int, Deal]:
         return {d.id: d for d in self._deals() if d.pipeline == pipeline
                 and (not lead_from or (d.lead_date or "") >= lead_from)
-                and (not lead_to or (d.lead_date or "") <= lead_to)}
+                and (not lead_to or bool(d.lead_date) and d.lead_date <= lead_to)}  # undated: in no period
 
     def deal_counts(self, pipeline, lead_from, lead_to):
         totals: dict[tuple[str, str], list[int]] = {}
