@@ -103,13 +103,13 @@ def _closing_brace_at_the_margin(text: str) -> str:
                          ids=["pretty-printed", "closing-brace-at-the-margin", "crlf", "a-key-flowctl-does-not-know"])
 def test_a_file_in_another_layout_is_read_whole_and_written_back_in_the_stores(ws, edit):
     first = ws.json("deal", "create", "-F", "site=Дом")["id"]
-    ws.store_path.write_text(edit(ws.store_path.read_text("utf-8")), "utf-8", newline="")
+    edited = edit(ws.store_path.read_text("utf-8"))
+    ws.store_path.write_text(edited, "utf-8", newline="")
     second = ws.json("deal", "create", "-F", "site=Дача")["id"]
     ws.ok("deal", "set", first, "site=Изба")
     assert [d["fields"]["site"] for d in ws.json("deal", "list")] == ["Изба", "Дача"]
     assert second == first + 1
-    text = _canonical(ws.store_path)
-    assert "a_note" not in text or json.loads(text)["a_note"] == "kept"
+    assert json.loads(_canonical(ws.store_path)).get("a_note") == ("kept" if "a_note" in edited else None)
 
 
 def test_a_row_given_an_id_below_the_last_is_still_written_in_id_order(tmp_path):

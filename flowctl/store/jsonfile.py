@@ -74,7 +74,7 @@ class Section:
     `changed` table rows written meanwhile, new or replaced, by id.
     """
 
-    data: bytes  # the whole file
+    data: bytes  # the whole file as read (or the mmap buffer _read_all filled: the same find, rfind and slices)
     start: int
     end: int
     added: list = field(default_factory=list)  # events appended

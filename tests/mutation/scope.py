@@ -39,9 +39,10 @@ STORE_FUNCTIONS = {
         "SqliteStore._rows",
     ),
     "flowctl.store.jsonfile": (
-        "JsonFileStore.__init__", "JsonFileStore._file_stamp", "JsonFileStore._load", "JsonFileStore._read",
-        "JsonFileStore._io_error", "JsonFileStore._write", "JsonFileStore._replace_file",
-        "JsonFileStore._remove_stale_temp_files", "JsonFileStore._mode", "JsonFileStore.close",
+        "JsonFileStore.__init__", "JsonFileStore._file_stamp", "JsonFileStore._load", "JsonFileStore._parse_whole",
+        "JsonFileStore._read", "_read_all", "JsonFileStore._io_error", "JsonFileStore._write",
+        "JsonFileStore._replace_file", "JsonFileStore._remove_stale_temp_files", "JsonFileStore._mode",
+        "JsonFileStore.close",
     ),
 }
 
