@@ -350,7 +350,7 @@ class JsonFileStore(Store):
     def _read(self) -> mmap.mmap | bytes:
         """The file's bytes; refused unread if it is not a regular file or is larger than MAX_BYTES."""
         fd = os.open(self._path, os.O_RDONLY | os.O_NONBLOCK)  # a pipe must not block the open
-        with open(fd, "rb") as file:
+        with open(fd, "rb"):  # closes fd, however this ends
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):  # swapped for a device or pipe since open_store looked
                 raise StoreError(M.text("store_not_file", store=self.location))
