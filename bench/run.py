@@ -234,6 +234,10 @@ def cases(ws: Path, deals: int, server: Server | None, env: dict) -> list[dict]:
     fl = flowctl()
     open_tasks = ids(db, "SELECT id FROM tasks WHERE responsible = 'm01' AND status = 'open' ORDER BY id")
     in_work = ids(db, "SELECT id FROM deals WHERE stage = 'in_work' AND responsible = 'm01' ORDER BY id")  # his own (F1)
+    needed = (RUNS + 1) * (2 if BASELINE else 1)  # a mutation takes a new target each run (targets i + 1)
+    if min(len(open_tasks), len(in_work)) < needed:
+        raise SystemExit(f"--deals {deals} gives m01 {len(open_tasks)} open tasks and {len(in_work)} deals in work; "
+                         f"{RUNS} runs need {needed} of each: take more deals or fewer runs")
     agenda_end = iso(NOW.replace(hour=21))  # end of the Moscow day in UTC
     mid = deals // 2
     qualify = ["-F", "site=Званка", "-F", "Этап СТРОЙКИ=коробка", "-F", "buys_when=01.12.2026", "-F", "houses=3",
@@ -482,6 +486,7 @@ def machine(server: Server | None) -> str:
 
 RUNS = 7
 WARM_UP = True
+BASELINE = False  # --baseline given: mutations take twice the targets
 IMPORT_RUNS = 3  # a PostgreSQL import of 100,000 rows takes a minute: three runs, not seven
 
 
@@ -500,7 +505,7 @@ def connect_server(args) -> Server | None:
 
 
 def main() -> None:
-    global RUNS, IMPORT_RUNS, WARM_UP
+    global RUNS, IMPORT_RUNS, WARM_UP, BASELINE
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--deals", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=RUNS)
@@ -519,7 +524,7 @@ def main() -> None:
     parser.add_argument("--no-warm-up", action="store_true",
                         help="time each command from its first run (a smoke run; the figures include a cold cache)")
     args = parser.parse_args()
-    RUNS, WARM_UP = args.runs, not args.no_warm_up
+    RUNS, WARM_UP, BASELINE = args.runs, not args.no_warm_up, bool(args.baseline)
     IMPORT_RUNS = min(IMPORT_RUNS, RUNS)
     ws = args.dir / "ws"
     server = connect_server(args)
