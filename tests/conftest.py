@@ -88,6 +88,11 @@ PINNED_NOW = "2026-11-30T06:00:00Z"  # Monday 09:00 in Moscow
 PUBLISHED_DIR = Path(tempfile.mkdtemp(prefix="flowctl-published-"))
 atexit.register(shutil.rmtree, PUBLISHED_DIR, True)
 PUBLISHED_STORES: dict[str, Path] = {}  # store kind → a new store with TEAM_YAML and krovlya.yaml published
+# The compiled-pipeline cache every workspace of the run shares: its entries are keyed by the source's content and
+# the code, never the path, so a workspace with the shipped files reads the entry the first one wrote instead of
+# parsing YAML and checking JSON Schema again (tests/test_cache.py gives each test its own folder).
+SHARED_CACHE = Path(tempfile.mkdtemp(prefix="flowctl-cache-"))
+atexit.register(shutil.rmtree, SHARED_CACHE, True)
 
 
 class Workspace:
@@ -115,7 +120,7 @@ class Workspace:
             open_store(str(root / self.store_name), create=True).close()
         monkeypatch.chdir(root)
         monkeypatch.setenv("FLOWCTL_NOW", PINNED_NOW)
-        monkeypatch.setenv("XDG_CACHE_HOME", str(root / ".cache"))
+        monkeypatch.setenv("XDG_CACHE_HOME", str(SHARED_CACHE))
         for name in ("FLOWCTL_USER", "FLOWCTL_STORE", "PGUSER", "PGDATABASE"):
             monkeypatch.delenv(name, raising=False)
         self.monkeypatch = monkeypatch

@@ -22,6 +22,13 @@ from flowctl.pipeline import lint
 HEADER = {"format", "kind", "code", "source_sha256"}
 
 
+@pytest.fixture(autouse=True)
+def own_cache(request, monkeypatch):
+    """A workspace's tests here look at its own cache folder, not the one the rest of the suite shares."""
+    if "ws" in request.fixturenames:
+        monkeypatch.setenv("XDG_CACHE_HOME", str(request.getfixturevalue("ws").root / ".cache"))
+
+
 def entries(ws) -> list:
     folder = ws.root / ".cache" / "flowctl" / "pipelines"
     return sorted(folder.iterdir())
