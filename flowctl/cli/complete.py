@@ -25,11 +25,10 @@ def _workspace():
     return workspace
 
 
-def _pipelines(ctx) -> list:
+def _pipelines(workspace, ctx) -> list:
     """The pipelines the command is about: the one its --pipeline names, else all of them."""
     from flowctl.errors import FlowError
 
-    workspace = _workspace()
     if workspace is None:
         return []
     named = (ctx.params or {}).get("pipeline") if ctx is not None else None
@@ -39,6 +38,10 @@ def _pipelines(ctx) -> list:
         except FlowError:
             pass
     return list(workspace.pipelines().values())
+
+
+def _team(workspace) -> list[tuple[str, str]]:
+    return [(m.login, m.name) for m in workspace.team.values()] if workspace else []
 
 
 def _offer(candidates, incomplete: str) -> list[tuple[str, str]]:
@@ -54,43 +57,38 @@ def _offer(candidates, incomplete: str) -> list[tuple[str, str]]:
 
 
 def stages(ctx, incomplete: str):
-    return _offer(((s.label, s.id) for p in _pipelines(ctx) for s in p.stages), incomplete)
+    return _offer(((s.label, s.id) for p in _pipelines(_workspace(), ctx) for s in p.stages), incomplete)
 
 
 def pipelines(ctx, incomplete: str):
-    return _offer(((p.id, p.name) for p in _pipelines(None)), incomplete)
+    return _offer(((p.id, p.name) for p in _pipelines(_workspace(), None)), incomplete)
 
 
 def logins(ctx, incomplete: str):
-    workspace = _workspace()
-    team = workspace.team.values() if workspace else ()
-    return _offer(((m.login, m.name) for m in team), incomplete)
+    return _offer(_team(_workspace()), incomplete)
 
 
 def deal_fields(ctx, incomplete: str):
-    return _assignments([f for p in _pipelines(ctx) for f in p.deal_fields], incomplete)
+    workspace = _workspace()
+    return _assignments(workspace, [f for p in _pipelines(workspace, ctx) for f in p.deal_fields], incomplete)
 
 
 def contact_fields(ctx, incomplete: str):
     workspace = _workspace()
-    return _assignments(list(workspace.contact_fields) if workspace else [], incomplete)
+    return _assignments(workspace, list(workspace.contact_fields) if workspace else [], incomplete)
 
 
-def _assignments(fields: list, incomplete: str):
+def _assignments(workspace, fields: list, incomplete: str):
     """KEY=VALUE: a field's label and `=`; after the `=`, the field's options (an enum), or the team's logins."""
     key, equals, typed = incomplete.partition("=")
     if not equals:
         return _offer(((f"{f.label}=", f.id) for f in fields), incomplete)
-    from flowctl.pipeline.model import fold
+    from flowctl.pipeline.model import fields_by_name, fold
 
-    field = next((f for f in fields if fold(key) in (fold(f.id), fold(f.label))), None)
+    field = fields_by_name(fields).get(fold(key))
     if field is None:
         return []
-    if field.type == "user":
-        workspace = _workspace()
-        values = [(m.login, m.name) for m in workspace.team.values()] if workspace else []
-    else:
-        values = [(option.label, str(option.id)) for option in field.options]
+    values = _team(workspace) if field.type == "user" else [(o.label, str(o.id)) for o in field.options]
     return [(f"{key}={value}", help_text) for value, help_text in _offer(values, typed)]
 
 

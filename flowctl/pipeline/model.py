@@ -29,6 +29,11 @@ def fold(text: str) -> str:
     return " ".join(text.casefold().replace("ё", "е").split())
 
 
+def fields_by_name(fields) -> dict:
+    """Each field under its label and its id as a person may type them (folded); an id wins over a label."""
+    return {**{fold(f.label): f for f in fields}, **{fold(f.id): f for f in fields}}
+
+
 class Option(FrozenRecord):
     __slots__ = ("id", "label")
 

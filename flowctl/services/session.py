@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from flowctl import messages as M
 from flowctl.errors import ConfigError, NotPermitted, UsageError
-from flowctl.pipeline.model import Field, Pipeline, fold
+from flowctl.pipeline.model import Field, Pipeline, fields_by_name, fold
 from flowctl.store.base import Event, Store
 from flowctl.workspace import Member, Workspace
 
@@ -99,7 +99,7 @@ class Session:
         """`key=value` pairs, key by field id or label, value parsed by the field's type → {id: stored}."""
         from flowctl import fields as values
 
-        by_name = {**{fold(f.label): f for f in fields}, **{fold(f.id): f for f in fields}}
+        by_name = fields_by_name(fields)
         parsed: dict = {}
         for assignment in assignments:
             key, sep, raw = assignment.partition("=")
