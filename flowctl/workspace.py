@@ -29,10 +29,10 @@ def workspace_pipeline_files(cwd: Path | None = None) -> list[Path]:
     config = find_config(cwd or Path.cwd())
     if config:
         return load(config).pipeline_paths
-    return _yaml_files((cwd or Path.cwd()) / PIPELINES_DIR)
+    return yaml_files((cwd or Path.cwd()) / PIPELINES_DIR)
 
 
-def _yaml_files(folder: Path) -> list[Path]:
+def yaml_files(folder: Path) -> list[Path]:
     """The folder's YAML files, found by name: a glob compiles its pattern into a regular expression every run."""
     try:
         names = os.listdir(folder)
@@ -49,7 +49,7 @@ def pipeline_file(name: str, cwd: Path | None = None) -> Path:
     from flowctl.pipeline.compile import compile_cached
     from flowctl.pipeline.model import fold
 
-    candidates = workspace_pipeline_files(cwd) + _yaml_files(shipped_pipelines_dir())
+    candidates = workspace_pipeline_files(cwd) + yaml_files(shipped_pipelines_dir())
     for path in candidates:
         if fold(path.stem) == fold(name):
             return path
@@ -264,7 +264,7 @@ def load(config_path: Path, store_override: str | None = None) -> Workspace:
     paths: list[Path] = []
     for index, entry in enumerate(data.get("pipelines", [PIPELINES_DIR])):
         target = root / entry
-        found = _yaml_files(target) if target.is_dir() else [target] if target.is_file() else []
+        found = yaml_files(target) if target.is_dir() else [target] if target.is_file() else []
         if not found:
             line, col = doc.position(("pipelines", index))
             raise ConfigError(f"{config_path}:{line}:{col}: {M.text('pipelines_missing', entry=entry)}")

@@ -265,8 +265,8 @@ def test_russian_reports_write_percentages_and_durations_the_russian_way(local_w
 
 # Words that are not English sentences: names a user types or reads as they are.
 _KEPT = {
-    "flowctl", "yaml", "json", "csv", "sqlite", "postgresql", "url", "utf", "iana", "mermaid", "graphviz", "dot",
-    "table", "text", "github", "actions", "lint", "cp", "bom", "id", "ids", "db", "pgpass", "libpq", "schema", "createuser",
+    "flowctl", "yaml", "json", "csv", "sqlite", "postgresql", "url", "xml", "utf", "iana", "mermaid", "graphviz", "dot",
+    "table", "text", "github", "junit", "actions", "lint", "cp", "bom", "id", "ids", "db", "pgpass", "libpq", "schema", "createuser",
     "europe", "moscow", "anna", "tural", "olga", "ivan", "krovlya", "columns",  # a pipeline id; a mapping file key
 }
 

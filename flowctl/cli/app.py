@@ -17,6 +17,7 @@ COMMANDS = {
     "demo": ("demo", "demo", "Play the worked example (E1–E4) on a throwaway store."),
     "init": ("init", "init", "Create a workspace: flowctl.yaml, the pipeline and a store."),
     "validate": ("validate", "validate", "Check pipeline files: YAML, schema and lint (CI's exit code)."),
+    "test": ("scenarios", "test", "Play scenarios: prove the pipeline keeps the regulation."),
     "graph": ("pipeline", "graph", "A pipeline as a Mermaid or Graphviz diagram."),
     "agenda": ("day", "agenda", "Today's and overdue tasks in the work order (W1–W4)."),
     "check": ("day", "check", "Information hygiene (L8): what is missing or late."),

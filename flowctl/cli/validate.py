@@ -47,7 +47,7 @@ def _across_pipelines(files: list[Path], checked: dict) -> list:
     return [p for p in lint_workspace(docs) if p.path in shown]
 
 
-def _github_escape(text: str) -> str:
+def github_escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -101,10 +101,10 @@ def validate(
                       **({"store": store, "data": findings} if store else {})}))
     elif fmt == "github":
         for p in problems:
-            echo(f"::{p.severity} file={p.path},line={p.line},col={p.column},title={p.rule}::{_github_escape(p.message)}")
+            echo(f"::{p.severity} file={p.path},line={p.line},col={p.column},title={p.rule}::{github_escape(p.message)}")
         for f in findings:
             level = "error" if f["severity"] == "error" else "notice"
-            echo(f"::{level} title={f['rule']}::{_github_escape(f['message'])}")
+            echo(f"::{level} title={f['rule']}::{github_escape(f['message'])}")
     else:
         for p in problems:
             echo(f"{p.path}:{p.line}:{p.column}: {p.severity}: {p.message} [{p.rule}]")

@@ -60,7 +60,7 @@ def _pipeline_of(session: Session, deal_id: int) -> tuple[Deal, Pipeline]:
     return deal, session.workspace.stored_pipeline(deal.pipeline)
 
 
-def _task_type(pipeline: Pipeline, typed: str):
+def find_task_type(pipeline: Pipeline, typed: str):
     for t in pipeline.tasks.types:
         if fold(typed) in (fold(t.id), fold(t.label)):
             return t
@@ -105,7 +105,7 @@ def add(session: Session, deal_id: int, type_typed: str, due_text: str, text: st
         session.require_deal_access(pipeline, deal)
         if not pipeline.stage(deal.stage).is_open:
             raise RuleRefused(M.text("task_on_closed_deal", id=deal.id, stage=pipeline.stage(deal.stage).label))
-        task_type = _task_type(pipeline, type_typed)
+        task_type = find_task_type(pipeline, type_typed)
         responsible = session.workspace.teammate(to_user).login if to_user else (deal.responsible or session.actor.login)
         task = Task(None, deal.id, task_type.id, _due(session, due_text, allow_past), responsible,
                     free_text(M.text("label_task_text"), text) or task_type.label, OPEN, session.now_iso,
