@@ -18,6 +18,7 @@ from flowctl.pipeline.model import fields_by_name, fold
 from flowctl.pipeline.problems import Document, Problem, ProblemsFound
 
 SCHEMA = "scenario.schema.json"
+SHIPPED_DIR = Path(__file__).with_name("scenarios")  # the regulation's scenarios; `flowctl init` copies them
 DEFAULT_TIMEZONE = "Europe/Moscow"  # as `flowctl init` writes it
 DEFAULT_POWERS = ("import", "restore", "migrate", "publish")  # held by `head`, as `flowctl init` writes them
 FORBIDDEN_OPTIONS = ("--store", "--as")  # the scenario's store and `as:` decide

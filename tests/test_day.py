@@ -297,27 +297,18 @@ def test_demo_plays_the_worked_example(tmp_path):
     assert list(tmp_path.iterdir()) == [] or all(p.name == ".cache" for p in tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("real_now, played_at", [
-    ("2026-12-05T09:00:00Z", "2026-12-07T07:00:00Z"),  # Saturday: Monday 10:00 in Moscow
-    ("2026-12-04T17:30:00Z", "2026-12-04T07:00:00Z"),  # Friday 20:30: that Friday's 10:00
-    ("2026-12-01T21:30:00Z", "2026-12-02T07:00:00Z"),  # Tuesday 21:30 UTC is already Wednesday in Moscow
-])
-def test_the_demo_plays_on_a_working_morning_whenever_it_is_run(monkeypatch, real_now, played_at):
-    """The demo's new lead gets its call inside the working hours, so «tomorrow» holds 2 tasks on any day of the week."""
-    from datetime import datetime
-
-    from flowctl import clock
-    from flowctl.cli import demo
-    from flowctl.when import to_iso_utc
-    from flowctl.workspace import Workspace
-
+@pytest.mark.parametrize("real_now", ["2026-12-05T09:00:00Z", "2027-03-03T21:30:00Z"])
+def test_the_demo_tells_the_same_story_whatever_the_clock_says(cli, tmp_path, monkeypatch, real_now):
+    """The demo is a scenario with a clock of its own (Monday 30.11.2026, 10:00): the user's clock, a Saturday or
+    another year, changes nothing it shows, so «tomorrow» holds the same 2 tasks every time it is played."""
+    monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FLOWCTL_NOW", raising=False)
-    monkeypatch.setattr(clock, "datetime", type("Pinned", (datetime,), {
-        "now": classmethod(lambda cls, tz=None: datetime.fromisoformat(real_now.replace("Z", "+00:00")))}))
-    workspace = Workspace(ROOT, None, "", [], "Europe/Moscow", {}, {})
-    assert to_iso_utc(demo._demo_moment(workspace)) == played_at
-    monkeypatch.setenv("FLOWCTL_NOW", "2026-12-05T20:00:00Z")  # a pinned clock is the user's choice: kept
-    assert to_iso_utc(demo._demo_moment(workspace)) == "2026-12-05T20:00:00Z"
+    first = cli("demo")
+    monkeypatch.setenv("FLOWCTL_NOW", real_now)
+    again = cli("demo")
+    assert first.exit_code == again.exit_code == 0
+    assert again.stdout == first.stdout
+    assert "2 tasks × 3 min = 0 h 6 min" in again.stdout and "2026-12-01 11:00" in again.stdout
 
 
 def test_l3_invisible_characters_are_not_a_result(ws):

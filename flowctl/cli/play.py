@@ -273,12 +273,19 @@ class _Player:
             problems.append(M.text("test_no_task", id=expected["id"]))
             return
         wanted = {"type": find_task_type(self.pipeline, expected["type"]).id if "type" in expected else None,
-                  "status": expected.get("status"), "responsible": expected.get("owner"),
+                  "status": expected.get("status"), "owner": expected.get("owner"),
                   "due": to_iso_utc(read_clock(expected["due"], self.now, self.workspace.tz)) if "due" in expected
                   else None}
+        got = {"type": task["type"], "status": task["status"], "owner": task["responsible"], "due": task["due"]}
         for key, value in wanted.items():
-            if value is not None and task[key] != value:
-                problems.append(M.text("test_task_fact", id=task["id"], what=key, value=task[key], expected=value))
+            if value is not None and got[key] != value:
+                shown = (self.local_moment(got[key]), self.local_moment(value)) if key == "due" else (got[key], value)
+                problems.append(M.text("test_task_fact", id=task["id"], what=key, value=shown[0], expected=shown[1]))
+
+    def local_moment(self, iso_utc: str) -> str:
+        from flowctl.when import format_local, from_iso_utc
+
+        return format_local(from_iso_utc(iso_utc), self.workspace.tz)
 
     def check_tasks(self, expected: dict, login: str, problems: list[str]) -> None:
         from flowctl.services.tasks import find_task_type
