@@ -166,15 +166,14 @@ class _Lint:
         if start is not None and start != self.moment(("clock",), self.data["clock"],
                                                       datetime(2001, 6, 1, tzinfo=timezone.utc), quiet=True):
             self.problem(("clock",), "scenario-time", M.text("scenario_clock_relative", value=self.data["clock"]))
-            return None
-        now = start
+            start = None
+        now = start or datetime(2000, 1, 1, tzinfo=timezone.utc)  # without a clock, each time is still read
         for index, step in enumerate(self.data["steps"]):
-            if now is not None and step.get("at"):
-                moved = self.moment(("steps", index, "at"), step["at"], now)
-                if moved is not None and moved < now:
-                    self.problem(("steps", index, "at"), "scenario-time",
-                                 M.text("scenario_clock_back", value=step["at"]))
-                now = moved if moved is not None and moved >= now else now
+            moved = self.moment(("steps", index, "at"), step["at"], now) if step.get("at") else None
+            if moved is not None and start is not None and moved < now:
+                self.problem(("steps", index, "at"), "scenario-time", M.text("scenario_clock_back", value=step["at"]))
+            elif moved is not None:
+                now = moved
         return start
 
     def moment(self, path: tuple, text: str, now: datetime, quiet: bool = False) -> datetime | None:

@@ -40,7 +40,8 @@ def init(
     name: str = typer.Option(None, "--name", help="Their display name (default: the login)."),
     roles: str = typer.Option("manager,head", "--roles", help="Their roles, comma-separated."),
 ):
-    """Create flowctl.yaml, pipelines/ (the shipped «Кровля»), schemas/ and an empty store. Never overwrites."""
+    """Create flowctl.yaml, pipelines/ (the shipped «Кровля»), its scenarios/, schemas/ and an empty store. Never
+    overwrites."""
     import json
     import re
     import shutil
@@ -50,6 +51,7 @@ def init(
     from flowctl import clock, language
     from flowctl import messages as M
     from flowctl.errors import RuleRefused, UsageError
+    from flowctl.scenario import SHIPPED_DIR
     from flowctl.services.publish import publish_first
     from flowctl.store import is_server, open_store
     from flowctl.when import from_iso_utc
@@ -73,11 +75,13 @@ def init(
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "pipelines").mkdir(exist_ok=True)
     (directory / "schemas").mkdir(exist_ok=True)
-    for pipeline in shipped_pipelines_dir().glob("*.yaml"):
-        target = directory / "pipelines" / pipeline.name
-        if not target.exists():
-            shutil.copyfile(pipeline, target)
-    for schema in ("pipeline.schema.json", "workspace.schema.json"):
+    (directory / "scenarios").mkdir(exist_ok=True)
+    for shipped, folder in ((shipped_pipelines_dir(), "pipelines"), (SHIPPED_DIR, "scenarios")):
+        for source in shipped.glob("*.yaml"):  # the regulation as a pipeline, and as scenarios that prove it
+            target = directory / folder / source.name
+            if not target.exists():
+                shutil.copyfile(source, target)
+    for schema in ("pipeline.schema.json", "workspace.schema.json", "scenario.schema.json"):
         (directory / "schemas" / schema).write_text(
             resources.files("flowctl.schemas").joinpath(schema).read_text("utf-8"), "utf-8")
     quoted = {k: json.dumps(v, ensure_ascii=False) for k, v in  # JSON strings are YAML scalars: no quoting slips

@@ -145,17 +145,18 @@ def _set_up(scenario, workspace, pipeline, now: datetime) -> list[str]:
 
     store = open_store(workspace.store, create=True)
     try:
-        first = workspace.member(scenario.first_member)
-        publisher = next((m for m in workspace.team.values() if m.roles & workspace.powers.get("publish", set())), first)
-        publish_first(workspace, store, publisher, now)
+        holders = workspace.powers.get("publish", frozenset())
+        publisher = next((m for m in workspace.team.values() if m.roles & holders), None)
+        if publisher:  # a team without the power works on unpublished rules, as its own store would
+            publish_first(workspace, store, publisher, now)
         given = scenario.given
         if not given:
             return []
-        try:
-            return set_up(Session(workspace, store, first, now), pipeline, given.get("contacts", []),
-                          given.get("deals", []), Path(scenario.path).name, scenario.given_lines)
-        except FlowError as error:
-            return [error.message]
+        first = workspace.member(scenario.first_member)
+        return set_up(Session(workspace, store, first, now), pipeline, given.get("contacts", []),
+                      given.get("deals", []), Path(scenario.path).name, scenario.given_lines)
+    except FlowError as error:
+        return [error.message]
     finally:
         store.close()
 
@@ -186,8 +187,10 @@ class _Player:
 
     def run(self, args: list[str], login: str) -> Shown:
         """One command line, as `flowctl` runs it from a shell: its exit code, what it printed and what it said."""
+        from flowctl import language
         from flowctl.cli.app import app
 
+        spoken, machine = language.current(), language.machine()
         out, err = io.StringIO(), io.StringIO()
         with _acting(self.folder, login, self.now), redirect_stdout(out), redirect_stderr(err):
             try:
@@ -195,6 +198,9 @@ class _Player:
                 code = 0
             except SystemExit as done:
                 code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+            finally:  # the command spoke the scenario's language; what is said about it is in the reader's
+                language.use(spoken)
+                language.set_machine_values(machine)
         return Shown(code, out.getvalue(), err.getvalue())
 
     def read(self, args: list[str], login: str, problems: list[str]):

@@ -21,6 +21,8 @@ def scenario_files(paths: list[str]) -> list[Path]:
     if not paths:
         config = find_config(Path.cwd())
         folder = (config.parent if config else Path.cwd()) / SCENARIOS_DIR
+        if folder.resolve().is_relative_to(Path.cwd().resolve()):  # shown as people and CI annotations name it
+            folder = folder.resolve().relative_to(Path.cwd().resolve())
         found = yaml_files(folder)
         if not found:
             raise UsageError(M.text("test_no_files", where=folder))
