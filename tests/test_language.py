@@ -283,7 +283,7 @@ def _ids() -> set[str]:
     from flowctl.services.transfer import MAPPING_TABLE_KEYS, MAPPING_TEXT_KEYS, EXPORT_KINDS, HISTORY_COLUMNS
     from flowctl.store.base import DEAL_SORTS
 
-    words = set(_KEPT) | set(EXPORT_KINDS) | set(DEAL_SORTS) | {"pipelines", "schemas", "won", "lost", "open"}
+    words = set(_KEPT) | set(EXPORT_KINDS) | set(DEAL_SORTS) | {"pipelines", "schemas", "scenarios", "won", "lost", "open"}
     words |= {*MAPPING_TEXT_KEYS, *MAPPING_TABLE_KEYS, "values", *HISTORY_COLUMNS.values()}  # a mapping file's keys
     words |= {"source", "value", "column"}  # the placeholders of a mapping file's shape
     for command in _commands(typer.main.get_command(app).every_command()):
