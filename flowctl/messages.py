@@ -491,6 +491,7 @@ TEXTS: dict[str, str] = {
     "scenario_command_option": "{option} is not allowed in a scenario: the scenario's throwaway store and the step's `as:` decide",
     "scenario_command_unknown": "'{command}' is not a command a scenario can run{hint}; commands: {known}",
     "test_no_files": "no scenario files in {where}",
+    "test_no_rule": "no scenario in {where} proves {rules}",
     "test_not_a_pipeline": "{path}: not a pipeline file (.yaml)",
     "test_fact_unreadable": "`flowctl {command}` could not be read: {message}",
     "test_exit": "exit code {expected} expected, got {code}",

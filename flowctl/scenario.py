@@ -79,8 +79,20 @@ def load(path: str | Path) -> tuple[list[Problem], Document | None]:
         doc = loader.load_file(path)
     except ProblemsFound as found:
         return found.problems, None
+    doc.data = _dates_as_text(doc.data)
     problems = schema.check(doc, SCHEMA)
     return problems, (None if problems else doc)
+
+
+def _dates_as_text(node):
+    """YAML reads an unquoted 2026-12-01 as a date; a scenario means the text, as a person types it."""
+    from datetime import date
+
+    if isinstance(node, dict):
+        return {key: _dates_as_text(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_dates_as_text(value) for value in node]
+    return node.isoformat(" ") if isinstance(node, datetime) else node.isoformat() if isinstance(node, date) else node
 
 
 def find_pipeline(pipelines: dict, name: str):

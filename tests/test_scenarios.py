@@ -298,3 +298,23 @@ def test_the_report_speaks_russian(cli, tmp_path, monkeypatch):
     (tmp_path / "s.yaml").write_text(HEADER.format(name="x") + M1_STEPS.replace("exit: 5", "exit: 0"), "utf-8")
     result = cli("test", "s.yaml")
     assert "ожидался код выхода 0, получен 5" in result.stdout and result.stdout.startswith("СБОЙ")
+
+
+def test_rule_ids_match_in_any_case_and_a_rule_nobody_proves_is_a_usage_error(cli, tmp_path, monkeypatch):
+    """S5b has a lower-case letter: --rule S5b and --rule s5b both find it; a misspelled id plays nothing and says so."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s5b.yaml").write_text(HEADER.format(name="S5b") + "rules: [S5b]\n" + M1_STEPS, "utf-8")
+    for typed in ("S5b", "s5b", "S5B"):
+        assert json.loads(cli("test", tmp_path, "--rule", typed, "--format", "json").stdout)["passed"] == 1
+    result = cli("test", tmp_path, "--rule", "S8")
+    assert result.exit_code == 2 and "proves S8" in result.stderr
+
+
+def test_an_unquoted_date_is_the_text_a_person_types(play):
+    code, report = play(VOLUMES + """steps:
+  - as: tural
+    at: 2026-12-01
+    run: deal advance 1 'КП ГОТОВО'
+    expect: {agenda: {user: anna, date: 2026-12-02, deals: [1]}, task: {id: 2, due: 2026-12-02 10:00}}
+""")
+    assert code == 0, report

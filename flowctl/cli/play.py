@@ -12,6 +12,7 @@ import shlex
 import shutil
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
 
 from flowctl import messages as M
@@ -161,6 +162,17 @@ def _set_up(scenario, workspace, pipeline, now: datetime) -> list[str]:
         store.close()
 
 
+@cache
+def _root():
+    """The command tree, built once for every step of every scenario (the shell builds it once per command; typer's
+    building is a fifth of a step's time). Each command's context is new, as in a new process."""
+    import typer.main
+
+    from flowctl.cli.app import app
+
+    return typer.main.get_command(app)
+
+
 @contextmanager
 def _acting(folder: Path, login: str, now: datetime):
     from flowctl.when import to_iso_utc
@@ -188,13 +200,12 @@ class _Player:
     def run(self, args: list[str], login: str) -> Shown:
         """One command line, as `flowctl` runs it from a shell: its exit code, what it printed and what it said."""
         from flowctl import language
-        from flowctl.cli.app import app
 
         spoken, machine = language.current(), language.machine()
         out, err = io.StringIO(), io.StringIO()
         with _acting(self.folder, login, self.now), redirect_stdout(out), redirect_stderr(err):
             try:
-                app(args=list(args), prog_name="flowctl")
+                _root().main(args=list(args), prog_name="flowctl")
                 code = 0
             except SystemExit as done:
                 code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)

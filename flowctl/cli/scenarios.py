@@ -110,7 +110,7 @@ def test(
     files = scenario_files(paths or [])
     pipelines_used = pipeline_files(pipeline or [])
     compiled = {p.id: p for p in map(compile_cached, pipelines_used)}
-    wanted = {r.upper() for r in rule or []}
+    wanted = {r.casefold() for r in rule or []}
     started = time.perf_counter()
     results = []
     with tempfile.TemporaryDirectory(prefix="flowctl-test-") as scratch:
@@ -122,6 +122,8 @@ def test(
                 _proves(path, wanted) else None
             if checked is not None:
                 results.append(checked)
+    if wanted and not results:
+        raise UsageError(M.text("test_no_rule", rules=", ".join(rule), where=", ".join(map(str, paths or [SCENARIOS_DIR]))))
     seconds = time.perf_counter() - started
     REPORTERS[fmt](results, seconds)
     raise typer.Exit(0 if all(r.passed for r in results) else 1)
@@ -132,7 +134,7 @@ def _proves(path: Path, wanted: set) -> bool:
     from flowctl import scenario
 
     _, doc = scenario.load(path)
-    return doc is None or bool(wanted & set(doc.data.get("rules", ())))
+    return doc is None or bool(wanted & {r.casefold() for r in doc.data.get("rules", ())})
 
 
 # -- reporters -------------------------------------------------------------------------------------------------
