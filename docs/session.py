@@ -1,5 +1,6 @@
 """Regenerates the console sessions quoted in README.md from real runs: python docs/session.py > /tmp/s.md
-(the English session, the Russian one, the working day, the reports on the demo's data, the board in Russian).
+(the English session, the Russian one, the working day, the reports on the demo's data, the board in Russian,
+`flowctl test` against a pull request's pipeline).
 
 Each session runs in a fresh temporary workspace with the clock pinned (FLOWCTL_NOW) and the locale set, so the
 output is what any machine prints.
@@ -177,6 +178,34 @@ def play_demo(commands: list[list[str]], locale: str = ENGLISH) -> str:
     return "```console\n" + "\n".join(out).rstrip() + "\n```\n"
 
 
+# `flowctl test` in a new workspace: the shipped M1 scenario, then a pull request's version of the pipeline that
+# lets the manager move a deal out of «ОБЪЕМЫ У ТУРАЛА» too.
+MUTANT = ("mkdir pr && sed 's/    roles: \\[engineer\\]   # M1/    roles: [engineer, manager]/' "
+          "pipelines/krovlya.yaml > pr/krovlya.yaml")
+TESTS = [["init", "--user", "olga", "--name", "Ольга"], ["test", "--rule", "M1"], ["SHELL", MUTANT],
+         ["test", "--rule", "M1", "--pipeline", "pr/krovlya.yaml"]]
+
+
+def play_tests(locale: str = ENGLISH) -> str:
+    """The TESTS commands in a fresh folder; a ["SHELL", line] entry is run by the shell and shown as typed."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+        env.update(FLOWCTL_NOW=NOW, XDG_CACHE_HOME=f"{folder}/.cache", LANG=locale)
+        out = []
+        for args in TESTS:
+            if args[0] == "SHELL":
+                subprocess.run(args[1], shell=True, cwd=folder, check=True)
+                out += ["$ " + args[1], ""]
+                continue
+            result = subprocess.run([sys.executable, "-m", "flowctl", *args], cwd=folder, env=env,
+                                    capture_output=True, text=True)
+            out.append("$ flowctl " + shlex.join(args))
+            out += [text for text in [(result.stdout + result.stderr).rstrip()] if text]
+            out += [f"[exit {result.returncode}]"] if result.returncode else []
+            out.append("")
+    return "```console\n" + "\n".join(out).rstrip() + "\n```\n"
+
+
 def play(commands: list[list[str]], locale: str = ENGLISH) -> str:
     return play_sections([commands], locale)[0]
 
@@ -187,3 +216,4 @@ if __name__ == "__main__":
     print("\n".join(play_sections(WORKING_DAY, team=TEAM)))
     print(play_demo(DEMO_VIEWS))
     print(play_demo(DEMO_BOARD, RUSSIAN))
+    print(play_tests())

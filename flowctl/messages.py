@@ -511,7 +511,7 @@ TEXTS: dict[str, str] = {
     "test_invalid": "the scenario file has problems",
     "test_passed": "ok",
     "test_failed": "FAIL",
-    "test_summary": "{total} scenario(s): {passed} passed, {failed} failed ({seconds:.1f} s)",
+    "test_summary": "{total} scenario(s): {passed} passed, {failed} failed",
 }
 
 RULE_SUMMARIES: dict[str, str] = {

@@ -151,7 +151,7 @@ def _text(results: list[Checked], seconds: float) -> None:
                 echo(f"    {problem}")
             for line in failure.output.splitlines()[:OUTPUT_LINES_SHOWN]:
                 echo(f"    | {line}")
-    _summary(results, seconds)
+    _summary(results)
 
 
 def _where(failure) -> str:
@@ -191,13 +191,12 @@ def _github(results: list[Checked], seconds: float) -> None:
         if failure:
             message = "\n".join([_where(failure), *failure.problems])
             echo(f"::error file={r.path},line={failure.line},title={github_escape(r.name)}::{github_escape(message)}")
-    _summary(results, seconds)
+    _summary(results)
 
 
-def _summary(results: list[Checked], seconds: float) -> None:
+def _summary(results: list[Checked]) -> None:
     failed = sum(not r.passed for r in results)
-    typer.echo(M.text("test_summary", total=len(results), passed=len(results) - failed, failed=failed,
-                      seconds=seconds), err=True)
+    typer.echo(M.text("test_summary", total=len(results), passed=len(results) - failed, failed=failed), err=True)
 
 
 def _junit(results: list[Checked], seconds: float) -> None:
