@@ -341,6 +341,9 @@ def cases(ws: Path, deals: int, server: Server | None, env: dict) -> list[dict]:
         dict(name="query: deals without an open task", argv=no_task, pg=no_task_pg),
         dict(name="flowctl check", argv=fl + ["check"], floor="query: deals without an open task", target=1000,
              pg=on_server(fl + ["check"])),
+        # every shipped scenario, each on its own new store (issue 17: under 10 s); independent of the store's size
+        dict(name="flowctl test (the regulation's scenarios)", argv=fl + ["test", str(ROOT / "scenarios")],
+             floor="python -c pass", target=10000),
         dict(name="query: deals and budget by stage", argv=sql_floor(db, funnel_sql),
              pg=server and on_server(server.floor(funnel_sql))),
         dict(name="flowctl report funnel", argv=fl + ["report", "funnel"], floor="query: deals and budget by stage",

@@ -54,16 +54,21 @@ def configured_in(config_path: Path | None) -> str | None:
     return found.group(1) if found and found.group(1) in LANGUAGES else None
 
 
+_catalogs: dict[str, gettext.NullTranslations] = {}
+
+
 def use(code: str) -> None:
     """Make `code` the language of everything printed from now on."""
     global _active
     if _active and _active[0] == code:
         return
-    if code == "en":
+    translations = _catalogs.get(code)
+    if translations is None and code == "en":
         translations = gettext.NullTranslations()
-    else:
+    elif translations is None:
         with open(LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.mo", "rb") as catalog:
             translations = gettext.GNUTranslations(catalog)
+    _catalogs[code] = translations  # read once a process: `flowctl test` switches language at every step
     # click and typer call gettext.gettext, which reads the language from LANGUAGE first
     os.environ["LANGUAGE"] = code
     gettext.bindtextdomain(DOMAIN, str(LOCALE_DIR))
