@@ -53,7 +53,7 @@ HEADER = """version: 1
 name: {name}
 pipeline: krovlya
 clock: 2026-11-30 09:00
-language: en
+language: {language}
 team: {{anna: [manager], tural: [engineer], olga: [head, manager]}}
 """
 VOLUMES = """given:
@@ -68,9 +68,9 @@ def play(cli, tmp_path, monkeypatch):
     """Write a scenario (its body after the common header) and run `flowctl test` on it: (exit code, its JSON)."""
     monkeypatch.chdir(tmp_path)
 
-    def run(body: str, *options, name="a scenario"):
+    def run(body: str, *options, name="a scenario", language="en"):
         path = tmp_path / "scenario.yaml"
-        path.write_text(HEADER.format(name=name) + body, "utf-8")
+        path.write_text(HEADER.format(name=name, language=language) + body, "utf-8")
         result = cli("test", path, "--format", "json", *options)
         return result.exit_code, json.loads(result.stdout)
 
@@ -214,7 +214,7 @@ def test_pipeline_option_plays_another_version_of_the_pipeline(play, tmp_path):
 
 def test_an_invalid_pipeline_to_play_is_a_config_error(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "s.yaml").write_text(HEADER.format(name="x") + M1_STEPS, "utf-8")
+    (tmp_path / "s.yaml").write_text(HEADER.format(name="x", language="en") + M1_STEPS, "utf-8")
     mutant = _mutant(tmp_path, "  - id: engineer        # M1", "  - id: Engineer")
     result = cli("test", "s.yaml", "--pipeline", mutant)
     assert result.exit_code == 3 and f"{mutant}:" in result.stderr
@@ -225,9 +225,9 @@ def test_reports_for_people_and_ci(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     folder = tmp_path / "scenarios"
     folder.mkdir()
-    (folder / "good.yaml").write_text(HEADER.format(name="M1 holds") + M1_STEPS, "utf-8")
-    (folder / "bad.yaml").write_text(HEADER.format(name="M1 broken") + M1_STEPS.replace("exit: 5", "exit: 0"), "utf-8")
-    (folder / "typo.yaml").write_text(HEADER.format(name="a typo") + "steps:\n  - run: deals list\n", "utf-8")
+    (folder / "good.yaml").write_text(HEADER.format(name="M1 holds", language="en") + M1_STEPS, "utf-8")
+    (folder / "bad.yaml").write_text(HEADER.format(name="M1 broken", language="en") + M1_STEPS.replace("exit: 5", "exit: 0"), "utf-8")
+    (folder / "typo.yaml").write_text(HEADER.format(name="a typo", language="en") + "steps:\n  - run: deals list\n", "utf-8")
 
     text = cli("test")  # the workspace's scenarios/ by default
     assert text.exit_code == 1
@@ -257,8 +257,8 @@ def test_reports_for_people_and_ci(cli, tmp_path, monkeypatch):
 
 def test_rule_option_plays_the_scenarios_of_a_rule(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "m1.yaml").write_text(HEADER.format(name="M1") + "rules: [M1]\n" + M1_STEPS, "utf-8")
-    (tmp_path / "l3.yaml").write_text(HEADER.format(name="L3") + "rules: [L3]\n" + M1_STEPS.replace("exit: 5", "exit: 0"), "utf-8")
+    (tmp_path / "m1.yaml").write_text(HEADER.format(name="M1", language="en") + "rules: [M1]\n" + M1_STEPS, "utf-8")
+    (tmp_path / "l3.yaml").write_text(HEADER.format(name="L3", language="en") + "rules: [L3]\n" + M1_STEPS.replace("exit: 5", "exit: 0"), "utf-8")
     report = json.loads(cli("test", tmp_path, "--rule", "m1", "--format", "json").stdout)
     assert [s["name"] for s in report["scenarios"]] == ["M1"] and report["status"] == "ok"
 
@@ -273,7 +273,7 @@ def test_a_scenario_never_touches_the_users_store(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FLOWCTL_STORE", str(tmp_path / "mine.db"))
     monkeypatch.setenv("FLOWCTL_USER", "somebody")
-    (tmp_path / "s.yaml").write_text(HEADER.format(name="x") + M1_STEPS, "utf-8")
+    (tmp_path / "s.yaml").write_text(HEADER.format(name="x", language="en") + M1_STEPS, "utf-8")
     assert cli("test", "s.yaml").exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
     import os
@@ -283,7 +283,7 @@ def test_a_scenario_never_touches_the_users_store(cli, tmp_path, monkeypatch):
 
 def test_keep_leaves_each_workspace_to_explore(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "m1.yaml").write_text(HEADER.format(name="x") + M1_STEPS, "utf-8")
+    (tmp_path / "m1.yaml").write_text(HEADER.format(name="x", language="en") + M1_STEPS, "utf-8")
     assert cli("test", "m1.yaml", "--keep", "kept").exit_code == 0
     monkeypatch.chdir(tmp_path / "kept" / "m1")
     shown = cli("--as", "anna", "deal", "show", "1", "--format", "json")
@@ -295,7 +295,7 @@ def test_keep_leaves_each_workspace_to_explore(cli, tmp_path, monkeypatch):
 def test_the_report_speaks_russian(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LANG", "ru_RU.UTF-8")
-    (tmp_path / "s.yaml").write_text(HEADER.format(name="x") + M1_STEPS.replace("exit: 5", "exit: 0"), "utf-8")
+    (tmp_path / "s.yaml").write_text(HEADER.format(name="x", language="en") + M1_STEPS.replace("exit: 5", "exit: 0"), "utf-8")
     result = cli("test", "s.yaml")
     assert "ожидался код выхода 0, получен 5" in result.stdout and result.stdout.startswith("СБОЙ")
 
@@ -303,7 +303,7 @@ def test_the_report_speaks_russian(cli, tmp_path, monkeypatch):
 def test_rule_ids_match_in_any_case_and_a_rule_nobody_proves_is_a_usage_error(cli, tmp_path, monkeypatch):
     """S5b has a lower-case letter: --rule S5b and --rule s5b both find it; a misspelled id plays nothing and says so."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "s5b.yaml").write_text(HEADER.format(name="S5b") + "rules: [S5b]\n" + M1_STEPS, "utf-8")
+    (tmp_path / "s5b.yaml").write_text(HEADER.format(name="S5b", language="en") + "rules: [S5b]\n" + M1_STEPS, "utf-8")
     for typed in ("S5b", "s5b", "S5B"):
         assert json.loads(cli("test", tmp_path, "--rule", typed, "--format", "json").stdout)["passed"] == 1
     result = cli("test", tmp_path, "--rule", "S8")
@@ -318,3 +318,14 @@ def test_an_unquoted_date_is_the_text_a_person_types(play):
     expect: {agenda: {user: anna, date: 2026-12-02, deals: [1]}, task: {id: 2, due: 2026-12-02 10:00}}
 """)
     assert code == 0, report
+
+
+def test_says_reads_a_no_break_space_as_the_space_a_person_types(play):
+    """Russian money is 1 254 000,00 ₽ with no-break spaces; a scenario's author types ordinary ones."""
+    steps = """steps:
+  - run: deal show 1
+    expect: {says: "1 254 000,00 ₽", says_not: "1 254 000.00"}
+"""
+    code, report = play(VOLUMES + steps, language="ru")
+    assert code == 0, report
+    assert play(VOLUMES + steps)[0] == 1  # in English it is 1 254 000.00: the check still bites
