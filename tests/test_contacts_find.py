@@ -204,6 +204,21 @@ def test_f4_client_type_set_on_a_deal_is_set_on_its_contact_and_the_contacts_oth
     assert _client_types(ws) == {first: "private", second: "private", lost: "builder", third: "private"}
 
 
+def test_a_contacts_client_type_the_deals_field_cannot_hold_is_not_copied_into_a_new_deal(ws):
+    """A pipeline whose contact card keeps the client type as free text (the deal's is a choice): a new deal takes
+    no copy of «Застройщик», as a change on the contact copies none (found by the F10 scenario's mutant)."""
+    path = ws.root / "pipelines" / "krovlya.yaml"
+    text = path.read_text("utf-8")
+    contact_card = text[text.index("  contact:"):]
+    path.write_text(text.replace(contact_card, contact_card.replace(
+        "      type: enum\n      options: *client_types", "      type: text", 1), 1), "utf-8")
+    ws.republish()
+    ws.ok("contact", "add", "name=Алмаз", "Строитель/Частник=Застройщик")
+    ws.ok("contact", "add", "name=Марина", "Строитель/Частник=private")
+    assert "client_type" not in ws.json("deal", "create", "--contact", "1")["fields"]
+    assert ws.json("deal", "create", "--contact", "2")["fields"]["client_type"] == "private"  # a value it holds
+
+
 def test_client_type_is_not_copied_at_all_when_one_open_deal_refuses_it(ws):
     first, second, _ = _almaz_with_deals(ws)
     walk_to(ws, first, "горячие")  # «ГОРЯЧИЕ» requires the client type (Q1)

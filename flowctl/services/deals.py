@@ -65,13 +65,15 @@ def deal_row(session: Session, deal: Deal) -> dict:
 
 def initial_fields(session: Session, pipeline: Pipeline, contact, lead_date: str, given: dict) -> dict:
     """A new deal's fields: F1 the acting user, F3 the pipeline's product, F5 the lead date, F4 the contact's F10
-    (the contact owns it: contacts.OWNED_BY_CONTACT); then what was given."""
+    (the contact owns it: contacts.OWNED_BY_CONTACT) when the deal's field can hold it; then what was given."""
+    from flowctl import fields as typed
     from flowctl.services.contacts import OWNED_BY_CONTACT
 
     defaults = {pipeline.field_id_for("owner"): session.actor.login, pipeline.field_id_for("lead_date"): lead_date,
                 "product": pipeline.product}
-    if contact:
-        defaults.update({k: contact.fields.get(k) for k in OWNED_BY_CONTACT})
+    if contact:  # as follow_contact copies it: a value the deal's field would refuse is no copy to keep
+        defaults.update({k: contact.fields.get(k) for k in OWNED_BY_CONTACT
+                         if (field := pipeline.deal_field(k)) and typed.is_stored(field, contact.fields.get(k))})
     return _apply({k: v for k, v in defaults.items() if pipeline.deal_field(k)}, given)
 
 
