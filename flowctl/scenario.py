@@ -106,9 +106,10 @@ def read_clock(text: str, now: datetime, tz) -> datetime:
     return parse_when(text, now, tz)
 
 
-def lint(doc: Document, pipelines: dict, commands) -> list[Problem]:
-    """What the schema cannot say, against the pipelines the scenario plays and the commands flowctl has."""
-    return sorted(_Lint(doc, pipelines, frozenset(commands)).run(), key=lambda p: (p.line, p.column))
+def lint(doc: Document, pipelines: dict, commands: dict) -> list[Problem]:
+    """What the schema cannot say, against the pipelines the scenario plays and the commands flowctl has
+    (`commands`: each command's name → its subcommands' names, or None for a command without any)."""
+    return sorted(_Lint(doc, pipelines, commands).run(), key=lambda p: (p.line, p.column))
 
 
 def build(doc: Document) -> Scenario:
@@ -122,7 +123,7 @@ def build(doc: Document) -> Scenario:
 
 
 class _Lint:
-    def __init__(self, doc: Document, pipelines: dict, commands: frozenset):
+    def __init__(self, doc: Document, pipelines: dict, commands: dict):
         self.doc = doc
         self.data = doc.data
         self.pipelines = pipelines
@@ -286,12 +287,16 @@ class _Lint:
             if arg.split("=", 1)[0] in FORBIDDEN_OPTIONS:
                 self.problem(path, "scenario-command", M.text("scenario_command_option", option=arg.split("=", 1)[0]))
                 return
-        name = next((a for a in args if not a.startswith("-")), None)
+        words = [a for a in args if not a.startswith("-")]
+        name = words[0] if words else None
         if name is None or name not in self.commands or name in OWN_COMMANDS:
-            shown = sorted(self.commands - set(OWN_COMMANDS))
-            self.problem(path, "scenario-command", M.text("scenario_command_unknown", command=name or run,
-                                                          hint=M.did_you_mean(name or run, shown),
-                                                          known=", ".join(shown)))
+            self.unknown(path, name or run, sorted(set(self.commands) - set(OWN_COMMANDS)))
+        elif self.commands[name] and len(words) > 1 and words[1] not in self.commands[name]:
+            self.unknown(path, f"{name} {words[1]}", [f"{name} {sub}" for sub in sorted(self.commands[name])])
+
+    def unknown(self, path: tuple, command: str, known: list[str]) -> None:
+        self.problem(path, "scenario-command", M.text("scenario_command_unknown", command=command,
+                                                      hint=M.did_you_mean(command, known), known=", ".join(known)))
 
 
 def say(text, language: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 from conftest import DATA, ROOT
 
 from flowctl import scenario
-from flowctl.cli.app import COMMANDS
+from flowctl.cli.play import command_names
 from flowctl.pipeline.compile import compile_file
 
 FIXTURES = DATA / "scenarios"
@@ -22,7 +22,7 @@ PIPELINES = {"krovlya": compile_file(ROOT / "pipelines" / "krovlya.yaml")}
 
 def _problems(path):
     problems, doc = scenario.load(path)
-    return problems if doc is None else scenario.lint(doc, PIPELINES, COMMANDS)
+    return problems if doc is None else scenario.lint(doc, PIPELINES, command_names())
 
 
 @pytest.mark.parametrize("path", sorted((FIXTURES / "invalid").glob("*.yaml")), ids=lambda p: p.stem)
@@ -227,7 +227,7 @@ def test_reports_for_people_and_ci(cli, tmp_path, monkeypatch):
     folder.mkdir()
     (folder / "good.yaml").write_text(HEADER.format(name="M1 holds", language="en") + M1_STEPS, "utf-8")
     (folder / "bad.yaml").write_text(HEADER.format(name="M1 broken", language="en") + M1_STEPS.replace("exit: 5", "exit: 0"), "utf-8")
-    (folder / "typo.yaml").write_text(HEADER.format(name="a typo", language="en") + "steps:\n  - run: deals list\n", "utf-8")
+    (folder / "typo.yaml").write_text(HEADER.format(name="a typo", language="en") + "steps:\n  - run: deal lst\n", "utf-8")
 
     text = cli("test")  # the workspace's scenarios/ by default
     assert text.exit_code == 1
@@ -236,8 +236,8 @@ def test_reports_for_people_and_ci(cli, tmp_path, monkeypatch):
     assert lines[1] == "scenarios/bad.yaml:12: step 1 (as anna): flowctl deal advance 1 'КП ГОТОВО'"
     assert "ok    scenarios/good.yaml  M1 holds" in lines
     assert "FAIL  scenarios/typo.yaml  a typo" in lines
-    assert any(line.startswith("scenarios/typo.yaml:8:10: error: 'deals' is not a command a scenario can run "
-                               "(did you mean 'deal'?)") for line in lines)
+    assert any(line.startswith("scenarios/typo.yaml:8:10: error: 'deal lst' is not a command a scenario can run "
+                               "(did you mean 'deal list'?)") for line in lines)
     assert text.stderr.startswith("3 scenario(s): 1 passed, 2 failed")
 
     github = cli("test", "--format", "github").stdout.splitlines()

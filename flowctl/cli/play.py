@@ -173,6 +173,15 @@ def _root():
     return typer.main.get_command(app)
 
 
+@cache
+def command_names() -> dict:
+    """Each command's name → its subcommands' names (None for a command without any): what a `run:` may name."""
+    from flowctl.cli.app import COMMANDS
+
+    root = _root()
+    return {name: frozenset(getattr(root.get_command(None, name), "commands", {})) or None for name in COMMANDS}
+
+
 @contextmanager
 def _acting(folder: Path, login: str, now: datetime):
     from flowctl.when import to_iso_utc

@@ -75,12 +75,11 @@ class Checked:
 
 def check_and_play(path: Path, pipelines: dict, files: list[Path], folder: Path) -> Checked:
     from flowctl import scenario
-    from flowctl.cli.app import COMMANDS
-    from flowctl.cli.play import play
+    from flowctl.cli.play import command_names, play
 
     problems, doc = scenario.load(path)
     if doc is not None:
-        problems = scenario.lint(doc, pipelines, COMMANDS)
+        problems = scenario.lint(doc, pipelines, command_names())
     data = doc.data if doc is not None else {}
     checked = Checked(path, data.get("name", path.stem), tuple(data.get("rules", ())), problems)
     if not problems:
