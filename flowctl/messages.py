@@ -506,7 +506,7 @@ TEXTS: dict[str, str] = {
     "test_agenda": "{user}'s agenda lists deals {value}, not {expected}",
     "test_not_json": "the output is not JSON: run the command with --format json",
     "test_json": "the output's {path} is {value}, not {expected}",
-    "test_given": "the set-up (given:) failed",
+    "test_given": "the set-up (the team, its hours, given:) failed",
     "test_step": "step {number} (as {login}): flowctl {command}",
     "test_invalid": "the scenario file has problems",
     "test_passed": "ok",

@@ -329,3 +329,10 @@ def test_says_reads_a_no_break_space_as_the_space_a_person_types(play):
     code, report = play(VOLUMES + steps, language="ru")
     assert code == 0, report
     assert play(VOLUMES + steps)[0] == 1  # in English it is 1 254 000.00: the check still bites
+
+
+def test_a_workspace_the_lint_cannot_judge_fails_the_scenario_not_the_run(play):
+    """Working hours that end before they start pass the schema; the scenario fails in one line, the run goes on."""
+    code, report = play('working_hours: {from: "18:00", to: "09:00"}\nsteps:\n  - run: agenda\n')
+    assert code == 1 and report["failed"] == 1
+    assert "18:00" in _failure(report)["problems"][0] and _failure(report)["step"] is None

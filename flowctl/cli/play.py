@@ -113,8 +113,11 @@ def _play(scenario, pipeline_files: list[Path], folder: Path, show) -> tuple[Fai
         shutil.copyfile(path, folder / "pipelines" / path.name)
     pipeline = find_pipeline({p.id: p for p in map(compile_cached, pipeline_files)}, scenario.pipeline)
     (folder / CONFIG_NAME).write_text(workspace_config(scenario, pipeline), "utf-8")
-    workspace = load(folder / CONFIG_NAME)
-    now = read_clock(scenario.clock, datetime.now(timezone.utc), workspace.tz)
+    try:  # what the lint cannot see (working hours that end before they start) refuses the workspace
+        workspace = load(folder / CONFIG_NAME)
+        now = read_clock(scenario.clock, datetime.now(timezone.utc), workspace.tz)
+    except FlowError as error:
+        return Failure(1, None, "", scenario.first_member, [error.message]), 0
     problems = _set_up(scenario, workspace, pipeline, now)
     if problems:
         return Failure(_given_line(scenario), None, "", scenario.first_member, problems), 0
