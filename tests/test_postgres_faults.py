@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import select
 import signal
 import socket
@@ -98,8 +99,11 @@ def test_the_server_ending_a_session_mid_write_leaves_nothing_and_says_so_in_one
     pg.server.admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
     code, stderr = finished(proc)
     assert code == 6, stderr
-    assert one_line(stderr) == (f"flowctl: the connection to the store {pg.store_name} was lost in the middle of the "
-                                "command (terminating connection due to administrator command); nothing was changed")
+    # the reason is libpq's: the server's FATAL message when the client reads it before the socket closes, else
+    # the closed socket (seen on a loaded machine)
+    assert re.fullmatch(f"flowctl: the connection to the store {re.escape(pg.store_name)} was lost in the middle of "
+                        r"the command \((terminating connection due to administrator command|consuming input failed: "
+                        r"server closed the connection unexpectedly)\); nothing was changed", one_line(stderr)), stderr
     assert pg.snapshot() == before
     assert pg.json("deal", "create")["id"]
 
