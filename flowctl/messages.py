@@ -492,6 +492,7 @@ TEXTS: dict[str, str] = {
     "scenario_command_unknown": "'{command}' is not a command a scenario can run{hint}; commands: {known}",
     "test_no_files": "no scenario files in {where}",
     "test_no_rule": "no scenario in {where} proves {rules}",
+    "test_keep_not_empty": "{path} is not empty; --keep puts each scenario's workspace in a new or empty folder",
     "test_not_a_pipeline": "{path}: not a pipeline file (.yaml)",
     "test_fact_unreadable": "`flowctl {command}` could not be read: {message}",
     "test_exit": "exit code {expected} expected, got {code}",

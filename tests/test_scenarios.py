@@ -289,7 +289,10 @@ def test_keep_leaves_each_workspace_to_explore(cli, tmp_path, monkeypatch):
     shown = cli("--as", "anna", "deal", "show", "1", "--format", "json")
     assert json.loads(shown.stdout)["stage"] == "volumes"
     monkeypatch.chdir(tmp_path)
-    assert cli("test", "m1.yaml", "--keep", "kept").exit_code == 2  # never played over a kept workspace
+    (tmp_path / "a.yaml").write_text(HEADER.format(name="y", language="en") + M1_STEPS, "utf-8")
+    refused = cli("test", "a.yaml", "m1.yaml", "--keep", "kept")  # never played over a kept workspace
+    assert refused.exit_code == 2 and "kept/m1 is not empty" in refused.stderr
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["m1"]  # nor a.yaml played before saying so
 
 
 def test_the_report_speaks_russian(cli, tmp_path, monkeypatch):

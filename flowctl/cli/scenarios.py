@@ -73,11 +73,12 @@ class Checked:
         return not self.problems and self.outcome is not None and self.outcome.failure is None
 
 
-def check_and_play(path: Path, pipelines: dict, files: list[Path], folder: Path) -> Checked:
+def check_and_play(path: Path, loaded: tuple, pipelines: dict, files: list[Path], folder: Path) -> Checked:
+    """Lint a loaded scenario file ((problems, document) from scenario.load) and, when it is clean, play it."""
     from flowctl import scenario
     from flowctl.cli.play import command_names, play
 
-    problems, doc = scenario.load(path)
+    problems, doc = loaded
     if doc is not None:
         problems = scenario.lint(doc, pipelines, command_names())
     data = doc.data if doc is not None else {}
@@ -103,37 +104,31 @@ def test(
     import tempfile
     import time
 
+    from flowctl import scenario
     from flowctl.pipeline.compile import compile_cached
 
     check_format(fmt, ("text", "json", "github", "junit"))
-    files = scenario_files(paths or [])
     pipelines_used = pipeline_files(pipeline or [])
     compiled = {p.id: p for p in map(compile_cached, pipelines_used)}
-    wanted = {r.casefold() for r in rule or []}
+    played = [(path, scenario.load(path)) for path in scenario_files(paths or [])]
+    if rule:  # a file that cannot be read is played, to be reported
+        wanted = {r.casefold() for r in rule}
+        played = [(path, loaded) for path, loaded in played
+                  if loaded[1] is None or wanted & {r.casefold() for r in loaded[1].data.get("rules", ())}]
+        if not played:
+            raise UsageError(M.text("test_no_rule", rules=", ".join(rule),
+                                    where=", ".join(paths or [SCENARIOS_DIR])))
+    if keep:  # refused before anything is played: nothing written
+        for path, _ in played:
+            if (keep / path.stem).exists() and any((keep / path.stem).iterdir()):
+                raise UsageError(M.text("test_keep_not_empty", path=keep / path.stem))
     started = time.perf_counter()
-    results = []
     with tempfile.TemporaryDirectory(prefix="flowctl-test-") as scratch:
-        for number, path in enumerate(files, 1):
-            folder = (keep / path.stem) if keep else Path(scratch) / str(number)
-            if keep and folder.exists() and any(folder.iterdir()):
-                raise UsageError(M.text("demo_keep_not_empty", path=folder, name=path.name))
-            checked = check_and_play(path, compiled, pipelines_used, folder) if not wanted or \
-                _proves(path, wanted) else None
-            if checked is not None:
-                results.append(checked)
-    if wanted and not results:
-        raise UsageError(M.text("test_no_rule", rules=", ".join(rule), where=", ".join(map(str, paths or [SCENARIOS_DIR]))))
-    seconds = time.perf_counter() - started
-    REPORTERS[fmt](results, seconds)
+        results = [check_and_play(path, loaded, compiled, pipelines_used,
+                                  keep / path.stem if keep else Path(scratch) / str(number))
+                   for number, (path, loaded) in enumerate(played, 1)]
+    REPORTERS[fmt](results, time.perf_counter() - started)
     raise typer.Exit(0 if all(r.passed for r in results) else 1)
-
-
-def _proves(path: Path, wanted: set) -> bool:
-    """Whether a scenario names one of the wanted rules (a file that cannot be read is played, to be reported)."""
-    from flowctl import scenario
-
-    _, doc = scenario.load(path)
-    return doc is None or bool(wanted & {r.casefold() for r in doc.data.get("rules", ())})
 
 
 # -- reporters -------------------------------------------------------------------------------------------------
