@@ -23,6 +23,7 @@ WHOLE_MODULES = (
     "flowctl.services.transfer",
     "flowctl.services.restore",
     "flowctl.services.migrate",
+    "flowctl.services.given",
     "flowctl.services.session",
     "flowctl.fields",
     "flowctl.text",
