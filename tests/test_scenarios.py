@@ -339,3 +339,23 @@ def test_a_workspace_the_lint_cannot_judge_fails_the_scenario_not_the_run(play):
     code, report = play('working_hours: {from: "18:00", to: "09:00"}\nsteps:\n  - run: agenda\n')
     assert code == 1 and report["failed"] == 1
     assert "18:00" in _failure(report)["problems"][0] and _failure(report)["step"] is None
+
+
+def test_given_rows_leave_the_history_an_import_and_contact_add_leave(play):
+    """The set-up is recorded as what it stands for: each contact created with its fields, each deal imported from
+    the scenario's file and line into its stage with its fields, then the tasks its stage creates. A YAML true
+    is the text a person would type for it."""
+    code, report = play("""given:
+  contacts: [{Имя: Алмаз, Строитель/Частник: Строитель}]
+  deals: [{contact: 1, fields: {Где строит: Званка, Нюансы ТЗ: true}}]
+steps:
+  - run: export history --format json
+    expect:
+      json:
+        - {kind: contact.created, contact_id: 1, data: {fields: {name: Алмаз, client_type: builder}}}
+        - {kind: deal.imported, deal_id: 1, contact_id: 1,
+           data: {source: scenario.yaml, line: 9, stage: new_lead,
+                  fields: {site: Званка, nuances: "true", client_type: builder, responsible: anna}}}
+        - {kind: task.added, deal_id: 1}
+""")
+    assert code == 0, report["scenarios"][0]["failure"]["problems"]
