@@ -237,11 +237,13 @@ class _Lint:
 
     def given(self, clock: datetime | None) -> None:
         today = clock.astimezone(self.tz).date() if clock else None
-        contact_fields = {f.id: f for p in self.pipelines.values() for f in reversed(p.contact_fields)}
+        from flowctl.workspace import contact_fields_of
+
+        contact_fields = contact_fields_of(self.pipelines.values())
         given = self.data.get("given", {})
         contacts = given.get("contacts", [])
         for index, contact in enumerate(contacts):
-            self.fields(("given", "contacts", index), contact, tuple(contact_fields.values()), today)
+            self.fields(("given", "contacts", index), contact, contact_fields, today)
         for index, deal in enumerate(given.get("deals", [])):
             where = ("given", "deals", index)
             if "stage" in deal:

@@ -67,6 +67,30 @@ def pipeline_file(name: str, cwd: Path | None = None) -> Path:
     raise NotFound(M.text("pipeline_unknown", name=name, hint=M.did_you_mean(name, stems), known=", ".join(stems)))
 
 
+def contact_fields_of(pipelines) -> tuple:
+    """Contact fields are shared by the pipelines of a workspace; the first definition of an id wins."""
+    seen: dict = {}
+    for pipeline in pipelines:
+        for f in pipeline.contact_fields:
+            seen.setdefault(f.id, f)
+    return tuple(seen.values())
+
+
+def named_yaml_files(paths: list[str]) -> list[Path]:
+    """The files a command line names, and the YAML files of the folders it names; a name that is neither is a
+    usage error."""
+    files = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files += yaml_files(path)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise UsageError(f"{raw}: {M.text('file_missing')}")
+    return files
+
+
 def find_config(start: Path) -> Path | None:
     for folder in (start, *start.resolve().parents):
         candidate = folder / CONFIG_NAME
@@ -148,12 +172,7 @@ class Workspace:
 
     @cached_property
     def contact_fields(self) -> tuple:
-        """Contact fields are shared by every pipeline of the workspace; the first definition of an id wins."""
-        seen: dict = {}
-        for pipeline in self.pipelines().values():
-            for f in pipeline.contact_fields:
-                seen.setdefault(f.id, f)
-        return tuple(seen.values())
+        return contact_fields_of(self.pipelines().values())
 
     @cached_property
     def contact_template(self) -> str:

@@ -39,12 +39,12 @@ def _play(folder: Path) -> bool:
     """Whether the story went as the regulation says."""
     from flowctl import messages as M
     from flowctl import scenario
-    from flowctl.cli.play import play
+    from flowctl.cli.play import compiled, play
     from flowctl.workspace import shipped_pipelines_dir, yaml_files
 
     story = scenario.build(scenario.load(scenario.SHIPPED_DIR / DEMO_SCENARIO)[1])
     echo(M.text("demo_intro") + "\n")
-    outcome = play(story, yaml_files(shipped_pipelines_dir()), folder, show=_show(story.first_member))
+    outcome = play(story, compiled(yaml_files(shipped_pipelines_dir())), folder, show=_show(story.first_member))
     return outcome.failure is None
 
 

@@ -82,36 +82,39 @@ def workspace_config(scenario, pipeline) -> str:
     return json.dumps(config, ensure_ascii=False, indent=2) + "\n"  # JSON is YAML: no quoting slips
 
 
-def play(scenario, pipeline_files: list[Path], folder: Path, show=None) -> Outcome:
-    """Play `scenario` in `folder` (new or empty), the pipelines being `pipeline_files`; `show(step, shown, failure)`
-    is told each step as it ends (the demo prints them)."""
+def compiled(paths) -> dict:
+    """Pipeline files → their models, each compiled once for every scenario a run plays."""
+    from flowctl.pipeline.compile import compile_cached
+
+    return {path: compile_cached(path) for path in paths}
+
+
+def play(scenario, pipelines: dict, folder: Path, show=None) -> Outcome:
+    """Play `scenario` in `folder` (new or empty), the pipelines being `pipelines` (compiled(): file → model);
+    `show(step, shown, failure)` is told each step as it ends (the demo prints them). Each command the scenario
+    runs puts the reader's language back (_Player.run); the environment is put back here."""
     import time
 
-    from flowctl import language
-
     started = time.perf_counter()
-    spoken = language.current()
     saved = {key: os.environ.get(key) for key in _ENVIRONMENT}
     try:
-        failure, steps = _play(scenario, pipeline_files, folder, show)
+        failure, steps = _play(scenario, pipelines, folder, show)
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        language.use(spoken)
     return Outcome(scenario, failure, steps, time.perf_counter() - started)
 
 
-def _play(scenario, pipeline_files: list[Path], folder: Path, show) -> tuple[Failure | None, int]:
-    from flowctl.pipeline.compile import compile_cached
+def _play(scenario, pipelines: dict, folder: Path, show) -> tuple[Failure | None, int]:
     from flowctl.workspace import CONFIG_NAME, load
 
     (folder / "pipelines").mkdir(parents=True, exist_ok=True)
-    for path in pipeline_files:
+    for path in pipelines:
         shutil.copyfile(path, folder / "pipelines" / path.name)
-    pipeline = find_pipeline({p.id: p for p in map(compile_cached, pipeline_files)}, scenario.pipeline)
+    pipeline = find_pipeline({p.id: p for p in pipelines.values()}, scenario.pipeline)
     (folder / CONFIG_NAME).write_text(workspace_config(scenario, pipeline), "utf-8")
     try:  # what the lint cannot see (working hours that end before they start) refuses the workspace
         workspace = load(folder / CONFIG_NAME)

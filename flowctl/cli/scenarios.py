@@ -16,7 +16,7 @@ SCENARIOS_DIR = "scenarios"
 
 def scenario_files(paths: list[str]) -> list[Path]:
     """The files named, the YAML files of the folders named; by default the workspace's scenarios/."""
-    from flowctl.workspace import yaml_files, find_config
+    from flowctl.workspace import find_config, named_yaml_files, yaml_files
 
     if not paths:
         config = find_config(Path.cwd())
@@ -27,33 +27,24 @@ def scenario_files(paths: list[str]) -> list[Path]:
         if not found:
             raise UsageError(M.text("test_no_files", where=folder))
         return found
-    files = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files += yaml_files(path)
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise UsageError(f"{raw}: {M.text('file_missing')}")
+    files = named_yaml_files(paths)
     if not files:
         raise UsageError(M.text("test_no_files", where=", ".join(paths)))
     return files
 
 
-def pipeline_files(replacements: list[Path]) -> list[Path]:
-    """The pipelines the scenarios play: the workspace's (else the shipped ones), each --pipeline file taking the
-    place of the one with its id. An invalid --pipeline file is exit 3 with its first problem."""
-    from flowctl.pipeline.compile import compile_cached
-    from flowctl.workspace import yaml_files, shipped_pipelines_dir, workspace_pipeline_files
+def pipelines_played(replacements: list[Path]) -> dict:
+    """The pipelines the scenarios play (file → model): the workspace's (else the shipped ones), each --pipeline
+    file taking the place of the one with its id. An invalid --pipeline file is exit 3 with its first problem."""
+    from flowctl.cli.play import compiled
+    from flowctl.workspace import shipped_pipelines_dir, workspace_pipeline_files, yaml_files
 
-    files = workspace_pipeline_files() or yaml_files(shipped_pipelines_dir())
-    by_id = {compile_cached(path).id: path for path in files}
     for path in replacements:
         if not path.is_file() or path.suffix not in (".yaml", ".yml"):
             raise UsageError(M.text("test_not_a_pipeline", path=path))
-        by_id[compile_cached(path).id] = path
-    return list(by_id.values())
+    by_id = {model.id: (path, model) for path, model in compiled(
+        [*(workspace_pipeline_files() or yaml_files(shipped_pipelines_dir())), *replacements]).items()}
+    return dict(by_id.values())
 
 
 class Checked:
@@ -73,18 +64,19 @@ class Checked:
         return not self.problems and self.outcome is not None and self.outcome.failure is None
 
 
-def check_and_play(path: Path, loaded: tuple, pipelines: dict, files: list[Path], folder: Path) -> Checked:
-    """Lint a loaded scenario file ((problems, document) from scenario.load) and, when it is clean, play it."""
+def check_and_play(path: Path, loaded: tuple, pipelines: dict, folder: Path) -> Checked:
+    """Lint a loaded scenario file ((problems, document) from scenario.load) and, when it is clean, play it on
+    `pipelines` (file → model)."""
     from flowctl import scenario
     from flowctl.cli.play import command_names, play
 
     problems, doc = loaded
     if doc is not None:
-        problems = scenario.lint(doc, pipelines, command_names())
+        problems = scenario.lint(doc, {model.id: model for model in pipelines.values()}, command_names())
     data = doc.data if doc is not None else {}
     checked = Checked(path, data.get("name", path.stem), tuple(data.get("rules", ())), problems)
     if not problems:
-        checked.outcome = play(scenario.build(doc), files, folder)
+        checked.outcome = play(scenario.build(doc), pipelines, folder)
     return checked
 
 
@@ -105,11 +97,9 @@ def test(
     import time
 
     from flowctl import scenario
-    from flowctl.pipeline.compile import compile_cached
 
     check_format(fmt, ("text", "json", "github", "junit"))
-    pipelines_used = pipeline_files(pipeline or [])
-    compiled = {p.id: p for p in map(compile_cached, pipelines_used)}
+    pipelines = pipelines_played(pipeline or [])
     played = [(path, scenario.load(path)) for path in scenario_files(paths or [])]
     if rule:  # a file that cannot be read is played, to be reported
         wanted = {r.casefold() for r in rule}
@@ -124,8 +114,7 @@ def test(
                 raise UsageError(M.text("test_keep_not_empty", path=keep / path.stem))
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="flowctl-test-") as scratch:
-        results = [check_and_play(path, loaded, compiled, pipelines_used,
-                                  keep / path.stem if keep else Path(scratch) / str(number))
+        results = [check_and_play(path, loaded, pipelines, keep / path.stem if keep else Path(scratch) / str(number))
                    for number, (path, loaded) in enumerate(played, 1)]
     REPORTERS[fmt](results, time.perf_counter() - started)
     raise typer.Exit(0 if all(r.passed for r in results) else 1)

@@ -11,23 +11,14 @@ from flowctl.cli.common import check_format, echo
 
 
 def _files(paths: list[str]) -> list[Path]:
-    from flowctl.workspace import workspace_pipeline_files
+    from flowctl.workspace import named_yaml_files, workspace_pipeline_files
 
     if not paths:
         found = workspace_pipeline_files()
         if not found:
             raise UsageError(M.text("validate_no_files", where="pipelines/*.yaml"))
         return found
-    files = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files += sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
-        elif path.exists():
-            files.append(path)
-        else:
-            raise UsageError(f"{raw}: {M.text('file_missing')}")
-    return files
+    return named_yaml_files(paths)
 
 
 def _across_pipelines(files: list[Path], checked: dict) -> list:
