@@ -11,6 +11,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+# mutmut's mutated modules are megabytes (every mutant is a copy of its function): compiled again by every
+# flowctl child a test starts, they cost seconds each. Written once as bytecode, they load in milliseconds.
+unset PYTHONDONTWRITEBYTECODE
+
 children="${MUTATION_MAX_CHILDREN:-2}"
 mapfile -t patterns < <(python tests/mutation/scope.py patterns)
 
