@@ -10,8 +10,8 @@ them the same treatment with mutmut's own mutation operators:
    inside them, and each mutant is the whole module with one mutation applied and the decorators back;
 2. each mutant runs in its own copy of the repository (under mutants/decorated/) with the same pytest
    arguments as mutmut ([tool.mutmut] pytest_add_cli_args), on the tests that open a store of its kind
-   (mutmut's own record of the tests that reach `SqliteStore._open` or `JsonFileStore._load`), stopping
-   at the first failure;
+   (mutmut's own record of the tests that reach `SqliteStore._open` or `JsonFileStore._load`), the
+   quickest first, stopping at the first failure;
 3. the verdicts go to mutants/decorated.json with mutmut's exit codes (0 survived, 1 killed, 36 timeout),
    named `<module>.xǁ<Class>ǁ<function>__decorated_<n>`, where score.py counts them with their module.
 
@@ -114,9 +114,11 @@ def diff(path: str, code: str) -> str:
 
 
 def _tests_for(path: str) -> list[str]:
+    """The tests that open this kind of store, the quickest first: the run stops at the first failure."""
     cls, _, proxy = TARGETS[path]
     stats = json.loads(STATS.read_text("utf-8"))
-    return sorted(stats["tests_by_mangled_function_name"].get(f"{_module_name(path)}.x\u01c1{cls}\u01c1{proxy}", ()))
+    tests = stats["tests_by_mangled_function_name"].get(f"{_module_name(path)}.x\u01c1{cls}\u01c1{proxy}", ())
+    return sorted(tests, key=lambda test: (stats["duration_by_test"].get(test, float("inf")), test))
 
 
 def _pytest_args() -> list[str]:
