@@ -104,6 +104,17 @@ def test_an_sqlite_store_with_damaged_pages_says_it_is_damaged_and_sqlites_reaso
         (6, f"flowctl: the store {ws.store_path} is damaged: database disk image is malformed\n")
 
 
+@pytest.mark.parametrize("content", ["", " \n\t\n"])
+def test_an_empty_json_store_file_is_not_a_flowctl_store_and_says_how_to_make_one(tmp_path, monkeypatch, content):
+    ws = Workspace(tmp_path / "ws", "json", monkeypatch)
+    ws.store_path.write_text(content, "utf-8")
+    result = ws.run("deal", "list")
+    assert (result.exit_code, result.stderr) == \
+        (6, f"flowctl: {ws.store_path} is not a flowctl store (it is empty; `flowctl init` creates a store, "
+            "`flowctl import all` restores one); it was left as it was\n")
+    assert ws.store_path.read_text("utf-8") == content
+
+
 # -- transactions: all or nothing, nested, one writer at a time -------------------------------------
 
 T0 = "2026-11-30T06:00:00Z"

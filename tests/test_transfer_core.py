@@ -136,6 +136,19 @@ def test_a_contact_date_that_does_not_read_refuses_the_whole_file_naming_file_li
     assert _contacts(ws) == {}
 
 
+def test_a_date_that_does_not_follow_the_files_date_format_refuses_the_file_naming_the_format_as_typed(local_ws,
+                                                                                                       tmp_path):
+    _with_birthday(local_ws)
+    path = write_csv(tmp_path / "c.csv", [["name", "День рождения"], ["Алмаз", "31.12.1990"]])
+    result = local_ws.run("import", "contacts", path, "--date-format", "mm/dd/yyyy", user="olga")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"flowctl: {path} line 2, column 'День рождения': День рождения: '31.12.1990' is not a date written "
+        "mm/dd/yyyy; nothing was imported: every date of a file is read as mm/dd/yyyy (if this file writes dates "
+        "another way, say how with --date-format, e.g. --date-format MM/DD/YYYY)\n")
+    assert _contacts(local_ws) == {}
+
+
 # -- mapping files ----------------------------------------------------------------------------------
 
 def test_a_mapping_file_with_a_repeated_key_names_the_line_of_the_repeat(ws, tmp_path):
