@@ -80,3 +80,29 @@ def test_a_date_and_time_reads_its_date_with_the_files_format():
     assert parse(MEETING, "01/05/2026 14:30", date_format=date_format("MM/DD/YYYY")) == "2026-01-05T14:30"
     assert refused(MEETING, "13/05/2026 14:30", date_format=date_format("MM/DD/YYYY")) == \
         "Встреча: there is no such day as '13/05/2026'"
+
+
+# -- what a reader does not see (text.py), as the PostgreSQL store's triggers receive it -----------------
+
+def test_the_unseen_ranges_are_whole_runs_of_the_characters_a_reader_does_not_see():
+    """unseen_ranges() is text.py's definition (seen()) compiled for the database's triggers: every range holds
+    only characters a reader does not see, and ends at ones he sees, so a blank result is blank for the database
+    too (L3). The database's own copy is published once a process, so its test cannot see a change here."""
+    from bisect import bisect_right
+
+    from flowctl.text import seen, unseen_ranges
+
+    ranges = unseen_ranges()
+    firsts = [a for a, _ in ranges]
+
+    def unseen(point: int) -> bool:
+        index = bisect_right(firsts, point) - 1
+        return index >= 0 and ranges[index][0] <= point <= ranges[index][1]
+
+    assert all(a <= b for a, b in ranges)
+    assert all(b + 1 < a for (_, b), (a, _) in zip(ranges, ranges[1:]))  # in order, apart: each run is whole
+    for a, b in ranges:
+        assert not seen(chr(a)) and not seen(chr(b)), (a, b)
+        assert all(seen(chr(p)) for p in (a - 1, b + 1) if p > 0), (a, b)  # U+0000 cannot occur in a text
+    assert [unseen(ord(ch)) for ch in "\x01\x1f \u00a0\u200b\u2028\u3164\u2800\U000e0001"] == [True] * 9
+    assert [unseen(ord(ch)) for ch in "a\x21\u00a1Ж\u4e00\ue000\U0010ffff"] == [False] * 7
