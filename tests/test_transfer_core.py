@@ -179,6 +179,61 @@ def test_a_mapping_file_of_another_shape_is_refused_before_anything_is_read(ws, 
     assert ws.snapshot() == before
 
 
+# -- a history file (--history): another CRM's event log --------------------------------------------
+
+def _stage_entries(ws) -> list[tuple]:
+    return [(e["at"], e["data"]["from"], e["data"]["to"], e["data"].get("by"))
+            for e in ws.json("deal", "history", "1") if e["kind"] == "deal.stage"]
+
+
+def test_a_history_file_dates_entries_the_files_way_and_names_who_made_them_by_login_where_known(local_ws,
+                                                                                                   tmp_path):
+    deals = write_csv(tmp_path / "d.csv", [["ID", "Этап", "Ответственный", "Создана"],
+                                           ["H-1", "ОП ВЗЯЛ В РАБОТУ", "ivan", "11/01/2026 09:00"]])
+    log = write_csv(tmp_path / "log.csv", [["ID", "stage", "entered_at", "who"],
+                                           ["H-1", "ОП ВЗЯЛ В РАБОТУ", "11/03/2026 11:00", "Иван"],
+                                           ["H-1", "НОВЫЙ ЛИД", "11/04/2026 12:00", "Пётр Сидоров"],
+                                           ["H-1", "ОП ВЗЯЛ В РАБОТУ", "11/05/2026 13:00", "ИВАН"]])
+    local_ws.ok("import", "deals", deals, "--id-column", "ID", "--created", "Создана", "--date-format", "MM/DD/YYYY",
+                "--history", log, user="olga")
+    assert _stage_entries(local_ws) == [("2026-11-03T08:00:00Z", "new_lead", "in_work", "ivan"),
+                                        ("2026-11-04T09:00:00Z", "in_work", "new_lead", "Пётр Сидоров"),
+                                        ("2026-11-05T10:00:00Z", "new_lead", "in_work", "ivan")]
+
+
+def test_a_history_file_keys_its_entries_by_its_id_column_and_may_leave_out_who(local_ws, tmp_path):
+    """Without --id-column the deals file's ids are its external_id column, the history file's its id column."""
+    deals = write_csv(tmp_path / "d.csv", [["external_id", "Этап", "Ответственный", "Создана"],
+                                           ["H-1", "ОП ВЗЯЛ В РАБОТУ", "ivan", "01.11.2026 09:00"]])
+    log = write_csv(tmp_path / "log.csv", [["id", "stage", "entered_at"],
+                                           ["H-1", "ОП ВЗЯЛ В РАБОТУ", "03.11.2026 11:00"]])
+    local_ws.ok("import", "deals", deals, "--created", "Создана", "--history", log, user="olga")
+    assert _stage_entries(local_ws) == [("2026-11-03T08:00:00Z", "new_lead", "in_work", None)]
+
+
+def test_a_history_file_missing_a_column_or_with_a_bad_row_refuses_the_import_naming_file_and_line(local_ws,
+                                                                                                   tmp_path):
+    deals = write_csv(tmp_path / "d.csv", [["ID", "Этап", "Ответственный", "Создана"],
+                                           ["H-1", "ОП ВЗЯЛ В РАБОТУ", "ivan", "01.11.2026 09:00"]])
+    log = tmp_path / "log.csv"
+    before = local_ws.snapshot()
+    for rows, reason in (
+            ([["ID", "stage", "at"]],
+             f"{log} has no column 'entered_at' (at); name the history file's columns under history_columns: in the "
+             "mapping file"),
+            ([["ID", "stage", "entered_at"], ["H-1", "ОП ВЗЯЛ В РАБОТУ", "03.11.2026 11:00"],
+              ["H-1", "Нет такого", "04.11.2026 11:00"]],
+             f"{log} line 3: unknown stage 'Нет такого'; map it with --stage-map 'Нет такого=<stage>'; nothing was "
+             "imported"),
+            ([["ID", "stage", "entered_at"], ["H-1", "ОП ВЗЯЛ В РАБОТУ"]],
+             f"{log} line 2: the row has 2 cells and the header 3; nothing was imported")):
+        write_csv(log, rows)
+        result = local_ws.run("import", "deals", deals, "--id-column", "ID", "--created", "Создана", "--history", log,
+                              "--skip-invalid", user="olga")
+        assert (result.exit_code, result.stderr) == (2, f"flowctl: {reason}\n"), rows
+    assert local_ws.snapshot() == before
+
+
 # -- export as CSV ----------------------------------------------------------------------------------
 
 def _csv(ws, kind: str) -> list[dict]:
