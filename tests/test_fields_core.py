@@ -106,3 +106,13 @@ def test_the_unseen_ranges_are_whole_runs_of_the_characters_a_reader_does_not_se
         assert all(seen(chr(p)) for p in (a - 1, b + 1) if p > 0), (a, b)  # U+0000 cannot occur in a text
     assert [unseen(ord(ch)) for ch in "\x01\x1f \u00a0\u200b\u2028\u3164\u2800\U000e0001"] == [True] * 9
     assert [unseen(ord(ch)) for ch in "a\x21\u00a1Ж\u4e00\ue000\U0010ffff"] == [False] * 7
+
+
+# -- a piece of a phone number (contact find) ------------------------------------------------------------
+
+def test_an_8_typed_before_one_digit_finds_the_numbers_that_begin_7_and_that_digit_while_a_lone_8_is_a_digit():
+    from flowctl.fields import phone_digits, phone_fragment
+
+    stored = ("+79131112233", "+73831112233", "+74951234589", "+74951234567")
+    assert [bool(phone_fragment("89").search(phone_digits(p))) for p in stored] == [True, False, True, False]
+    assert [bool(phone_fragment("8").search(phone_digits(p))) for p in stored] == [False, True, True, False]
