@@ -335,6 +335,35 @@ def test_import_all_into_a_store_that_is_not_empty_is_refused_naming_the_store(w
     assert ws.snapshot() == before
 
 
+def test_import_all_into_a_store_holding_published_rules_is_refused_when_the_export_brings_its_own(ws, tmp_path):
+    """A store that has published rules and nothing else is not empty for an export with its own published versions:
+    the two histories of the rules would be mixed."""
+    export = tmp_path / "all.json"
+    export.write_text(ws.ok("export", "all").stdout, "utf-8")
+    assert json.loads(export.read_text("utf-8"))["publications"]
+    before = ws.snapshot()
+    result = ws.run("import", "all", export, user="olga")
+    assert (result.exit_code, result.stderr) == \
+        (1, f"flowctl: the store {ws.store_path} is not empty; restore an export into a new store (--store new.db)\n")
+    assert ws.snapshot() == before
+
+
+def test_import_all_of_an_export_without_published_rules_into_a_new_server_store_says_to_publish_first(
+        tmp_path, monkeypatch, pg_server, empty_database):
+    from test_postgres import team_workspace_on
+
+    server = team_workspace_on(empty_database, tmp_path, monkeypatch, pg_server)
+    pg_server.as_member("olga")
+    pg_server.admin.execute(f"ALTER DATABASE {empty_database.rsplit('/', 1)[1]} OWNER TO olga")
+    export = write_text(tmp_path / "old.json", json.dumps({"format": "flowctl-export", "version": 1, "contacts": [],
+                                                           "deals": [], "tasks": [], "history": [],
+                                                           "publications": []}))
+    result = server.run("import", "all", export, user="olga")
+    assert (result.exit_code, result.stderr) == \
+        (3, f"flowctl: the export holds no published rules, and {empty_database} checks every row against the "
+            "published ones: publish the rules into it first (flowctl publish), then restore\n")
+
+
 def test_a_contact_row_lacking_several_required_fields_names_them_all(ws, tmp_path):
     path = ws.root / "pipelines" / "krovlya.yaml"
     text = path.read_text("utf-8")
