@@ -512,3 +512,17 @@ def test_restore_names_each_bad_task_exactly(ws, tmp_path):
         "tasks[9]: an open task on deal #2, which is closed («ЗАКРЫТО И НЕ РЕАЛИЗОВАНО»)",
         "tasks[11]: id 200 appears twice",
     ]  # a task set by hand has no stage: tasks[10] is good
+
+
+def test_restore_names_each_bad_published_version_exactly(ws, tmp_path):
+    data = _exported(ws, tmp_path)
+    good = data["publications"][-1]
+    data["publications"] = [{**good, "id": good["id"] + 1, "at": "вчера"},
+                            {**good, "id": good["id"] + 2, "actor": ""},
+                            {**good, "id": good["id"] + 3, "digest": "0" * 64}]
+    assert _problems(ws, tmp_path, data) == [
+        "publications[0]: at 'вчера' is not a stored UTC time like 2026-11-30T06:00:00Z",
+        "publications[1]: actor '' is not a line of printable text",
+        f"publications[2]: published version {good['id'] + 3} is not what was published (its digest does not match "
+        "its content)",
+    ]
