@@ -514,6 +514,18 @@ def test_restore_names_each_bad_task_exactly(ws, tmp_path):
     ]  # a task set by hand has no stage: tasks[10] is good
 
 
+def test_l3_restore_names_a_done_tasks_result_too_short_or_with_a_control_character_exactly(ws, tmp_path):
+    data = _exported(ws, tmp_path)
+    done = {**data["tasks"][0], "status": "done", "contact_kind": "call", "done_at": "2026-11-30T06:00:00Z"}
+    data["tasks"] = [{**done, "result": " "}, {**done, "id": done["id"] + 100, "result": "Договорились\x1b[2J"}]
+    data["history"] = [e for e in data["history"] if e.get("task_id") is None]
+    assert _problems(ws, tmp_path, data) == [
+        "tasks[0]: a task is completed only with a comment describing the result (L3): add --result \"…\" (at least "
+        "3 characters)",
+        "tasks[1]: result: control characters (line breaks, tabs, direction marks) are not allowed",
+    ]
+
+
 def test_restore_names_each_bad_published_version_exactly(ws, tmp_path):
     data = _exported(ws, tmp_path)
     good = data["publications"][-1]
