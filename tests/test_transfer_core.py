@@ -317,6 +317,19 @@ def test_a_creation_moment_with_a_date_format_takes_the_time_after_the_date(ws, 
     assert _deal(ws, "D-2")["created_at"] == "2026-11-27T07:00:00Z"  # a date alone: 10:00, as for every moment
 
 
+def test_a_creation_moment_without_its_year_refuses_the_file_as_the_year_of_history_is_not_guessed(local_ws,
+                                                                                                   tmp_path):
+    path = write_csv(tmp_path / "d.csv", [["ID", "created_at"], ["D-1", "28.11.2026 09:00"], ["D-2", "27.11 10:00"]])
+    before = local_ws.snapshot()
+    result = local_ws.run("import", "deals", "--owner", "olga", path, "--id-column", "ID", user="olga")
+    assert (result.exit_code, result.stderr) == \
+        (2, f"flowctl: {path} line 3, column 'created_at': '27.11 10:00' does not give its year in four digits, and "
+            "the year of history is not guessed (write 14.12.2026); nothing was imported: every date of a file is read "
+            "day first (if this file writes dates another way, say how with --date-format, e.g. --date-format "
+            "MM/DD/YYYY)\n")
+    assert local_ws.snapshot() == before
+
+
 def test_an_unknown_stage_in_a_file_is_refused_with_a_suggestion_and_how_to_map_it(ws, tmp_path):
     path = write_csv(tmp_path / "d.csv", [["ID", "stage"], ["D-1", "ГОРЯЧИЙ"]])
     report = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", expect=1)
