@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from test_transfer import run_json, write_csv, write_text
 
 
@@ -537,6 +539,30 @@ def test_l3_restore_names_a_done_tasks_result_too_short_or_with_a_control_charac
         "3 characters)",
         "tasks[1]: result: control characters (line breaks, tabs, direction marks) are not allowed",
     ]
+
+
+def test_restore_counts_the_lines_of_a_file_that_begins_with_blank_lines(local_ws, tmp_path):
+    from test_restore import restore
+
+    data = _exported(local_ws, tmp_path)
+    data["deals"][0]["stage"] = "paid"
+    text = "\n\n" + json.dumps(data, ensure_ascii=False, indent=2)
+    line = text.splitlines().index('  "deals": [') + 2  # the line that opens deals[0]
+    assert text.splitlines()[line - 1] == "    {"
+    result, store = restore(local_ws, tmp_path, text)
+    assert result.stderr.splitlines()[0] == \
+        f"{tmp_path / 'edited.json'}:{line}: deals[0]: stage 'paid' is not a stage of krovlya"
+
+
+@pytest.mark.parametrize("text", ["[]", "  \n 5"])
+def test_restore_of_a_file_whose_json_is_no_object_says_so(local_ws, tmp_path, text):
+    from test_restore import restore
+
+    result, store = restore(local_ws, tmp_path, text)
+    assert (result.exit_code, result.stderr) == \
+        (2, f"flowctl: {tmp_path / 'edited.json'}: not a flowctl export (make one with `flowctl export all --format "
+            "json`) (not a JSON object)\n")
+    assert not store.exists()
 
 
 def test_restore_names_each_bad_published_version_exactly(ws, tmp_path):
