@@ -565,6 +565,38 @@ def test_restore_of_a_file_whose_json_is_no_object_says_so(local_ws, tmp_path, t
     assert not store.exists()
 
 
+def test_restore_reads_an_export_written_compactly_as_json_tools_write_it(local_ws, tmp_path):
+    """`jq -c` or a script's json.dump leaves no space after `:` and `,` and writes `[]` for an empty section."""
+    from test_restore import restore
+
+    data = _exported(local_ws, tmp_path)
+    data["history"] = []
+    result, store = restore(local_ws, tmp_path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    assert result.exit_code == 0, result.stderr
+    restored = json.loads(local_ws.ok("--store", store, "export", "all", "--format", "json").stdout)
+    assert [restored[k] for k in ("contacts", "deals", "tasks", "history")] == \
+        [data[k] for k in ("contacts", "deals", "tasks", "history")]
+
+
+@pytest.mark.parametrize("edit, reason", [
+    (lambda text: text + "x", "text after the end of the object"),
+    (lambda text: text.replace('"version": 1', '"version": 2', 1), "the format or version is not flowctl-export 1"),
+    (lambda text: text.replace('"flowctl-export"', '"flowctl-backup"', 1),
+     "the format or version is not flowctl-export 1"),
+])
+def test_restore_of_a_file_that_is_not_an_export_of_this_format_says_why_and_writes_nothing(local_ws, tmp_path, edit,
+                                                                                           reason):
+    from test_restore import restore
+
+    text = json.dumps(_exported(local_ws, tmp_path), ensure_ascii=False, indent=2)
+    assert '"version": 1' in text and '"flowctl-export"' in text
+    result, store = restore(local_ws, tmp_path, edit(text))
+    assert (result.exit_code, result.stderr) == \
+        (2, f"flowctl: {tmp_path / 'edited.json'}: not a flowctl export (make one with `flowctl export all --format "
+            f"json`) ({reason})\n")
+    assert not store.exists()
+
+
 def test_restore_names_each_bad_published_version_exactly(ws, tmp_path):
     data = _exported(ws, tmp_path)
     good = data["publications"][-1]
