@@ -545,13 +545,16 @@ def test_restore_counts_the_lines_of_a_file_that_begins_with_blank_lines(local_w
     from test_restore import restore
 
     data = _exported(local_ws, tmp_path)
-    data["deals"][0]["stage"] = "paid"
+    data["tasks"][-1]["text"] = None
     text = "\n\n" + json.dumps(data, ensure_ascii=False, indent=2)
-    line = text.splitlines().index('  "deals": [') + 2  # the line that opens deals[0]
-    assert text.splitlines()[line - 1] == "    {"
+    lines = text.splitlines()
+    line = lines.index('  "history": [') - 1  # the last task's first line: it is the row before the history
+    while lines[line - 1] != "    {":
+        line -= 1
+    assert lines.index('  "deals": [') < lines.index('  "tasks": [') < line  # rows of other sections come first
     result, store = restore(local_ws, tmp_path, text)
-    assert result.stderr.splitlines()[0] == \
-        f"{tmp_path / 'edited.json'}:{line}: deals[0]: stage 'paid' is not a stage of krovlya"
+    assert result.stderr.splitlines()[0] == (f"{tmp_path / 'edited.json'}:{line}: tasks[{len(data['tasks']) - 1}]: "
+                                             "text None is not a line of printable text")
 
 
 @pytest.mark.parametrize("text", ["[]", "  \n 5"])
@@ -580,6 +583,7 @@ def test_restore_reads_an_export_written_compactly_as_json_tools_write_it(local_
 
 @pytest.mark.parametrize("edit, reason", [
     (lambda text: text + "x", "text after the end of the object"),
+    (lambda text: "{'format': 'flowctl-export'}", "expected a key at character 1"),  # a Python dict, not JSON
     (lambda text: text.replace('"version": 1', '"version": 2', 1), "the format or version is not flowctl-export 1"),
     (lambda text: text.replace('"flowctl-export"', '"flowctl-backup"', 1),
      "the format or version is not flowctl-export 1"),
