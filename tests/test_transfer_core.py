@@ -601,6 +601,16 @@ def test_restore_of_a_file_that_is_not_an_export_of_this_format_says_why_and_wri
     assert not store.exists()
 
 
+def test_restore_of_a_file_that_cannot_be_read_gives_the_systems_reason_and_creates_no_store(local_ws, tmp_path):
+    store = tmp_path / "new.db"
+    for path, reason in ((tmp_path / "missing.json", "No such file or directory"), (tmp_path, "Is a directory")):
+        result = local_ws.run("--store", store, "import", "all", path, user="olga")
+        assert (result.exit_code, result.stderr) == \
+            (2, f"flowctl: {path}: not a flowctl export (make one with `flowctl export all --format json`) "
+                f"({reason})\n")
+    assert not store.exists()
+
+
 def test_restore_names_each_bad_published_version_exactly(ws, tmp_path):
     data = _exported(ws, tmp_path)
     good = data["publications"][-1]
