@@ -444,6 +444,13 @@ def test_restore_blames_a_bad_contact_once_not_the_deals_that_name_it(ws, tmp_pa
         ["contacts[0]: Имя: '' is not a value of this field (as flowctl stores it)"]  # and not deals[0]
 
 
+def test_restore_blames_a_bad_deal_once_not_its_tasks_and_events(local_ws, tmp_path):
+    data = _exported(local_ws, tmp_path)
+    data["deals"][0]["stage"] = "paid"
+    assert data["tasks"] and any(e.get("deal_id") == data["deals"][0]["id"] for e in data["history"])
+    assert _problems(local_ws, tmp_path, data) == ["deals[0]: stage 'paid' is not a stage of krovlya"]
+
+
 def test_restore_names_each_row_of_another_shape_exactly(ws, tmp_path):
     data = _exported(ws, tmp_path)
     deal, contact, event = data["deals"][0], data["contacts"][0], data["history"][0]
