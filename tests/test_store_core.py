@@ -115,6 +115,28 @@ def test_an_empty_json_store_file_is_not_a_flowctl_store_and_says_how_to_make_on
     assert ws.store_path.read_text("utf-8") == content
 
 
+@pytest.mark.parametrize("text, says", [
+    ('{"hello": "world"}', "{store} is not a flowctl store (not a flowctl JSON store); it was left as it was"),
+    ("[1]", "{store} is not a flowctl store (not a flowctl JSON store); it was left as it was"),
+    ('{"format": "flowctl-store"}', "the store {store} cannot be read: no format version"),
+    ('{"format": "flowctl-store", "version": "2"}', "the store {store} cannot be read: no format version"),
+    ('{"format": "flowctl-store", "version": 3}',
+     "the store {store} has schema version 3, newer than this flowctl; upgrade flowctl"),
+    ('{"format": "flowctl-store", "version": 2}',
+     "the store {store} cannot be read: bad or missing contacts, deals, tasks, events, next_id, publications"),
+    ('{"format": "flowctl-store", "version": 1}',  # a version 1 file lacks publications: it gains them
+     "the store {store} cannot be read: bad or missing contacts, deals, tasks, events, next_id"),
+    ('{"format": ', "the store {store} cannot be read: Expecting value: line 1 column 12 (char 11)"),
+])
+def test_a_json_store_file_flowctl_cannot_read_is_refused_saying_why_and_left_as_it_was(tmp_path, monkeypatch, text,
+                                                                                        says):
+    ws = Workspace(tmp_path / "ws", "json", monkeypatch)
+    ws.store_path.write_text(text, "utf-8")
+    result = ws.run("deal", "list")
+    assert (result.exit_code, result.stderr) == (6, f"flowctl: {says.format(store=ws.store_path)}\n")
+    assert ws.store_path.read_text("utf-8") == text
+
+
 # -- transactions: all or nothing, nested, one writer at a time -------------------------------------
 
 T0 = "2026-11-30T06:00:00Z"
