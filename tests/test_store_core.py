@@ -137,6 +137,57 @@ def test_a_json_store_file_flowctl_cannot_read_is_refused_saying_why_and_left_as
     assert ws.store_path.read_text("utf-8") == text
 
 
+@pytest.mark.parametrize("layout", ["the store's own", "pretty-printed by hand"])
+def test_a_json_store_whose_next_ids_lag_its_rows_as_a_merge_leaves_them_never_reuses_an_id(tmp_path, layout):
+    """A merge or a hand edit may leave next_id behind the rows, or without a table's entry: a new row takes the id
+    after the table's last one (the first one, 1, in an empty table), never one a row has."""
+    import json
+
+    from flowctl.store import open_store
+    from flowctl.store.base import Contact, Deal, Event
+    from flowctl.store.jsonfile import serialize
+
+    moment = "2026-11-30T06:00:00Z"
+    path = tmp_path / "s.json"
+    store = open_store(str(path), create=True)
+    with store.transaction():
+        for deal_id in (3, 7):
+            store.add_deal(Deal(deal_id, "krovlya", "new_lead", {}, None, moment, moment, moment))
+        for event_id in (4, 6, 9):
+            store.add_event(Event(event_id, moment, "ivan", "deal.created", deal_id=3))
+    store.close()
+    data = json.loads(path.read_text("utf-8"))
+    data["next_id"] = {"deals": 2, "events": 1}  # behind the rows; no entry for contacts and tasks
+    path.write_text(serialize(data) if layout == "the store's own" else json.dumps(data, indent=4), "utf-8")
+    store = open_store(str(path))
+    with store.transaction():
+        ids = (store.add_contact(Contact(None, {"name": "Алмаз"}, moment)),
+               store.add_deal(Deal(None, "krovlya", "new_lead", {}, None, moment, moment, moment)),
+               store.add_event(Event(None, moment, "ivan", "deal.created", deal_id=8)))
+    store.close()
+    assert ids == (1, 8, 10)
+
+
+@pytest.mark.parametrize("layout", ["the store's own", "pretty-printed by hand"])
+def test_a_json_store_without_events_or_their_next_id_numbers_the_first_event_1(tmp_path, layout):
+    import json
+
+    from flowctl.store import open_store
+    from flowctl.store.base import Event
+    from flowctl.store.jsonfile import serialize
+
+    path = tmp_path / "s.json"
+    open_store(str(path), create=True).close()
+    data = json.loads(path.read_text("utf-8"))
+    assert data["events"] == []
+    data["next_id"] = {}
+    path.write_text(serialize(data) if layout == "the store's own" else json.dumps(data, indent=4), "utf-8")
+    store = open_store(str(path))
+    with store.transaction():
+        assert store.add_event(Event(None, "2026-11-30T06:00:00Z", "ivan", "deal.created")) == 1
+    store.close()
+
+
 # -- transactions: all or nothing, nested, one writer at a time -------------------------------------
 
 T0 = "2026-11-30T06:00:00Z"
