@@ -115,6 +115,71 @@ def test_an_empty_json_store_file_is_not_a_flowctl_store_and_says_how_to_make_on
     assert ws.store_path.read_text("utf-8") == content
 
 
+def _sqlite_file(path, *statements) -> None:
+    path.unlink(missing_ok=True)
+    db = sqlite3.connect(path, isolation_level=None)
+    for statement in statements:
+        db.execute(statement)
+    db.close()
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda path: path.write_bytes(b""), "{store} is not a flowctl store (it is empty; `flowctl init` creates a store, "
+                                         "`flowctl import all` restores one); it was left as it was"),
+    (lambda path: _sqlite_file(path, "CREATE TABLE t(x)", "DROP TABLE t", "VACUUM"),  # a database with nothing in it
+     "{store} is not a flowctl store (it is empty; `flowctl init` creates a store, `flowctl import all` restores "
+     "one); it was left as it was"),
+    (lambda path: path.write_text("my notes\n" * 20, "utf-8"),
+     "{store} is not a flowctl store (not an SQLite database); it was left as it was"),
+    (lambda path: _sqlite_file(path, "CREATE TABLE t(x)"),
+     "{store} is not a flowctl store (an SQLite database of another application); it was left as it was"),
+    (lambda path: _sqlite_file(path, "PRAGMA application_id = 12345", "CREATE TABLE contacts(x)"),
+     "{store} is not a flowctl store (an SQLite database of another application); it was left as it was"),
+])
+@pytest.mark.parametrize("command", [("deal", "list"), ("deal", "create")])
+def test_a_file_that_is_no_sqlite_store_of_flowctls_is_refused_saying_what_it_is(tmp_path, monkeypatch, make, says,
+                                                                                  command):
+    ws = _sqlite(tmp_path, monkeypatch)
+    make(ws.store_path)
+    before = ws.store_path.read_bytes()
+    result = ws.run(*command)
+    assert (result.exit_code, result.stderr) == (6, f"flowctl: {says.format(store=ws.store_path)}\n")
+    assert ws.store_path.read_bytes() == before
+
+
+def _schema_version(ws, version: int | None = None) -> int:
+    db = sqlite3.connect(ws.store_path, isolation_level=None)
+    try:
+        if version is not None:
+            db.execute(f"PRAGMA user_version = {version}")
+        return db.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_an_sqlite_store_of_a_newer_flowctl_is_refused_by_every_command(tmp_path, monkeypatch):
+    ws = _sqlite(tmp_path, monkeypatch)
+    current = _schema_version(ws)
+    _schema_version(ws, current + 1)
+    for command in (("deal", "list"), ("deal", "create")):
+        result = ws.run(*command)
+        assert (result.exit_code, result.stderr) == \
+            (6, f"flowctl: the store {ws.store_path} has schema version {current + 1}, newer than this flowctl; "
+                "upgrade flowctl\n")
+
+
+def test_an_sqlite_store_of_an_older_flowctl_is_not_upgraded_by_a_read_command_which_says_so(tmp_path, monkeypatch):
+    ws = _sqlite(tmp_path, monkeypatch)
+    deal = ws.json("deal", "create")["id"]
+    current = _schema_version(ws)
+    _schema_version(ws, current - 1)
+    result = ws.run("deal", "show", deal)
+    assert (result.exit_code, result.stderr) == \
+        (6, f"flowctl: the store {ws.store_path} has schema version {current - 1}, older than this flowctl's "
+            f"{current}; read commands do not upgrade a store: the next command that writes to it will\n")
+    assert _schema_version(ws) == current - 1
+
+
 @pytest.mark.parametrize("text, says", [
     ('{"hello": "world"}', "{store} is not a flowctl store (not a flowctl JSON store); it was left as it was"),
     ("[1]", "{store} is not a flowctl store (not a flowctl JSON store); it was left as it was"),
