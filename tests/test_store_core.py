@@ -135,6 +135,13 @@ def _sqlite_file(path, *statements) -> None:
      "{store} is not a flowctl store (an SQLite database of another application); it was left as it was"),
     (lambda path: _sqlite_file(path, "PRAGMA application_id = 12345", "CREATE TABLE contacts(x)"),
      "{store} is not a flowctl store (an SQLite database of another application); it was left as it was"),
+    # tables named as flowctl's: without flowctl's mark, another application's unless an older flowctl's (id 0 and
+    # a schema version)
+    (lambda path: _sqlite_file(path, *(f"CREATE TABLE {t}(x)" for t in ("contacts", "deals", "tasks", "events"))),
+     "{store} is not a flowctl store (an SQLite database of another application); it was left as it was"),
+    (lambda path: _sqlite_file(path, "PRAGMA application_id = 12345", "PRAGMA user_version = 1",
+                               *(f"CREATE TABLE {t}(x)" for t in ("contacts", "deals", "tasks", "events"))),
+     "{store} is not a flowctl store (an SQLite database of another application); it was left as it was"),
 ])
 @pytest.mark.parametrize("command", [("deal", "list"), ("deal", "create")])
 def test_a_file_that_is_no_sqlite_store_of_flowctls_is_refused_saying_what_it_is(tmp_path, monkeypatch, make, says,
