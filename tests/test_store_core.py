@@ -187,6 +187,31 @@ def test_an_sqlite_store_of_an_older_flowctl_is_not_upgraded_by_a_read_command_w
     assert _schema_version(ws) == current - 1
 
 
+def test_an_sqlite_store_an_older_flowctl_made_before_the_mark_is_upgraded_and_marked_by_the_next_write(tmp_path,
+                                                                                                      monkeypatch):
+    """Schema version 1, application id 0: a read command says it does not upgrade, the next write does."""
+    from flowctl.store.sqlite import APPLICATION_ID, MIGRATIONS
+
+    ws = _sqlite(tmp_path, monkeypatch)
+    ws.store_path.unlink()
+    db = sqlite3.connect(ws.store_path, isolation_level=None)
+    db.executescript(MIGRATIONS[0])
+    db.execute("PRAGMA user_version = 1")
+    db.close()
+    result = ws.run("contact", "list")
+    assert (result.exit_code, result.stderr) == \
+        (6, f"flowctl: the store {ws.store_path} has schema version 1, older than this flowctl's {len(MIGRATIONS)}; "
+            "read commands do not upgrade a store: the next command that writes to it will\n")
+    ws.ok("contact", "add", "name=Алмаз")
+    db = sqlite3.connect(ws.store_path)
+    try:
+        assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    finally:
+        db.close()
+    assert _schema_version(ws) == len(MIGRATIONS)
+    assert [c["fields"]["name"] for c in ws.json("contact", "list")] == ["Алмаз"]
+
+
 @pytest.mark.parametrize("text, says", [
     ('{"hello": "world"}', "{store} is not a flowctl store (not a flowctl JSON store); it was left as it was"),
     ("[1]", "{store} is not a flowctl store (not a flowctl JSON store); it was left as it was"),
