@@ -451,6 +451,19 @@ def test_restore_blames_a_bad_deal_once_not_its_tasks_and_events(local_ws, tmp_p
     assert _problems(local_ws, tmp_path, data) == ["deals[0]: stage 'paid' is not a stage of krovlya"]
 
 
+def test_restore_names_a_task_without_a_deal_even_beside_a_deal_whose_id_cannot_be_read(local_ws, tmp_path):
+    """A row whose id cannot be read is named, and excuses no other row: a task with no deal names none."""
+    data = _exported(local_ws, tmp_path)
+    data["deals"].append({**data["deals"][0], "id": "seven"})
+    data["tasks"][0]["deal_id"] = None
+    data["tasks"][1]["deal_id"] = ""
+    assert _problems(local_ws, tmp_path, data) == [
+        "deals[1]: id 'seven' is not a whole number of 1 or more",
+        "tasks[0]: deal None is not in the file",
+        "tasks[1]: deal '' is not in the file",
+    ]
+
+
 def test_restore_names_each_row_of_another_shape_exactly(ws, tmp_path):
     data = _exported(ws, tmp_path)
     deal, contact, event = data["deals"][0], data["contacts"][0], data["history"][0]

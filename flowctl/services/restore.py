@@ -150,7 +150,8 @@ class _Checker:
                     check(row)
                     last_id = row_id
                 except _Bad as bad:
-                    self.bad.add((section, row_id))  # rows naming it are not blamed for its fault
+                    if row_id is not None:  # a row whose id cannot be read is named by no other
+                        self.bad.add((section, row_id))  # rows naming it are not blamed for its fault
                     yield section, index, str(bad)
 
     # rows and their parts
