@@ -39,6 +39,22 @@ def test_a_full_disk_under_the_json_store_says_the_write_failed_with_the_systems
         (6, f"flowctl: could not write to the store {ws.store_path}: No space left on device; nothing was changed\n")
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "json"])
+def test_a_store_the_system_will_not_open_for_reading_says_the_systems_reason(tmp_path, monkeypatch, kind):
+    ws = Workspace(tmp_path / "ws", kind, monkeypatch)
+    store, system_open = os.path.abspath(ws.store_path), os.open
+
+    def out_of_files(path, *args, **kwargs):  # the process has used up its open files
+        if os.path.abspath(path) == store:
+            raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+        return system_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", out_of_files)
+    result = ws.run("deal", "list")
+    assert (result.exit_code, result.stderr) == \
+        (6, f"flowctl: the store {ws.store_path} cannot be read: Too many open files\n")
+
+
 def test_a_held_sqlite_store_is_named_busy(tmp_path, monkeypatch):
     ws = _sqlite(tmp_path, monkeypatch)
     monkeypatch.setenv("FLOWCTL_BUSY_TIMEOUT", "0.1")

@@ -309,8 +309,9 @@ class JsonFileStore(Store):
         try:
             raw = self._read() if stamp else None
             data = (split_sections(raw) or self._parse_whole(raw[:])) if raw is not None else _empty()
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise StoreError(M.text("store_damaged", store=self.location, reason=str(error))) from error
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:  # the system's words, as SQLite's store
+            reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
+            raise StoreError(M.text("store_damaged", store=self.location, reason=reason)) from error
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise StoreError(M.text("store_not_flowctl", store=self.location, reason=M.text("store_not_json_store")))
         version = data.get("version")
