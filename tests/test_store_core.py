@@ -68,6 +68,41 @@ def test_a_held_sqlite_store_is_named_busy(tmp_path, monkeypatch):
         (6, f"flowctl: the store {ws.store_path} is busy (another command holds it); try again\n")
 
 
+def test_a_read_of_an_sqlite_store_with_a_log_but_no_index_waits_for_the_writer_then_says_so(tmp_path, monkeypatch):
+    """A -wal without its -shm is a writer between creating the two (or a -shm deleted by hand): a read command
+    waits for it up to the busy timeout, and does not create the -shm itself."""
+    ws = _sqlite(tmp_path, monkeypatch)
+    ws.ok("deal", "create")
+    wal = ws.store_path.with_name(ws.store_path.name + "-wal")
+    shm = ws.store_path.with_name(ws.store_path.name + "-shm")
+    assert not wal.exists() and not shm.exists()
+    wal.write_bytes(b"")
+    monkeypatch.setenv("FLOWCTL_BUSY_TIMEOUT", "0.2")
+    result = ws.run("deal", "list")
+    assert (result.exit_code, result.stderr) == \
+        (6, f"flowctl: the store {ws.store_path} has a write-ahead log (-wal) without its index (-shm); a read "
+            "command does not create one: the next command that writes to the store will\n")
+    assert not shm.exists()
+
+
+def test_a_read_of_an_sqlite_store_waits_while_a_writer_finishes_its_log(tmp_path, monkeypatch):
+    import threading
+
+    ws = _sqlite(tmp_path, monkeypatch)
+    deal = ws.json("deal", "create")["id"]
+    wal = ws.store_path.with_name(ws.store_path.name + "-wal")
+    wal.write_bytes(b"")
+    monkeypatch.setenv("FLOWCTL_BUSY_TIMEOUT", "5")
+    finished = threading.Timer(0.3, wal.unlink)  # the writer checkpoints and closes: its log is gone
+    finished.start()
+    try:
+        result = ws.run("deal", "list")
+    finally:
+        finished.join()
+    assert result.exit_code == 0, result.stderr
+    assert [d["id"] for d in ws.json("deal", "list")] == [deal]
+
+
 def _drop_column(ws, table: str, column: str) -> None:
     """A schema edited by hand: the column is gone (and the index that used it)."""
     db = sqlite3.connect(ws.store_path, isolation_level=None)
