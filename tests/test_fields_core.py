@@ -116,3 +116,16 @@ def test_an_8_typed_before_one_digit_finds_the_numbers_that_begin_7_and_that_dig
     stored = ("+79131112233", "+73831112233", "+74951234589", "+74951234567")
     assert [bool(phone_fragment("89").search(phone_digits(p))) for p in stored] == [True, False, True, False]
     assert [bool(phone_fragment("8").search(phone_digits(p))) for p in stored] == [False, True, True, False]
+
+
+# -- how a stored date is shown ------------------------------------------------------------------------
+
+def test_a_date_is_shown_dotted_in_a_table_and_as_stored_in_csv_and_json():
+    from flowctl import language
+    from flowctl.fields import display
+
+    assert (display(LEAD_DATE, "2026-01-05"), display(MEETING, "2026-01-05T14:30")) == \
+        ("05.01.2026", "05.01.2026 14:30")
+    with language.machine_values():  # --format csv or json: read by programs
+        assert (display(LEAD_DATE, "2026-01-05"), display(MEETING, "2026-01-05T14:30")) == \
+            ("2026-01-05", "2026-01-05 14:30")
