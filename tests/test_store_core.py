@@ -9,6 +9,7 @@ writing leaves behind, and that each failure names the store and the reason.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import sqlite3
 
@@ -101,6 +102,50 @@ def test_a_read_of_an_sqlite_store_waits_while_a_writer_finishes_its_log(tmp_pat
         finished.join()
     assert result.exit_code == 0, result.stderr
     assert [d["id"] for d in ws.json("deal", "list")] == [deal]
+
+
+def _checkpointing(path, seconds: float):
+    """Another process holding the lock a checkpoint takes (SQLite's shared-lock bytes, exclusively) for `seconds`."""
+    import subprocess
+    import sys
+
+    from flowctl.store.sqlite import SHARED_LOCK_LENGTH, SHARED_LOCK_START
+
+    script = ("import fcntl, os, sys, time\n"
+              f"fd = os.open({str(path)!r}, os.O_RDWR)\n"
+              f"fcntl.lockf(fd, fcntl.LOCK_EX, {SHARED_LOCK_LENGTH}, {SHARED_LOCK_START})\n"
+              "print('locked', flush=True)\n"
+              f"time.sleep({seconds})\n")
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline() == "locked\n"
+    return holder
+
+
+def test_a_read_of_an_sqlite_store_a_checkpoint_holds_past_the_busy_timeout_is_named_busy(tmp_path, monkeypatch):
+    ws = _sqlite(tmp_path, monkeypatch)
+    ws.ok("deal", "create")
+    monkeypatch.setenv("FLOWCTL_BUSY_TIMEOUT", "0.2")
+    holder = _checkpointing(ws.store_path, 30)
+    try:
+        result = ws.run("deal", "list")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (result.exit_code, result.stderr) == \
+        (6, f"flowctl: the store {ws.store_path} is busy (another command holds it); try again\n")
+
+
+def test_a_read_of_an_sqlite_store_waits_for_a_checkpoint_to_end(tmp_path, monkeypatch):
+    ws = _sqlite(tmp_path, monkeypatch)
+    deal = ws.json("deal", "create")["id"]
+    monkeypatch.setenv("FLOWCTL_BUSY_TIMEOUT", "5")
+    holder = _checkpointing(ws.store_path, 0.3)
+    try:
+        result = ws.run("deal", "list", "--format", "json")
+    finally:
+        holder.wait()
+    assert result.exit_code == 0, result.stderr
+    assert [d["id"] for d in json.loads(result.stdout)] == [deal]
 
 
 def _drop_column(ws, table: str, column: str) -> None:
