@@ -104,6 +104,28 @@ def test_a_read_of_an_sqlite_store_waits_while_a_writer_finishes_its_log(tmp_pat
     assert [d["id"] for d in ws.json("deal", "list")] == [deal]
 
 
+def test_a_read_of_an_sqlite_store_sees_what_a_killed_writer_committed_to_its_log_and_leaves_the_log(tmp_path,
+                                                                                                   monkeypatch):
+    """A writer killed after its commit leaves the change in its -wal (and the -shm): a read command reads it
+    there, and neither checkpoints nor deletes them (a read writes nothing)."""
+    import subprocess
+    import sys
+
+    ws = _sqlite(tmp_path, monkeypatch)
+    deal = ws.json("deal", "create")["id"]
+    script = ("import os, sqlite3\n"
+              f"db = sqlite3.connect({str(ws.store_path)!r}, isolation_level=None)\n"
+              "db.execute('PRAGMA wal_autocheckpoint = 0')\n"
+              f"db.execute(\"UPDATE deals SET fields = json_set(fields, '$.site', 'Званка') WHERE id = {deal}\")\n"
+              "os._exit(0)\n")  # killed: no checkpoint, no close
+    subprocess.run([sys.executable, "-c", script], check=True)
+    wal, shm = (ws.store_path.with_name(ws.store_name + suffix) for suffix in ("-wal", "-shm"))
+    log, store = wal.read_bytes(), ws.store_path.read_bytes()
+    assert log and shm.exists()
+    assert ws.json("deal", "show", deal)["fields"]["site"] == "Званка"
+    assert (wal.read_bytes(), ws.store_path.read_bytes(), shm.exists()) == (log, store, True)  # (-shm: read marks)
+
+
 def _checkpointing(path, seconds: float):
     """Another process holding the lock a checkpoint takes (SQLite's shared-lock bytes, exclusively) for `seconds`."""
     import subprocess
