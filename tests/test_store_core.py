@@ -233,6 +233,21 @@ def test_an_empty_json_store_file_is_not_a_flowctl_store_and_says_how_to_make_on
     assert ws.store_path.read_text("utf-8") == content
 
 
+def test_a_json_store_of_the_size_limit_is_read_and_one_byte_more_is_refused_unread(tmp_path, monkeypatch):
+    import flowctl.store.jsonfile as backend
+
+    ws = Workspace(tmp_path / "ws", "json", monkeypatch)
+    deal = ws.json("deal", "create")["id"]
+    size = ws.store_path.stat().st_size
+    monkeypatch.setattr(backend, "MAX_BYTES", size)
+    assert [d["id"] for d in ws.json("deal", "list")] == [deal]
+    monkeypatch.setattr(backend, "MAX_BYTES", size - 1)
+    result = ws.run("deal", "list")
+    assert (result.exit_code, result.stderr) == \
+        (6, f"flowctl: the store {ws.store_path} is larger than {size - 1} bytes, the most a JSON store may hold; "
+            "keep data this size in an SQLite store\n")
+
+
 def _sqlite_file(path, *statements) -> None:
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path, isolation_level=None)
@@ -342,6 +357,8 @@ def test_an_sqlite_store_an_older_flowctl_made_before_the_mark_is_upgraded_and_m
     ('{"format": "flowctl-store", "version": 1}',  # a version 1 file lacks publications: it gains them
      "the store {store} cannot be read: bad or missing contacts, deals, tasks, events, next_id"),
     ('{"format": ', "the store {store} cannot be read: Expecting value: line 1 column 12 (char 11)"),
+    ("{", "the store {store} cannot be read: Expecting property name enclosed in double quotes: line 1 column 2 "
+          "(char 1)"),  # one byte is read as one byte, not as an empty file
 ])
 def test_a_json_store_file_flowctl_cannot_read_is_refused_saying_why_and_left_as_it_was(tmp_path, monkeypatch, text,
                                                                                         says):
