@@ -126,6 +126,33 @@ def test_a_read_of_an_sqlite_store_sees_what_a_killed_writer_committed_to_its_lo
     assert (wal.read_bytes(), ws.store_path.read_bytes(), shm.exists()) == (log, store, True)  # (-shm: read marks)
 
 
+def test_a_read_of_an_sqlite_store_never_shows_what_a_writer_killed_mid_transaction_left_behind(tmp_path,
+                                                                                              monkeypatch):
+    """A store in rollback-journal mode whose writer was killed mid-transaction: the file holds pages of a change
+    never committed, and the hot -journal the old ones. A read command does not read the file as if the journal
+    were not there; the next write rolls the change back."""
+    import subprocess
+    import sys
+
+    ws = _sqlite(tmp_path, monkeypatch)
+    deal = ws.json("deal", "create")["id"]
+    script = ("import os, sqlite3\n"
+              f"db = sqlite3.connect({str(ws.store_path)!r}, isolation_level=None)\n"
+              "db.execute('PRAGMA journal_mode = DELETE')\n"
+              "db.execute('PRAGMA cache_size = 1')\n"  # the change spills into the file before any commit
+              "db.execute('BEGIN')\n"
+              f"db.execute(\"UPDATE deals SET fields = json_set(fields, '$.site', 'Половина') WHERE id = {deal}\")\n"
+              "db.execute('CREATE TABLE filler(x)')\n"
+              "db.executemany('INSERT INTO filler VALUES (?)', [('x' * 1000,)] * 2000)\n"
+              "os._exit(0)\n")  # killed
+    subprocess.run([sys.executable, "-c", script], check=True)
+    assert ws.store_path.with_name(ws.store_name + "-journal").exists()
+    result = ws.run("deal", "show", deal, "--format", "json")
+    assert result.exit_code == 6 and "Половина" not in result.stdout, (result.stdout, result.stderr)
+    ws.ok("deal", "set", deal, "nuances=после сбоя")
+    assert "site" not in ws.json("deal", "show", deal)["fields"]
+
+
 def _checkpointing(path, seconds: float):
     """Another process holding the lock a checkpoint takes (SQLite's shared-lock bytes, exclusively) for `seconds`."""
     import subprocess
