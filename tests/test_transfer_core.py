@@ -162,6 +162,59 @@ def test_a_mapping_file_with_a_repeated_key_names_the_line_of_the_repeat(ws, tmp
     assert result.stderr.count("\n") == 1
 
 
+def test_the_command_line_overrides_the_mapping_file_key_by_key_and_the_file_gives_the_rest(local_ws, tmp_path):
+    path = write_csv(tmp_path / "d.csv", [
+        ["Код", "Сумма", "Место", "Создана", "Этап", "Тип", "Ответственный"],
+        ["K-1", "500", "Званка", "11.05.2026 09:00", "Работа", "Фирма", "ivan"],  # 5 November, as MM.DD.YYYY
+        ["K-2", "700", "Мурино", "11.06.2026 10:00", "НОВЫЙ ЛИД", "Физик", "ivan"]])
+    mapping = write_text(tmp_path / "map.yaml", (
+        "columns: {Сумма: budget, Место: site, Тип: client_type}\nid_column: Код\ndate_format: DD/MM/YYYY\n"
+        "created: Создана\nstages: {Работа: in_work}\nvalues: {Тип: {Физик: private, Фирма: builder}}\n"))
+    run_json(local_ws, "import", "deals", path, "--mapping", mapping, "--map", "Сумма=nuances", "--date-format",
+             "MM.DD.YYYY", "--value-map", "Тип:Фирма=private")
+    deals = {d["external_id"]: d for d in json.loads(local_ws.ok("export", "deals", "--format", "json").stdout)}
+    assert {key: (d["stage"], d["created_at"], {k: d["fields"].get(k) for k in ("nuances", "budget", "site",
+                                                                                 "client_type")})
+            for key, d in deals.items()} == {
+        "K-1": ("in_work", "2026-11-05T06:00:00Z",
+                {"nuances": "500", "budget": None, "site": "Званка", "client_type": "private"}),
+        "K-2": ("new_lead", "2026-11-06T07:00:00Z",
+                {"nuances": "700", "budget": None, "site": "Мурино", "client_type": "private"}),
+    }
+
+
+def test_a_mapping_file_gives_every_key_the_command_line_leaves_out(local_ws, tmp_path):
+    """Dates, the creation and stage-date columns, value maps and the history file's columns from the file; the
+    owner, the history file and a value map of another column from the command line."""
+    path = write_csv(tmp_path / "d.csv", [
+        ["Код", "Тип", "Товар", "Создана", "Горячие с", "Этап"],
+        ["K-1", "Фирма", "кровля", "11/01/2026 09:00", "", "ОП ВЗЯЛ В РАБОТУ"]])
+    log = write_csv(tmp_path / "log.csv", [["Сделка", "Куда", "Когда"],
+                                           ["K-1", "ОП ВЗЯЛ В РАБОТУ", "11/03/2026 11:00"]])
+    mapping = write_text(tmp_path / "map.yaml", (
+        "columns: {Тип: client_type, Товар: product}\nid_column: Код\ndate_format: MM/DD/YYYY\ncreated: Создана\n"
+        "stage_dates: {hot: Горячие с}\nvalues: {Тип: {Фирма: builder}}\n"
+        "history_columns: {id: Сделка, stage: Куда, at: Когда}\n"))
+    report = run_json(local_ws, "import", "deals", path, "--mapping", mapping, "--owner", "ivan", "--history", log,
+                      "--value-map", "Товар:кровля=КРОВЛЯ")
+    assert report["ignored_columns"] == []  # «Горячие с» is read, as the date «ГОРЯЧИЕ» was entered
+    [deal] = json.loads(local_ws.ok("export", "deals", "--format", "json").stdout)
+    assert (deal["created_at"], deal["fields"]["client_type"], deal["fields"]["product"],
+            deal["fields"]["responsible"]) == ("2026-11-01T06:00:00Z", "builder", "КРОВЛЯ", "ivan")
+    assert [(e["at"], e["data"]["to"]) for e in local_ws.json("deal", "history", deal["id"])
+            if e["kind"] == "deal.stage"] == [("2026-11-03T08:00:00Z", "in_work")]
+
+
+def test_a_mapping_file_may_give_one_key_and_the_command_line_the_rest(local_ws, tmp_path):
+    path = write_csv(tmp_path / "d.csv", [["Код", "Место", "Этап", "Ответственный"],
+                                          ["K-1", "Званка", "Работа", "ivan"]])
+    mapping = write_text(tmp_path / "map.yaml", "id_column: Код\n")
+    run_json(local_ws, "import", "deals", path, "--mapping", mapping, "--map", "Место=site", "--stage-map",
+             "Работа=ОП ВЗЯЛ В РАБОТУ", "--value-map", "Место:Званка=Званка, д. 5")
+    [deal] = json.loads(local_ws.ok("export", "deals", "--format", "json").stdout)
+    assert (deal["external_id"], deal["stage"], deal["fields"]["site"]) == ("K-1", "in_work", "Званка, д. 5")
+
+
 MAPPING_SHAPE = ("a mapping file holds columns: {source: target, …}, stages: {source: stage, …}, id_column: …, "
                  "date_format: …, created: …, stage_dates: {stage: column, …}, values: {column: {source: value, …}} "
                  "and history_columns: {id: …, stage: …, at: …, who: …}")
