@@ -266,6 +266,16 @@ def test_a_history_file_keys_its_entries_by_its_id_column_and_may_leave_out_who(
     assert _stage_entries(local_ws) == [("2026-11-03T08:00:00Z", "new_lead", "in_work", None)]
 
 
+def test_without_a_creation_column_a_deal_whose_history_starts_at_the_first_stage_was_created_when_it_entered_it(
+        local_ws, tmp_path):
+    deals = write_csv(tmp_path / "d.csv", [["ID", "Этап", "Ответственный"], ["H-1", "ОП ВЗЯЛ В РАБОТУ", "ivan"]])
+    log = write_csv(tmp_path / "log.csv", [["ID", "stage", "entered_at"], ["H-1", "НОВЫЙ ЛИД", "30.11.2026 10:00"],
+                                           ["H-1", "ОП ВЗЯЛ В РАБОТУ", "30.11.2026 11:00"]])  # later today
+    local_ws.ok("import", "deals", deals, "--id-column", "ID", "--history", log, user="olga")
+    [deal] = json.loads(local_ws.ok("export", "deals", "--format", "json").stdout)
+    assert (deal["created_at"], deal["stage_since"]) == ("2026-11-30T07:00:00Z", "2026-11-30T08:00:00Z")
+
+
 def test_a_history_file_missing_a_column_or_with_a_bad_row_refuses_the_import_naming_file_and_line(local_ws,
                                                                                                    tmp_path):
     deals = write_csv(tmp_path / "d.csv", [["ID", "Этап", "Ответственный", "Создана"],
