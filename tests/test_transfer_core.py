@@ -268,12 +268,18 @@ def test_a_history_file_keys_its_entries_by_its_id_column_and_may_leave_out_who(
 
 def test_without_a_creation_column_a_deal_whose_history_starts_at_the_first_stage_was_created_when_it_entered_it(
         local_ws, tmp_path):
-    deals = write_csv(tmp_path / "d.csv", [["ID", "Этап", "Ответственный"], ["H-1", "ОП ВЗЯЛ В РАБОТУ", "ivan"]])
+    deals = write_csv(tmp_path / "d.csv", [["ID", "Этап", "Ответственный"], ["H-1", "ОП ВЗЯЛ В РАБОТУ", "ivan"],
+                                           ["H-2", "ОП ВЗЯЛ В РАБОТУ", "ivan"]])
     log = write_csv(tmp_path / "log.csv", [["ID", "stage", "entered_at", "who"],
                                            ["H-1", "НОВЫЙ ЛИД", "30.11.2026 10:00", "Иван"],  # later today
-                                           ["H-1", "ОП ВЗЯЛ В РАБОТУ", "30.11.2026 11:00", "Турал"]])
+                                           ["H-1", "ОП ВЗЯЛ В РАБОТУ", "30.11.2026 11:00", "Турал"],
+                                           ["H-2", "НОВЫЙ ЛИД", "30.11.2026 10:30", "Иван"]])
     local_ws.ok("import", "deals", deals, "--id-column", "ID", "--history", log, user="olga")
-    [deal] = json.loads(local_ws.ok("export", "deals", "--format", "json").stdout)
+    deal, other = json.loads(local_ws.ok("export", "deals", "--format", "json").stdout)
+    # the log stops before the stage the deal is in: that entry is dated as the last one, and said to be estimated
+    assert [(e["at"], e["data"]) for e in local_ws.json("deal", "history", other["id"]) if e["kind"] == "deal.stage"] \
+        == [("2026-11-30T07:30:00Z", {"from": "new_lead", "to": "in_work", "source": "d.csv", "line": 3,
+                                      "imported": True, "estimated": True})]
     assert (deal["created_at"], deal["stage_since"]) == ("2026-11-30T07:00:00Z", "2026-11-30T08:00:00Z")
     assert [(e["at"], e["kind"], e["data"]) for e in local_ws.json("deal", "history", deal["id"])] == [
         ("2026-11-30T07:00:00Z", "deal.imported",
