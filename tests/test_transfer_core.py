@@ -409,6 +409,16 @@ def test_a_creation_moment_without_its_year_refuses_the_file_as_the_year_of_hist
     assert local_ws.snapshot() == before
 
 
+def test_a_stage_date_column_the_file_lacks_is_refused_before_anything_is_read(local_ws, tmp_path):
+    path = write_csv(tmp_path / "d.csv", [["ID", "Этап", "Ответственный"], ["D-1", "ГОРЯЧИЕ", "ivan"]])
+    before = local_ws.snapshot()
+    result = local_ws.run("import", "deals", path, "--id-column", "ID", "--stage-date", "ГОРЯЧИЕ=Горячие с",
+                          user="olga")
+    assert (result.exit_code, result.stderr) == \
+        (2, "flowctl: there is no column 'Горячие с' (named by stage_dates: hot)\n")
+    assert local_ws.snapshot() == before
+
+
 def test_an_unknown_stage_in_a_file_is_refused_with_a_suggestion_and_how_to_map_it(ws, tmp_path):
     path = write_csv(tmp_path / "d.csv", [["ID", "stage"], ["D-1", "ГОРЯЧИЙ"]])
     report = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", expect=1)
