@@ -419,6 +419,22 @@ def test_a_stage_date_column_the_file_lacks_is_refused_before_anything_is_read(l
     assert local_ws.snapshot() == before
 
 
+def test_owner_is_ignored_by_a_pipeline_that_declares_no_owner_field(local_ws, tmp_path):
+    """No field `meaning: owner` (nor one with the id responsible): no deal has an owner to fill in."""
+    path = local_ws.root / "pipelines" / "krovlya.yaml"
+    owner = ("    - id: responsible   # F1\n      label: Ответственный\n      type: user\n"
+             "      meaning: owner    # whose deal it is: the agenda, the managers report, imports\n")
+    text = path.read_text("utf-8")
+    assert owner in text
+    path.write_text(text.replace(owner, "    - id: manager\n      label: Ответственный\n      type: user\n"), "utf-8")
+    local_ws.republish()
+    deals = write_csv(tmp_path / "d.csv", [["ID", "Где строит"], ["D-1", "Званка"]])
+    run_json(local_ws, "import", "deals", deals, "--id-column", "ID", "--owner", "ivan")
+    [deal] = json.loads(local_ws.ok("export", "deals", "--format", "json").stdout)
+    assert (deal["external_id"], deal["fields"]) == \
+        ("D-1", {"lead_date": "2026-11-30", "product": "КРОВЛЯ", "site": "Званка"})
+
+
 def test_an_unknown_stage_in_a_file_is_refused_with_a_suggestion_and_how_to_map_it(ws, tmp_path):
     path = write_csv(tmp_path / "d.csv", [["ID", "stage"], ["D-1", "ГОРЯЧИЙ"]])
     report = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", expect=1)
