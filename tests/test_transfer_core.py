@@ -215,6 +215,29 @@ def test_a_mapping_file_may_give_one_key_and_the_command_line_the_rest(local_ws,
     assert (deal["external_id"], deal["stage"], deal["fields"]["site"]) == ("K-1", "in_work", "Званка, д. 5")
 
 
+@pytest.mark.parametrize("option, text, says", [
+    ("--map", "=site", "'=site' is not a mapping; write \"Source column=field\""),
+    ("--map", "Сумма=", "'Сумма=' is not a mapping; write \"Source column=field\""),
+    ("--map", "Сумма", "'Сумма' is not a mapping; write \"Source column=field\""),
+    ("--value-map", ":Фирма=builder", "':Фирма=builder' is not a value mapping; write COLUMN:SOURCE=TARGET"),
+    ("--value-map", "Тип:=builder", "'Тип:=builder' is not a value mapping; write COLUMN:SOURCE=TARGET"),
+    ("--value-map", "Тип:Фирма", "'Тип:Фирма' is not a value mapping; write COLUMN:SOURCE=TARGET"),
+])
+def test_a_map_or_value_map_without_both_of_its_sides_is_refused_as_typed(local_ws, tmp_path, option, text, says):
+    path = write_csv(tmp_path / "d.csv", [["ID", "Сумма"], ["D-1", "100"]])
+    result = local_ws.run("import", "deals", path, "--owner", "ivan", option, text, user="olga")
+    assert (result.exit_code, result.stderr) == (2, f"flowctl: {says}\n")
+
+
+def test_a_map_splits_at_its_last_equals_sign_and_a_value_map_at_its_first_colon(local_ws, tmp_path):
+    """A column may be named with = in it, a value may hold : and =."""
+    path = write_csv(tmp_path / "d.csv", [["ID", "Цена=руб", "Когда"], ["D-1", "100", "10:00=утро"]])
+    run_json(local_ws, "import", "deals", path, "--owner", "ivan", "--id-column", "ID", "--map", "Цена=руб=budget",
+             "--map", "Когда=nuances", "--value-map", "Когда:10:00=утро=позвонить утром")
+    [deal] = json.loads(local_ws.ok("export", "deals", "--format", "json").stdout)
+    assert (deal["fields"]["budget"], deal["fields"]["nuances"]) == ("100.00", "позвонить утром")
+
+
 MAPPING_SHAPE = ("a mapping file holds columns: {source: target, …}, stages: {source: stage, …}, id_column: …, "
                  "date_format: …, created: …, stage_dates: {stage: column, …}, values: {column: {source: value, …}} "
                  "and history_columns: {id: …, stage: …, at: …, who: …}")
