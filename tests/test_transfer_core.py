@@ -458,6 +458,23 @@ def test_owner_is_ignored_by_a_pipeline_that_declares_no_owner_field(local_ws, t
         ("D-1", {"lead_date": "2026-11-30", "product": "КРОВЛЯ", "site": "Званка"})
 
 
+def test_a_created_column_the_file_lacks_is_refused_before_anything_is_read(local_ws, tmp_path):
+    path = write_csv(tmp_path / "d.csv", [["ID", "Этап", "Ответственный"], ["D-1", "НОВЫЙ ЛИД", "ivan"]])
+    before = local_ws.snapshot()
+    result = local_ws.run("import", "deals", path, "--id-column", "ID", "--created", "Создана", user="olga")
+    assert (result.exit_code, result.stderr) == (2, "flowctl: there is no column 'Создана' (named by created)\n")
+    assert local_ws.snapshot() == before
+
+
+def test_stage_dates_are_read_with_the_files_date_format(local_ws, tmp_path):
+    path = write_csv(tmp_path / "d.csv", [["ID", "Этап", "Ответственный", "Создана", "В работе с"],
+                                          ["D-1", "ОП ВЗЯЛ В РАБОТУ", "ivan", "11/01/2026 09:00", "11/03/2026 11:00"]])
+    run_json(local_ws, "import", "deals", path, "--id-column", "ID", "--created", "Создана", "--date-format",
+             "MM/DD/YYYY", "--stage-date", "ОП ВЗЯЛ В РАБОТУ=В работе с")
+    [deal] = json.loads(local_ws.ok("export", "deals", "--format", "json").stdout)
+    assert (deal["created_at"], deal["stage_since"]) == ("2026-11-01T06:00:00Z", "2026-11-03T08:00:00Z")
+
+
 def test_an_unknown_stage_in_a_file_is_refused_with_a_suggestion_and_how_to_map_it(ws, tmp_path):
     path = write_csv(tmp_path / "d.csv", [["ID", "stage"], ["D-1", "ГОРЯЧИЙ"]])
     report = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", expect=1)
