@@ -61,6 +61,47 @@ def test_l1_a_task_is_postponed_into_the_past_only_when_asked_with_past(ws):
     assert moved["due"] == "2026-11-27T07:00:00Z" and moved["overdue"] is True
 
 
+def test_cancelling_a_task_keeps_its_type_and_reason_in_the_history_and_refuses_control_characters(ws):
+    deal = new_deal(ws)
+    [task] = ws.json("task", "list", "--deal", deal)
+    before = ws.snapshot()
+    bad = ws.run("task", "cancel", task["id"], "--reason", "задвоилась\tзадача")
+    assert (bad.exit_code, bad.stderr) == \
+        (2, "flowctl: reason: control characters (line breaks, tabs, direction marks) are not allowed\n")
+    assert ws.snapshot() == before
+    assert ws.json("task", "cancel", task["id"], "--reason", "Задача задвоилась")["status"] == "cancelled"
+    [event] = _history(ws, kind="task.cancelled")
+    assert (event["deal_id"], event["task_id"], event["data"]) == \
+        (deal, task["id"], {"type": "call", "reason": "Задача задвоилась"})
+
+
+def test_handing_a_task_over_refuses_its_own_member_and_control_characters_in_the_reason(ws):
+    deal = new_deal(ws)
+    [task] = ws.json("task", "list", "--deal", deal)
+    before = ws.snapshot()
+    same = ws.run("task", "reassign", task["id"], "--to", "Иван", "--reason", "в отпуске")
+    assert (same.exit_code, same.stderr) == (2, f"flowctl: task #{task['id']} is already Иван's\n")
+    bad = ws.run("task", "reassign", task["id"], "--to", "olga", "--reason", "в\nотпуске")
+    assert (bad.exit_code, bad.stderr) == \
+        (2, "flowctl: reason: control characters (line breaks, tabs, direction marks) are not allowed\n")
+    assert ws.snapshot() == before
+
+
+def test_a_task_the_pipeline_lets_nobody_cancel_is_refused_saying_nobody_may(ws):
+    path = ws.root / "pipelines" / "krovlya.yaml"
+    text = path.read_text("utf-8")
+    rule = "  cancel: [responsible, head] "
+    assert rule in text
+    path.write_text(text.replace(rule, "  cancel: [] "), "utf-8")
+    ws.republish()
+    deal = new_deal(ws)
+    [task] = ws.json("task", "list", "--deal", deal)
+    for user in ("ivan", "olga"):
+        refused = ws.run("task", "cancel", task["id"], "--reason", "Задача задвоилась", user=user)
+        assert (refused.exit_code, refused.stderr) == \
+            (5, f"flowctl: task #{task['id']} is Иван's: only — may cancel it\n"), user
+
+
 # -- the pipeline drawn (flowctl graph) -------------------------------------------------------------
 
 def test_closed_stages_are_drawn_green_when_won_and_red_when_lost(cli):
