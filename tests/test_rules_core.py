@@ -30,6 +30,53 @@ def test_changing_a_contact_records_each_changed_field_with_its_old_and_new_valu
     ]  # the name given again unchanged is no change; the other contact has no history of this
 
 
+def test_f8_a_name_holding_the_client_type_only_inside_a_longer_word_still_says_it(ws):
+    shown = ws.json("contact", "add", "name=Строительный Двор", "client_type=builder")["display_name"]
+    assert shown == "Строительный Двор Строитель"  # «Строительный» is not the word «Строитель»
+
+
+def _contact_card(ws, *changes: tuple[str, str]) -> None:
+    """The workspace's pipeline with its contact card (F8–F10) changed, each (old, new) once, and published."""
+    path = ws.root / "pipelines" / "krovlya.yaml"
+    text = path.read_text("utf-8")
+    card = text[text.index("  contact:  "):]
+    for old, new in changes:
+        assert old in card
+        card = card.replace(old, new, 1)
+    path.write_text(text[:text.index("  contact:  ")] + card, "utf-8")
+    ws.republish()
+
+
+def test_f4_a_client_type_set_on_a_deal_stays_the_deals_when_the_contact_card_has_no_such_field(ws):
+    _contact_card(ws, ("    - id: client_type   # F10\n      label: Строитель/Частник\n      type: enum\n"
+                       "      options: *client_types\n", ""),
+                  ('contact_display: "{name} {client_type}"', 'contact_display: "{name}"'))
+    ws.ok("contact", "add", "name=Алмаз")
+    first = ws.json("deal", "create", "--contact", "1")["id"]
+    second = ws.json("deal", "create", "--contact", "1")["id"]
+    assert ws.json("deal", "set", first, "client_type=private")["fields"]["client_type"] == "private"
+    assert ws.json("contact", "show", "1")["fields"] == {"name": "Алмаз"}
+    assert "client_type" not in ws.json("deal", "show", second)["fields"]
+    assert _history(ws, kind="contact.field") == []
+
+
+def test_f4_a_client_type_the_contacts_field_cannot_hold_stays_on_the_deal_it_was_set_on(ws):
+    path = ws.root / "pipelines" / "krovlya.yaml"  # the deal's choice (F4) has a third option; the contact's not
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("        - {id: private, label: Частник}\n",
+                                 "        - {id: private, label: Частник}\n        - {id: dealer, label: Дилер}\n", 1),
+                    "utf-8")
+    _contact_card(ws, ("      options: *client_types",
+                       "      options: [{id: builder, label: Строитель}, {id: private, label: Частник}]"))
+    ws.ok("contact", "add", "name=Алмаз", "client_type=builder")
+    first = ws.json("deal", "create", "--contact", "1")["id"]
+    second = ws.json("deal", "create", "--contact", "1")["id"]
+    assert ws.json("deal", "set", first, "client_type=Дилер")["fields"]["client_type"] == "dealer"
+    assert ws.json("contact", "show", "1")["fields"] == {"name": "Алмаз", "client_type": "builder"}
+    assert ws.json("deal", "show", second)["fields"]["client_type"] == "builder"
+    assert _history(ws, kind="contact.field") == []
+
+
 # -- tasks (T2, L1) -----------------------------------------------------------------------------------
 
 def test_t2_postponing_a_task_needs_a_reason_kept_in_the_history_with_both_due_times(ws):
