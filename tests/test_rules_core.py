@@ -180,6 +180,40 @@ def test_m2_a_move_open_to_two_roles_is_labelled_with_both(ws):
     assert "  in_work --> hot: Менеджер ОП, Руководитель ОП\n" in ws.ok("graph", "krovlya", "--format", "mermaid").stdout
 
 
+# -- deals: who hands them over (F1) -------------------------------------------------------------------
+
+def _ownership_reassign(ws, roles: str) -> None:
+    path = ws.root / "pipelines" / "krovlya.yaml"
+    text = path.read_text("utf-8")
+    assert "  reassign: [head]   " in text
+    path.write_text(text.replace("  reassign: [head]   ", f"  reassign: {roles}   ", 1), "utf-8")
+    ws.republish()
+
+
+def test_f1_a_refused_hand_over_names_every_role_that_may_make_it(ws):
+    _ownership_reassign(ws, "[head, engineer]")
+    deal = new_deal(ws)
+    before = ws.snapshot()
+    refused = ws.run("deal", "set", deal, "Ответственный=olga")
+    assert (refused.exit_code, refused.stderr) == (5, f"flowctl: deal #{deal} is Иван's: only Руководитель ОП, "
+                                                      "Инженер may hand a deal to someone else\n")
+    refused = ws.run("deal", "create", "-F", "Ответственный=olga")
+    assert (refused.exit_code, refused.stderr) == \
+        (5, "flowctl: a new deal is yours: only Руководитель ОП, Инженер may give it to Ольга\n")
+    assert ws.snapshot() == before
+
+
+def test_f1_a_pipeline_that_lets_nobody_hand_deals_over_says_so(ws):
+    _ownership_reassign(ws, "[]")
+    deal = new_deal(ws)
+    before = ws.snapshot()
+    for user in ("ivan", "olga"):
+        refused = ws.run("deal", "set", deal, "Ответственный=tural", user=user)
+        assert (refused.exit_code, refused.stderr) == \
+            (5, f"flowctl: deal #{deal} is Иван's: only — may hand a deal to someone else\n"), user
+    assert ws.snapshot() == before
+
+
 # -- deals: who sees which (deal list, contact show) ---------------------------------------------------
 
 def _second_pipeline(ws) -> None:
