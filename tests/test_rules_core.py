@@ -77,6 +77,40 @@ def test_f4_a_client_type_the_contacts_field_cannot_hold_stays_on_the_deal_it_wa
     assert _history(ws, kind="contact.field") == []
 
 
+def test_f9_a_restore_refuses_a_second_contact_with_a_phone_another_has_and_writes_nothing(ws, tmp_path):
+    """A hand-edited backup: `contact add` and `contact set` never let two contacts share a phone, and a store where
+    two did would refuse every change of the second (its own phone «already belongs» to the first)."""
+    ws.ok("contact", "add", "name=Алмаз", "phone=8 912 345-67-89", "client_type=builder")
+    ws.ok("contact", "add", "name=Борис", "phone=8 912 000-00-00")
+    dump = tmp_path / "all.json"
+    ws.ok("export", "all", "-o", dump)
+    data = json.loads(dump.read_text("utf-8"))
+    data["contacts"][1]["fields"]["phone"] = "+79123456789"
+    dump.write_text(json.dumps(data, indent=1), "utf-8")
+    restored = ws.run("--store", tmp_path / "restored.db", "import", "all", dump, user="olga")
+    assert (restored.exit_code, restored.stderr) == (1, (
+        f"{dump}:16: contacts[1]: phone +7 912 345-67-89 already belongs to contact #1 Алмаз Строитель\n"
+        f"flowctl: 1 bad rows in {dump}; nothing was written\n"))
+    assert not (tmp_path / "restored.db").exists()
+
+
+def test_f9_a_scenarios_given_contacts_may_not_share_a_phone(cli, tmp_path, monkeypatch):
+    from test_scenarios import HEADER
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scenario.yaml").write_text(HEADER.format(name="two phones", language="en") + """given:
+  contacts:
+    - {Имя: Алмаз, Телефон: 8 912 345-67-89}
+    - {Имя: Борис, Телефон: +7 912 345 67 89}
+steps:
+  - run: contact show 2
+""", "utf-8")
+    result = cli("test", tmp_path / "scenario.yaml", "--format", "json")
+    [played] = json.loads(result.stdout)["scenarios"]
+    assert (result.exit_code, played["failure"]["step"], played["failure"]["problems"]) == (1, None, [
+        "scenario.yaml:10: contacts[1]: phone +7 912 345-67-89 already belongs to contact #1 Алмаз"])
+
+
 # -- tasks (T2, L1) -----------------------------------------------------------------------------------
 
 def test_t2_postponing_a_task_needs_a_reason_kept_in_the_history_with_both_due_times(ws):
