@@ -4,8 +4,8 @@ A backup may have been edited by hand, or come from another workspace. Each row 
 workspace's pipelines and team with the parsers and rules every other path uses: a field's value is what
 `fields.parse` would store, a deal holds what its stage requires and its responsible is on the team, a task
 is of a type its deal's pipeline knows and a done one has its result (L3) and contact (L2), a phone is one
-contact's (F9), ids are whole numbers and every reference points at a row of the file. Bad rows are reported by their line in the file;
-nothing is written, and no store is created, unless every row is good.
+contact's (F9), ids are whole numbers and every reference points at a row of the file. Bad rows are reported by
+their line in the file; nothing is written, and no store is created, unless every row is good.
 """
 
 from __future__ import annotations
