@@ -94,6 +94,20 @@ def test_f9_a_restore_refuses_a_second_contact_with_a_phone_another_has_and_writ
     assert not (tmp_path / "restored.db").exists()
 
 
+def test_f9_an_import_refuses_to_give_a_contact_found_by_its_id_the_phone_another_contact_has(ws, tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("ID,Имя,Телефон\nC-7,Пётр,8 912 000-00-00\n", "utf-8")
+    ws.ok("import", "contacts", contacts, "--id-column", "ID", user="olga")
+    ws.ok("contact", "add", "name=Алмаз", "phone=8 912 345-67-89", "client_type=builder")
+    before = ws.snapshot()
+    contacts.write_text("ID,Имя,Телефон\nC-7,Пётр,+7 912 345 67 89\n", "utf-8")
+    refused = ws.run("import", "contacts", contacts, "--id-column", "ID", "--format", "json", user="olga")
+    assert refused.exit_code == 1
+    assert [(row["line"], row["action"], row["reason"]) for row in json.loads(refused.stdout)["rows"]] == \
+        [(2, "refused", "phone +7 912 345-67-89 already belongs to contact #2 Алмаз Строитель")]
+    assert ws.snapshot() == before
+
+
 def test_f9_a_scenarios_given_contacts_may_not_share_a_phone(cli, tmp_path, monkeypatch):
     from test_scenarios import HEADER
 
