@@ -213,6 +213,8 @@ class _Checker:
         missing = [f.label for f in self.ws.contact_fields if f.required and is_blank(row["fields"].get(f.id))]
         if missing:
             raise _Bad(M.text("contact_missing", fields=", ".join(missing)))
+        self.moment(row["created_at"], "created_at")
+        self.name(row.get("external_id"), "external_id", optional=True)
         phone = row["fields"].get("phone")
         if phone in self.phones:  # as `contact add` and `contact set` refuse it: a phone finds one contact
             from flowctl.fields import display
@@ -222,10 +224,8 @@ class _Checker:
             field = next(f for f in self.ws.contact_fields if f.id == "phone")  # values() refused unknown ones
             raise _Bad(M.text("contact_phone_taken", phone=display(field, phone), id=first["id"],
                               name=display_name(self.session, first["fields"])))
-        if phone:
+        if phone:  # a good row's: a bad one was named already, and is not written
             self.phones[phone] = row
-        self.moment(row["created_at"], "created_at")
-        self.name(row.get("external_id"), "external_id", optional=True)
         self.contacts.add(row["id"])
 
     def deal(self, row) -> None:
