@@ -77,6 +77,53 @@ def test_f4_a_client_type_the_contacts_field_cannot_hold_stays_on_the_deal_it_wa
     assert _history(ws, kind="contact.field") == []
 
 
+def test_contact_find_finds_a_contact_by_the_name_its_display_name_leaves_out_and_nothing_by_a_missing_name(ws):
+    """A pipeline naming contacts by their type alone (F8 as it chooses), its contacts' name optional."""
+    _contact_card(ws, ("      type: text\n      required: true\n", "      type: text\n"),
+                  ('contact_display: "{name} {client_type}"', 'contact_display: "{client_type}"'))
+    ws.ok("contact", "add", "name=Алмаз", "client_type=builder")
+    ws.ok("contact", "add", "phone=8 912 345-67-89", "client_type=private")
+    assert [(c["id"], c["display_name"]) for c in ws.json("contact", "find", "алмаз")] == [(1, "Строитель")]
+    for text in ("none", "xx"):  # the nameless contact holds neither
+        result = ws.run("contact", "find", text)
+        assert (result.exit_code, result.stderr) == (4, f"flowctl: no contact matches «{text}»\n"), text
+
+
+def test_f10_a_contact_change_is_copied_to_its_own_open_deals_and_a_value_given_again_is_no_change(ws):
+    ws.ok("contact", "add", "name=Алмаз", "client_type=builder")
+    ws.ok("contact", "add", "name=Борис", "client_type=builder")
+    reopened = ws.json("deal", "create", "--contact", "1")["id"]
+    other = ws.json("deal", "create", "--contact", "1")["id"]
+    boris = ws.json("deal", "create", "--contact", "2")["id"]
+    nobodys = ws.json("deal", "create")["id"]
+    ws.ok("deal", "advance", reopened, "lost", "-F", "lost_reason=other")
+    ws.ok("contact", "set", "1", "client_type=private")  # the lost deal keeps builder
+    ws.ok("deal", "advance", reopened, "ОП ВЗЯЛ В РАБОТУ", user="olga")  # reopened by the head, still builder
+
+    def client_types():
+        return [ws.json("deal", "show", d)["fields"].get("client_type") for d in (reopened, other, boris, nobodys)]
+
+    assert client_types() == ["builder", "private", "builder", None]
+    ws.ok("contact", "set", "1", "client_type=private", "name=Алмаз")  # no change: nothing to copy
+    assert client_types() == ["builder", "private", "builder", None]
+    ws.ok("contact", "set", "1", "client_type=builder")  # the reopened deal has it already; the other takes it
+    assert client_types() == ["builder", "builder", "builder", None]
+    assert [(e["deal_id"], e["data"]) for e in _history(ws, kind="deal.field", contact_id=1)] == [
+        (other, {"field": "client_type", "old": "builder", "new": "private"}),
+        (other, {"field": "client_type", "old": "private", "new": "builder"})]
+
+
+def test_f10_a_contacts_client_type_its_deals_field_cannot_hold_is_not_copied_to_them(ws):
+    """The contact card keeps the client type as free text; the deal's is a choice of builder or private."""
+    _contact_card(ws, ("      type: enum\n      options: *client_types", "      type: text"))
+    ws.ok("contact", "add", "name=Алмаз", "client_type=private")
+    deal = ws.json("deal", "create", "--contact", "1")
+    assert deal["fields"]["client_type"] == "private"  # a value the deal's field holds is copied
+    assert ws.json("contact", "set", "1", "client_type=Застройщик")["fields"]["client_type"] == "Застройщик"
+    assert ws.json("deal", "show", deal["id"])["fields"]["client_type"] == "private"
+    assert _history(ws, kind="deal.field") == []
+
+
 def test_f9_a_restore_refuses_a_second_contact_with_a_phone_another_has_and_writes_nothing(ws, tmp_path):
     """A hand-edited backup: `contact add` and `contact set` never let two contacts share a phone, and a store where
     two did would refuse every change of the second (its own phone «already belongs» to the first)."""
@@ -180,6 +227,18 @@ def test_handing_a_task_over_refuses_its_own_member_and_control_characters_in_th
     assert (bad.exit_code, bad.stderr) == \
         (2, "flowctl: reason: control characters (line breaks, tabs, direction marks) are not allowed\n")
     assert ws.snapshot() == before
+
+
+def test_a_task_handed_over_without_a_reason_has_no_reason_in_the_history(ws):
+    deal = new_deal(ws)
+    [task] = ws.json("task", "list", "--deal", deal)
+    ws.ok("task", "reassign", task["id"], "--to", "olga")
+    ws.ok("task", "reassign", task["id"], "--to", "ivan", user="olga")
+    ws.ok("deal", "set", deal, "Ответственный=olga", user="olga")  # the deal handed over takes its task along
+    assert [e["data"] for e in _history(ws, kind="task.reassigned")] == [
+        {"type": "call", "old": "ivan", "new": "olga"},
+        {"type": "call", "old": "olga", "new": "ivan"},
+        {"type": "call", "old": "ivan", "new": "olga", "with_deal": True}]
 
 
 def test_a_task_the_pipeline_lets_nobody_cancel_is_refused_saying_nobody_may(ws):
