@@ -156,20 +156,50 @@ def test_f9_an_import_refuses_to_give_a_contact_found_by_its_id_the_phone_anothe
 
 
 def test_f9_a_scenarios_given_contacts_may_not_share_a_phone(cli, tmp_path, monkeypatch):
-    from test_scenarios import HEADER
-
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "scenario.yaml").write_text(HEADER.format(name="two phones", language="en") + """given:
+    code, problems = _played(cli, tmp_path, monkeypatch, """given:
   contacts:
     - {Имя: Алмаз, Телефон: 8 912 345-67-89}
     - {Имя: Борис, Телефон: +7 912 345 67 89}
 steps:
   - run: contact show 2
-""", "utf-8")
+""")
+    assert (code, problems) == \
+        (1, ["scenario.yaml:10: contacts[1]: phone +7 912 345-67-89 already belongs to contact #1 Алмаз"])
+
+
+# -- a scenario's given: rows ------------------------------------------------------------------------
+
+def _played(cli, tmp_path, monkeypatch, body: str) -> tuple[int, list]:
+    """`flowctl test` on a scenario of the test header and `body`: its exit code and its failure's problems."""
+    from test_scenarios import HEADER
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scenario.yaml").write_text(HEADER.format(name="given rows", language="en") + body, "utf-8")
     result = cli("test", tmp_path / "scenario.yaml", "--format", "json")
     [played] = json.loads(result.stdout)["scenarios"]
-    assert (result.exit_code, played["failure"]["step"], played["failure"]["problems"]) == (1, None, [
-        "scenario.yaml:10: contacts[1]: phone +7 912 345-67-89 already belongs to contact #1 Алмаз"])
+    return result.exit_code, played.get("failure", {}).get("problems")
+
+
+def test_given_deals_take_their_own_contacts_client_type_the_lead_date_and_the_values_typed(cli, tmp_path, monkeypatch):
+    """Each given deal's contact is the one it names, its lead date the scenario's day (F5), a YAML false the text
+    a person types for it, and the history's ids follow one another."""
+    code, problems = _played(cli, tmp_path, monkeypatch, """given:
+  contacts: [{Имя: Алмаз, Строитель/Частник: Строитель}, {Имя: Марина, Строитель/Частник: Частник}]
+  deals: [{contact: 1, fields: {Нюансы ТЗ: false}}, {contact: 2, fields: {Нюансы ТЗ: true}}]
+steps:
+  - run: export history --format json
+    expect:
+      json:
+        - {id: 1, kind: contact.created, contact_id: 1}
+        - {id: 2, kind: contact.created, contact_id: 2}
+        - {id: 3, kind: deal.imported, deal_id: 1, contact_id: 1,
+           data: {fields: {client_type: builder, lead_date: "2026-11-30", nuances: "false"}}}
+        - {id: 4, kind: deal.imported, deal_id: 2, contact_id: 2,
+           data: {fields: {client_type: private, lead_date: "2026-11-30", nuances: "true"}}}
+        - {id: 5, kind: task.added, deal_id: 1}
+        - {id: 6, kind: task.added, deal_id: 2}
+""")
+    assert (code, problems) == (0, None)
 
 
 # -- tasks (T2, L1) -----------------------------------------------------------------------------------
