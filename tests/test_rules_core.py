@@ -124,6 +124,24 @@ def test_f10_a_contacts_client_type_its_deals_field_cannot_hold_is_not_copied_to
     assert _history(ws, kind="deal.field") == []
 
 
+def test_a_contact_is_taken_by_its_whole_name_though_its_display_name_says_more(ws):
+    ws.ok("contact", "add", "name=Алмаз", "client_type=builder")  # shown «Алмаз Строитель»
+    ws.ok("contact", "add", "name=Алмаз Петров", "client_type=builder")
+    assert ws.json("contact", "show", "алмаз")["id"] == 1
+    assert ws.json("contact", "set", "Алмаз", "client_type=private")["display_name"] == "Алмаз Частник"
+
+
+def test_a_contact_is_taken_by_its_whole_phone_though_a_longer_number_holds_the_same_digits(ws):
+    ws.ok("contact", "add", "name=Алмаз", "phone=8 912 345-67-89")
+    ws.ok("contact", "add", "name=Ганс", "phone=+49 79123456789")  # 49 7912345678 9: the same eleven digits
+    for ref in ("8 912 345-67-89", "+7 912 345 67 89", "79123456789"):
+        assert ws.json("contact", "show", ref)["id"] == 1, ref
+    assert ws.json("contact", "show", "+4979123456789")["id"] == 2
+    several = ws.run("contact", "show", "912 345")  # a part of a number is both's
+    assert (several.exit_code, several.stderr) == (2, "flowctl: «912 345» matches several contacts (2): #1 Алмаз, "
+                                                      "#2 Ганс; give the id, the phone or more of the name\n")
+
+
 def test_f9_a_restore_refuses_a_second_contact_with_a_phone_another_has_and_writes_nothing(ws, tmp_path):
     """A hand-edited backup: `contact add` and `contact set` never let two contacts share a phone, and a store where
     two did would refuse every change of the second (its own phone «already belongs» to the first)."""
