@@ -142,6 +142,18 @@ def test_a_contact_is_taken_by_its_whole_phone_though_a_longer_number_holds_the_
                                                       "#2 Ганс; give the id, the phone or more of the name\n")
 
 
+def test_a_contact_without_a_name_is_not_taken_for_the_one_whose_whole_name_is_typed(ws):
+    """A card whose name is optional and whose client type is free text; «None» and «XXXX» are what a missing name
+    could be mistaken for."""
+    _contact_card(ws, ("      type: text\n      required: true\n", "      type: text\n"),
+                  ("      type: enum\n      options: *client_types", "      type: text"))
+    for name in ("None", "XXXX"):
+        nameless = ws.json("contact", "add", f"client_type={name} Ltd")  # shown «None Ltd»: found by «None» too
+        named = ws.json("contact", "add", f"name={name}")
+        assert (nameless["display_name"], ws.json("contact", "show", name.lower())["id"]) == \
+            (f"{name} Ltd", named["id"]), name
+
+
 def test_f9_a_restore_refuses_a_second_contact_with_a_phone_another_has_and_writes_nothing(ws, tmp_path):
     """A hand-edited backup: `contact add` and `contact set` never let two contacts share a phone, and a store where
     two did would refuse every change of the second (its own phone «already belongs» to the first)."""
