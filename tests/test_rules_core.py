@@ -381,6 +381,15 @@ def test_f1_a_pipeline_that_lets_nobody_hand_deals_over_says_so(ws):
     assert ws.snapshot() == before
 
 
+def test_f1_a_deal_nobody_is_responsible_for_is_refused_to_another_member_as_nobodys(ws):
+    deal = new_deal(ws)
+    ws.ok("deal", "set", deal, "Ответственный=", user="olga")  # the head takes it from ivan, giving it to nobody
+    refused = ws.run("deal", "set", deal, "Ответственный=tural")
+    assert (refused.exit_code, refused.stderr) == \
+        (5, f"flowctl: deal #{deal} is —'s: only Руководитель ОП may hand a deal to someone else\n")
+    assert ws.json("deal", "set", deal, "Ответственный=ivan")["responsible"] == "ivan"  # anyone takes it himself
+
+
 # -- deals: who sees which (deal list, contact show) ---------------------------------------------------
 
 def _second_pipeline(ws) -> None:
