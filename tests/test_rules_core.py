@@ -263,6 +263,15 @@ def test_l1_a_task_is_postponed_into_the_past_only_when_asked_with_past(ws):
     assert moved["due"] == "2026-11-27T07:00:00Z" and moved["overdue"] is True
 
 
+def test_a_task_added_with_control_characters_in_its_text_is_refused_naming_the_text(ws):
+    deal = new_deal(ws)
+    before = ws.snapshot()
+    bad = ws.run("task", "add", deal, "--type", "call", "--due", "+1h", "--text", "Перезвонить\x1b[2J")
+    assert (bad.exit_code, bad.stderr) == \
+        (2, "flowctl: task text: control characters (line breaks, tabs, direction marks) are not allowed\n")
+    assert ws.snapshot() == before
+
+
 def test_cancelling_a_task_keeps_its_type_and_reason_in_the_history_and_refuses_control_characters(ws):
     deal = new_deal(ws)
     [task] = ws.json("task", "list", "--deal", deal)
