@@ -159,6 +159,8 @@ def test_f9_a_restore_refuses_a_second_contact_with_a_phone_another_has_and_writ
     two did would refuse every change of the second (its own phone «already belongs» to the first)."""
     ws.ok("contact", "add", "name=Алмаз", "phone=8 912 345-67-89", "client_type=builder")
     ws.ok("contact", "add", "name=Борис", "phone=8 912 000-00-00")
+    ws.ok("contact", "add", "name=Вера")
+    ws.ok("contact", "add", "name=Глеб")  # two without a phone share none
     dump = tmp_path / "all.json"
     ws.ok("export", "all", "-o", dump)
     data = json.loads(dump.read_text("utf-8"))
@@ -183,6 +185,9 @@ def test_f9_an_import_refuses_to_give_a_contact_found_by_its_id_the_phone_anothe
     assert [(row["line"], row["action"], row["reason"]) for row in json.loads(refused.stdout)["rows"]] == \
         [(2, "refused", "phone +7 912 345-67-89 already belongs to contact #2 Алмаз Строитель")]
     assert ws.snapshot() == before
+    contacts.write_text("ID,Имя,Телефон\nC-7,Пётр Ильич,8 912 000-00-00\n", "utf-8")  # its own phone kept
+    ws.ok("import", "contacts", contacts, "--id-column", "ID", user="olga")
+    assert ws.json("contact", "show", "1")["fields"] == {"name": "Пётр Ильич", "phone": "+79120000000"}
 
 
 def test_f9_a_scenarios_given_contacts_may_not_share_a_phone(cli, tmp_path, monkeypatch):
