@@ -30,6 +30,213 @@ def test_changing_a_contact_records_each_changed_field_with_its_old_and_new_valu
     ]  # the name given again unchanged is no change; the other contact has no history of this
 
 
+def test_f8_a_name_holding_the_client_type_only_inside_a_longer_word_still_says_it(ws):
+    shown = ws.json("contact", "add", "name=Строительный Двор", "client_type=builder")["display_name"]
+    assert shown == "Строительный Двор Строитель"  # «Строительный» is not the word «Строитель»
+
+
+def _contact_card(ws, *changes: tuple[str, str]) -> None:
+    """The workspace's pipeline with its contact card (F8–F10) changed, each (old, new) once, and published."""
+    path = ws.root / "pipelines" / "krovlya.yaml"
+    text = path.read_text("utf-8")
+    card = text[text.index("  contact:  "):]
+    for old, new in changes:
+        assert old in card
+        card = card.replace(old, new, 1)
+    path.write_text(text[:text.index("  contact:  ")] + card, "utf-8")
+    ws.republish()
+
+
+def test_f4_a_client_type_set_on_a_deal_stays_the_deals_when_the_contact_card_has_no_such_field(ws):
+    _contact_card(ws, ("    - id: client_type   # F10\n      label: Строитель/Частник\n      type: enum\n"
+                       "      options: *client_types\n", ""),
+                  ('contact_display: "{name} {client_type}"', 'contact_display: "{name}"'))
+    ws.ok("contact", "add", "name=Алмаз")
+    first = ws.json("deal", "create", "--contact", "1")["id"]
+    second = ws.json("deal", "create", "--contact", "1")["id"]
+    assert ws.json("deal", "set", first, "client_type=private")["fields"]["client_type"] == "private"
+    assert ws.json("contact", "show", "1")["fields"] == {"name": "Алмаз"}
+    assert "client_type" not in ws.json("deal", "show", second)["fields"]
+    assert _history(ws, kind="contact.field") == []
+
+
+def test_f4_a_client_type_the_contacts_field_cannot_hold_stays_on_the_deal_it_was_set_on(ws):
+    path = ws.root / "pipelines" / "krovlya.yaml"  # the deal's choice (F4) has a third option; the contact's not
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("        - {id: private, label: Частник}\n",
+                                 "        - {id: private, label: Частник}\n        - {id: dealer, label: Дилер}\n", 1),
+                    "utf-8")
+    _contact_card(ws, ("      options: *client_types",
+                       "      options: [{id: builder, label: Строитель}, {id: private, label: Частник}]"))
+    ws.ok("contact", "add", "name=Алмаз", "client_type=builder")
+    first = ws.json("deal", "create", "--contact", "1")["id"]
+    second = ws.json("deal", "create", "--contact", "1")["id"]
+    assert ws.json("deal", "set", first, "client_type=Дилер")["fields"]["client_type"] == "dealer"
+    assert ws.json("contact", "show", "1")["fields"] == {"name": "Алмаз", "client_type": "builder"}
+    assert ws.json("deal", "show", second)["fields"]["client_type"] == "builder"
+    assert _history(ws, kind="contact.field") == []
+
+
+def test_contact_find_finds_a_contact_by_the_name_its_display_name_leaves_out_and_nothing_by_a_missing_name(ws):
+    """A pipeline naming contacts by their type alone (F8 as it chooses), its contacts' name optional."""
+    _contact_card(ws, ("      type: text\n      required: true\n", "      type: text\n"),
+                  ('contact_display: "{name} {client_type}"', 'contact_display: "{client_type}"'))
+    ws.ok("contact", "add", "name=Алмаз", "client_type=builder")
+    ws.ok("contact", "add", "phone=8 912 345-67-89", "client_type=private")
+    assert [(c["id"], c["display_name"]) for c in ws.json("contact", "find", "алмаз")] == [(1, "Строитель")]
+    for text in ("none", "xx"):  # the nameless contact holds neither
+        result = ws.run("contact", "find", text)
+        assert (result.exit_code, result.stderr) == (4, f"flowctl: no contact matches «{text}»\n"), text
+
+
+def test_f10_a_contact_change_is_copied_to_its_own_open_deals_and_a_value_given_again_is_no_change(ws):
+    ws.ok("contact", "add", "name=Алмаз", "client_type=builder")
+    ws.ok("contact", "add", "name=Борис", "client_type=builder")
+    reopened = ws.json("deal", "create", "--contact", "1")["id"]
+    other = ws.json("deal", "create", "--contact", "1")["id"]
+    boris = ws.json("deal", "create", "--contact", "2")["id"]
+    nobodys = ws.json("deal", "create")["id"]
+    ws.ok("deal", "advance", reopened, "lost", "-F", "lost_reason=other")
+    ws.ok("contact", "set", "1", "client_type=private")  # the lost deal keeps builder
+    ws.ok("deal", "advance", reopened, "ОП ВЗЯЛ В РАБОТУ", user="olga")  # reopened by the head, still builder
+
+    def client_types():
+        return [ws.json("deal", "show", d)["fields"].get("client_type") for d in (reopened, other, boris, nobodys)]
+
+    assert client_types() == ["builder", "private", "builder", None]
+    ws.ok("contact", "set", "1", "client_type=private", "name=Алмаз")  # no change: nothing to copy
+    assert client_types() == ["builder", "private", "builder", None]
+    ws.ok("contact", "set", "1", "client_type=builder")  # the reopened deal has it already; the other takes it
+    assert client_types() == ["builder", "builder", "builder", None]
+    assert [(e["deal_id"], e["data"]) for e in _history(ws, kind="deal.field", contact_id=1)] == [
+        (other, {"field": "client_type", "old": "builder", "new": "private"}),
+        (other, {"field": "client_type", "old": "private", "new": "builder"})]
+
+
+def test_f10_a_contacts_client_type_its_deals_field_cannot_hold_is_not_copied_to_them(ws):
+    """The contact card keeps the client type as free text; the deal's is a choice of builder or private."""
+    _contact_card(ws, ("      type: enum\n      options: *client_types", "      type: text"))
+    ws.ok("contact", "add", "name=Алмаз", "client_type=private")
+    deal = ws.json("deal", "create", "--contact", "1")
+    assert deal["fields"]["client_type"] == "private"  # a value the deal's field holds is copied
+    assert ws.json("contact", "set", "1", "client_type=Застройщик")["fields"]["client_type"] == "Застройщик"
+    assert ws.json("deal", "show", deal["id"])["fields"]["client_type"] == "private"
+    assert _history(ws, kind="deal.field") == []
+
+
+def test_a_contact_is_taken_by_its_whole_name_though_its_display_name_says_more(ws):
+    ws.ok("contact", "add", "name=Алмаз", "client_type=builder")  # shown «Алмаз Строитель»
+    ws.ok("contact", "add", "name=Алмаз Петров", "client_type=builder")
+    assert ws.json("contact", "show", "алмаз")["id"] == 1
+    assert ws.json("contact", "set", "Алмаз", "client_type=private")["display_name"] == "Алмаз Частник"
+
+
+def test_a_contact_is_taken_by_its_whole_phone_though_a_longer_number_holds_the_same_digits(ws):
+    ws.ok("contact", "add", "name=Алмаз", "phone=8 912 345-67-89")
+    ws.ok("contact", "add", "name=Ганс", "phone=+49 79123456789")  # 49 7912345678 9: the same eleven digits
+    for ref in ("8 912 345-67-89", "+7 912 345 67 89", "79123456789"):
+        assert ws.json("contact", "show", ref)["id"] == 1, ref
+    assert ws.json("contact", "show", "+4979123456789")["id"] == 2
+    several = ws.run("contact", "show", "912 345")  # a part of a number is both's
+    assert (several.exit_code, several.stderr) == (2, "flowctl: «912 345» matches several contacts (2): #1 Алмаз, "
+                                                      "#2 Ганс; give the id, the phone or more of the name\n")
+
+
+def test_a_contact_without_a_name_is_not_taken_for_the_one_whose_whole_name_is_typed(ws):
+    """A card whose name is optional and whose client type is free text; «None» and «XXXX» are what a missing name
+    could be mistaken for."""
+    _contact_card(ws, ("      type: text\n      required: true\n", "      type: text\n"),
+                  ("      type: enum\n      options: *client_types", "      type: text"))
+    for name in ("None", "XXXX"):
+        nameless = ws.json("contact", "add", f"client_type={name} Ltd")  # shown «None Ltd»: found by «None» too
+        named = ws.json("contact", "add", f"name={name}")
+        assert (nameless["display_name"], ws.json("contact", "show", name.lower())["id"]) == \
+            (f"{name} Ltd", named["id"]), name
+
+
+def test_f9_a_restore_refuses_a_second_contact_with_a_phone_another_has_and_writes_nothing(ws, tmp_path):
+    """A hand-edited backup: `contact add` and `contact set` never let two contacts share a phone, and a store where
+    two did would refuse every change of the second (its own phone «already belongs» to the first)."""
+    ws.ok("contact", "add", "name=Алмаз", "phone=8 912 345-67-89", "client_type=builder")
+    ws.ok("contact", "add", "name=Борис", "phone=8 912 000-00-00")
+    ws.ok("contact", "add", "name=Вера")
+    ws.ok("contact", "add", "name=Глеб")  # two without a phone share none
+    dump = tmp_path / "all.json"
+    ws.ok("export", "all", "-o", dump)
+    data = json.loads(dump.read_text("utf-8"))
+    data["contacts"][1]["fields"]["phone"] = "+79123456789"
+    dump.write_text(json.dumps(data, indent=1), "utf-8")
+    restored = ws.run("--store", tmp_path / "restored.db", "import", "all", dump, user="olga")
+    assert (restored.exit_code, restored.stderr) == (1, (
+        f"{dump}:16: contacts[1]: phone +7 912 345-67-89 already belongs to contact #1 Алмаз Строитель\n"
+        f"flowctl: 1 bad rows in {dump}; nothing was written\n"))
+    assert not (tmp_path / "restored.db").exists()
+
+
+def test_f9_an_import_refuses_to_give_a_contact_found_by_its_id_the_phone_another_contact_has(ws, tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("ID,Имя,Телефон\nC-7,Пётр,8 912 000-00-00\n", "utf-8")
+    ws.ok("import", "contacts", contacts, "--id-column", "ID", user="olga")
+    ws.ok("contact", "add", "name=Алмаз", "phone=8 912 345-67-89", "client_type=builder")
+    before = ws.snapshot()
+    contacts.write_text("ID,Имя,Телефон\nC-7,Пётр,+7 912 345 67 89\n", "utf-8")
+    refused = ws.run("import", "contacts", contacts, "--id-column", "ID", "--format", "json", user="olga")
+    assert refused.exit_code == 1
+    assert [(row["line"], row["action"], row["reason"]) for row in json.loads(refused.stdout)["rows"]] == \
+        [(2, "refused", "phone +7 912 345-67-89 already belongs to contact #2 Алмаз Строитель")]
+    assert ws.snapshot() == before
+    contacts.write_text("ID,Имя,Телефон\nC-7,Пётр Ильич,8 912 000-00-00\n", "utf-8")  # its own phone kept
+    ws.ok("import", "contacts", contacts, "--id-column", "ID", user="olga")
+    assert ws.json("contact", "show", "1")["fields"] == {"name": "Пётр Ильич", "phone": "+79120000000"}
+
+
+def test_f9_a_scenarios_given_contacts_may_not_share_a_phone(cli, tmp_path, monkeypatch):
+    code, problems = _played(cli, tmp_path, monkeypatch, """given:
+  contacts:
+    - {Имя: Алмаз, Телефон: 8 912 345-67-89}
+    - {Имя: Борис, Телефон: +7 912 345 67 89}
+steps:
+  - run: contact show 2
+""")
+    assert (code, problems) == \
+        (1, ["scenario.yaml:10: contacts[1]: phone +7 912 345-67-89 already belongs to contact #1 Алмаз"])
+
+
+# -- a scenario's given: rows ------------------------------------------------------------------------
+
+def _played(cli, tmp_path, monkeypatch, body: str) -> tuple[int, list]:
+    """`flowctl test` on a scenario of the test header and `body`: its exit code and its failure's problems."""
+    from test_scenarios import HEADER
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scenario.yaml").write_text(HEADER.format(name="given rows", language="en") + body, "utf-8")
+    result = cli("test", tmp_path / "scenario.yaml", "--format", "json")
+    [played] = json.loads(result.stdout)["scenarios"]
+    return result.exit_code, played.get("failure", {}).get("problems")
+
+
+def test_given_deals_take_their_own_contacts_client_type_the_lead_date_and_the_values_typed(cli, tmp_path, monkeypatch):
+    """Each given deal's contact is the one it names, its lead date the scenario's day (F5), a YAML false the text
+    a person types for it, and the history's ids follow one another."""
+    code, problems = _played(cli, tmp_path, monkeypatch, """given:
+  contacts: [{Имя: Алмаз, Строитель/Частник: Строитель}, {Имя: Марина, Строитель/Частник: Частник}]
+  deals: [{contact: 1, fields: {Нюансы ТЗ: false}}, {contact: 2, fields: {Нюансы ТЗ: true}}]
+steps:
+  - run: export history --format json
+    expect:
+      json:
+        - {id: 1, kind: contact.created, contact_id: 1}
+        - {id: 2, kind: contact.created, contact_id: 2}
+        - {id: 3, kind: deal.imported, deal_id: 1, contact_id: 1,
+           data: {fields: {client_type: builder, lead_date: "2026-11-30", nuances: "false"}}}
+        - {id: 4, kind: deal.imported, deal_id: 2, contact_id: 2,
+           data: {fields: {client_type: private, lead_date: "2026-11-30", nuances: "true"}}}
+        - {id: 5, kind: task.added, deal_id: 1}
+        - {id: 6, kind: task.added, deal_id: 2}
+""")
+    assert (code, problems) == (0, None)
+
+
 # -- tasks (T2, L1) -----------------------------------------------------------------------------------
 
 def test_t2_postponing_a_task_needs_a_reason_kept_in_the_history_with_both_due_times(ws):
@@ -61,6 +268,68 @@ def test_l1_a_task_is_postponed_into_the_past_only_when_asked_with_past(ws):
     assert moved["due"] == "2026-11-27T07:00:00Z" and moved["overdue"] is True
 
 
+def test_a_task_added_with_control_characters_in_its_text_is_refused_naming_the_text(ws):
+    deal = new_deal(ws)
+    before = ws.snapshot()
+    bad = ws.run("task", "add", deal, "--type", "call", "--due", "+1h", "--text", "Перезвонить\x1b[2J")
+    assert (bad.exit_code, bad.stderr) == \
+        (2, "flowctl: task text: control characters (line breaks, tabs, direction marks) are not allowed\n")
+    assert ws.snapshot() == before
+
+
+def test_cancelling_a_task_keeps_its_type_and_reason_in_the_history_and_refuses_control_characters(ws):
+    deal = new_deal(ws)
+    [task] = ws.json("task", "list", "--deal", deal)
+    before = ws.snapshot()
+    bad = ws.run("task", "cancel", task["id"], "--reason", "задвоилась\tзадача")
+    assert (bad.exit_code, bad.stderr) == \
+        (2, "flowctl: reason: control characters (line breaks, tabs, direction marks) are not allowed\n")
+    assert ws.snapshot() == before
+    assert ws.json("task", "cancel", task["id"], "--reason", "Задача задвоилась")["status"] == "cancelled"
+    [event] = _history(ws, kind="task.cancelled")
+    assert (event["deal_id"], event["task_id"], event["data"]) == \
+        (deal, task["id"], {"type": "call", "reason": "Задача задвоилась"})
+
+
+def test_handing_a_task_over_refuses_its_own_member_and_control_characters_in_the_reason(ws):
+    deal = new_deal(ws)
+    [task] = ws.json("task", "list", "--deal", deal)
+    before = ws.snapshot()
+    same = ws.run("task", "reassign", task["id"], "--to", "Иван", "--reason", "в отпуске")
+    assert (same.exit_code, same.stderr) == (2, f"flowctl: task #{task['id']} is already Иван's\n")
+    bad = ws.run("task", "reassign", task["id"], "--to", "olga", "--reason", "в\nотпуске")
+    assert (bad.exit_code, bad.stderr) == \
+        (2, "flowctl: reason: control characters (line breaks, tabs, direction marks) are not allowed\n")
+    assert ws.snapshot() == before
+
+
+def test_a_task_handed_over_without_a_reason_has_no_reason_in_the_history(ws):
+    deal = new_deal(ws)
+    [task] = ws.json("task", "list", "--deal", deal)
+    ws.ok("task", "reassign", task["id"], "--to", "olga")
+    ws.ok("task", "reassign", task["id"], "--to", "ivan", user="olga")
+    ws.ok("deal", "set", deal, "Ответственный=olga", user="olga")  # the deal handed over takes its task along
+    assert [e["data"] for e in _history(ws, kind="task.reassigned")] == [
+        {"type": "call", "old": "ivan", "new": "olga"},
+        {"type": "call", "old": "olga", "new": "ivan"},
+        {"type": "call", "old": "ivan", "new": "olga", "with_deal": True}]
+
+
+def test_a_task_the_pipeline_lets_nobody_cancel_is_refused_saying_nobody_may(ws):
+    path = ws.root / "pipelines" / "krovlya.yaml"
+    text = path.read_text("utf-8")
+    rule = "  cancel: [responsible, head] "
+    assert rule in text
+    path.write_text(text.replace(rule, "  cancel: [] "), "utf-8")
+    ws.republish()
+    deal = new_deal(ws)
+    [task] = ws.json("task", "list", "--deal", deal)
+    for user in ("ivan", "olga"):
+        refused = ws.run("task", "cancel", task["id"], "--reason", "Задача задвоилась", user=user)
+        assert (refused.exit_code, refused.stderr) == \
+            (5, f"flowctl: task #{task['id']} is Иван's: only — may cancel it\n"), user
+
+
 # -- the pipeline drawn (flowctl graph) -------------------------------------------------------------
 
 def test_closed_stages_are_drawn_green_when_won_and_red_when_lost(cli):
@@ -90,6 +359,49 @@ def test_m2_a_move_open_to_two_roles_is_labelled_with_both(ws):
     assert move in text
     path.write_text(text.replace(move, move.replace("[manager]", "[manager, head]")), "utf-8")
     assert "  in_work --> hot: Менеджер ОП, Руководитель ОП\n" in ws.ok("graph", "krovlya", "--format", "mermaid").stdout
+
+
+# -- deals: who hands them over (F1) -------------------------------------------------------------------
+
+def _ownership_reassign(ws, roles: str) -> None:
+    path = ws.root / "pipelines" / "krovlya.yaml"
+    text = path.read_text("utf-8")
+    assert "  reassign: [head]   " in text
+    path.write_text(text.replace("  reassign: [head]   ", f"  reassign: {roles}   ", 1), "utf-8")
+    ws.republish()
+
+
+def test_f1_a_refused_hand_over_names_every_role_that_may_make_it(ws):
+    _ownership_reassign(ws, "[head, engineer]")
+    deal = new_deal(ws)
+    before = ws.snapshot()
+    refused = ws.run("deal", "set", deal, "Ответственный=olga")
+    assert (refused.exit_code, refused.stderr) == (5, f"flowctl: deal #{deal} is Иван's: only Руководитель ОП, "
+                                                      "Инженер may hand a deal to someone else\n")
+    refused = ws.run("deal", "create", "-F", "Ответственный=olga")
+    assert (refused.exit_code, refused.stderr) == \
+        (5, "flowctl: a new deal is yours: only Руководитель ОП, Инженер may give it to Ольга\n")
+    assert ws.snapshot() == before
+
+
+def test_f1_a_pipeline_that_lets_nobody_hand_deals_over_says_so(ws):
+    _ownership_reassign(ws, "[]")
+    deal = new_deal(ws)
+    before = ws.snapshot()
+    for user in ("ivan", "olga"):
+        refused = ws.run("deal", "set", deal, "Ответственный=tural", user=user)
+        assert (refused.exit_code, refused.stderr) == \
+            (5, f"flowctl: deal #{deal} is Иван's: only — may hand a deal to someone else\n"), user
+    assert ws.snapshot() == before
+
+
+def test_f1_a_deal_nobody_is_responsible_for_is_refused_to_another_member_as_nobodys(ws):
+    deal = new_deal(ws)
+    ws.ok("deal", "set", deal, "Ответственный=", user="olga")  # the head takes it from ivan, giving it to nobody
+    refused = ws.run("deal", "set", deal, "Ответственный=tural")
+    assert (refused.exit_code, refused.stderr) == \
+        (5, f"flowctl: deal #{deal} is —'s: only Руководитель ОП may hand a deal to someone else\n")
+    assert ws.json("deal", "set", deal, "Ответственный=ivan")["responsible"] == "ivan"  # anyone takes it himself
 
 
 # -- deals: who sees which (deal list, contact show) ---------------------------------------------------

@@ -76,7 +76,11 @@ def _check(session: Session, values: dict, contact_id: int | None) -> None:
     missing = [f.label for f in session.workspace.contact_fields if f.required and is_blank(values.get(f.id))]
     if missing:
         raise RuleRefused(M.text("contact_missing", fields=", ".join(missing)))
-    phone = values.get("phone")
+    require_phone_free(session, values.get("phone"), contact_id)
+
+
+def require_phone_free(session: Session, phone: str | None, contact_id: int | None) -> None:
+    """F9: a phone finds one contact; RuleRefused when another contact than `contact_id` has it."""
     if phone:  # stored numbers are E.164 (fields.normalize_phone): 8 912… and +7 912… are one number here
         other = session.store.contact_by_phone(phone)
         if other and other.id != contact_id:

@@ -3,9 +3,9 @@
 A backup may have been edited by hand, or come from another workspace. Each row is checked against this
 workspace's pipelines and team with the parsers and rules every other path uses: a field's value is what
 `fields.parse` would store, a deal holds what its stage requires and its responsible is on the team, a task
-is of a type its deal's pipeline knows and a done one has its result (L3) and contact (L2), ids are whole
-numbers and every reference points at a row of the file. Bad rows are reported by their line in the file;
-nothing is written, and no store is created, unless every row is good.
+is of a type its deal's pipeline knows and a done one has its result (L3) and contact (L2), a phone is one
+contact's (F9), ids are whole numbers and every reference points at a row of the file. Bad rows are reported by
+their line in the file; nothing is written, and no store is created, unless every row is good.
 """
 
 from __future__ import annotations
@@ -129,6 +129,7 @@ class _Checker:
         self.logins = frozenset(self.ws.team)
         self.from_iso_utc = from_iso_utc
         self.contacts: set[int] = set()
+        self.phones: dict[str, dict] = {}  # a phone → the contact row that has it (F9: one contact's)
         self.deals: dict[int, tuple] = {}  # id → (pipeline, stage)
         self.tasks: set[int] = set()
         self.bad: set[tuple[str, int | None]] = set()  # (section, id) of rows already reported
@@ -215,6 +216,17 @@ class _Checker:
             raise _Bad(M.text("contact_missing", fields=", ".join(missing)))
         self.moment(row["created_at"], "created_at")
         self.name(row.get("external_id"), "external_id", optional=True)
+        phone = row["fields"].get("phone")
+        if phone in self.phones:  # as `contact add` and `contact set` refuse it: a phone finds one contact
+            from flowctl.fields import display
+            from flowctl.services.contacts import display_name
+
+            first = self.phones[phone]
+            field = next(f for f in self.ws.contact_fields if f.id == "phone")  # values() refused unknown ones
+            raise _Bad(M.text("contact_phone_taken", phone=display(field, phone), id=first["id"],
+                              name=display_name(self.session, first["fields"])))
+        if phone:  # a good row's: a bad one was named already, and is not written
+            self.phones[phone] = row
         self.contacts.add(row["id"])
 
     def deal(self, row) -> None:

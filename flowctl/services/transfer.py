@@ -503,6 +503,8 @@ def _field_changes(session, pipeline, deal, values, contact_id) -> dict:
 
 def import_contacts(session: Session, path: Path, mapping: ImportMapping, dry_run: bool = False,
                     skip_invalid: bool = False, progress=None) -> ImportResult:
+    from flowctl.services import contacts
+
     session.require_power("import")
     mapping = mapping.resolved()
     fields = session.workspace.contact_fields
@@ -524,6 +526,7 @@ def import_contacts(session: Session, path: Path, mapping: ImportMapping, dry_ru
                     return RowOutcome(line, "unchanged", key, existing.id)
                 merged = {k: v for k, v in {**existing.fields, **changed}.items() if v is not None}
                 _require_contact(required, merged)
+                contacts.require_phone_free(session, changed.get("phone"), existing.id)  # found by its id here
                 for field_id, new in changed.items():
                     session.record("contact.field", contact_id=existing.id, data={
                         "field": field_id, "old": existing.fields.get(field_id), "new": new,
