@@ -786,3 +786,21 @@ def test_restore_names_each_bad_published_version_exactly(ws, tmp_path):
         f"publications[2]: published version {good['id'] + 3} is not what was published (its digest does not match "
         "its content)",
     ]
+
+
+def test_without_a_creation_column_a_deal_is_created_at_the_earliest_date_its_history_or_stage_dates_give(local_ws,
+                                                                                                          tmp_path):
+    """A file from another CRM dates the past: with no creation column a deal was created when the file first
+    dates it, not today, so its past entries are not refused as coming before its creation."""
+    logged = write_csv(tmp_path / "d.csv", [["ID", "Этап", "Ответственный"], ["H-1", "ОП ВЗЯЛ В РАБОТУ", "ivan"]])
+    log = write_csv(tmp_path / "log.csv", [["ID", "stage", "entered_at"],
+                                           ["H-1", "НОВЫЙ ЛИД", "02.03.2026 10:00"],
+                                           ["H-1", "ОП ВЗЯЛ В РАБОТУ", "03.03.2026 11:00"]])
+    dated = write_csv(tmp_path / "e.csv", [["ID", "Этап", "Ответственный", "В работе"],
+                                           ["H-2", "ОП ВЗЯЛ В РАБОТУ", "ivan", "05.10.2026 12:00"]])
+    local_ws.ok("import", "deals", logged, "--id-column", "ID", "--history", log, user="olga")
+    local_ws.ok("import", "deals", dated, "--id-column", "ID", "--stage-date", "in_work=В работе", user="olga")
+    first, second = json.loads(local_ws.ok("export", "deals", "--format", "json").stdout)
+    assert [(d["external_id"], d["created_at"], d["stage_since"], d["fields"]["lead_date"]) for d in (first, second)] \
+        == [("H-1", "2026-03-02T07:00:00Z", "2026-03-03T08:00:00Z", "2026-03-02"),
+            ("H-2", "2026-10-05T09:00:00Z", "2026-10-05T09:00:00Z", "2026-10-05")]

@@ -339,8 +339,12 @@ def import_deals(session: Session, path: Path, pipeline_id: str | None, mapping:
             stage = stage or pipeline.initial
             path_taken = None
             if mapping.dated:
-                path_taken = dated_path(pipeline, stage, created_at or session.now_iso, stage_dates(line, cells),
-                                        history.get(key), shown=session.shown_moment)
+                dates, logged = stage_dates(line, cells), history.get(key)
+                # without a creation column a deal was created when the file first dates it: the past it brings
+                # is not "before its creation" today
+                first = min([*dates.values(), *(e.at for e in logged or ())], default=session.now_iso)
+                path_taken = dated_path(pipeline, stage, created_at or first, dates, logged,
+                                        shown=session.shown_moment)
             outcome = _create_deal(session, pipeline, key, given, stage, contact_id, created_at, line, path.name,
                                    path_taken)
             if key:
