@@ -297,7 +297,7 @@ def test_a_blank_owner_cell_takes_owner_or_refuses_the_row(local_ws, tmp_path):
     report = json.loads(local_ws.run("import", "deals", source, "--id-column", "ID", "--skip-invalid", "--format",
                                      "json", user="olga").stdout)
     assert [r["action"] for r in report["rows"]] == ["refused", "create"]
-    assert "names no owner" in report["rows"][0]["reason"]
+    assert report["rows"][0]["reason"] == "the row names no owner (Ответственный is blank) and no --owner is given"
 
 
 def test_values_are_mapped_by_the_mapping_file_and_by_value_map(local_ws, tmp_path):

@@ -804,3 +804,20 @@ def test_without_a_creation_column_a_deal_is_created_at_the_earliest_date_its_hi
     assert [(d["external_id"], d["created_at"], d["stage_since"], d["fields"]["lead_date"]) for d in (first, second)] \
         == [("H-1", "2026-03-02T07:00:00Z", "2026-03-03T08:00:00Z", "2026-03-02"),
             ("H-2", "2026-10-05T09:00:00Z", "2026-10-05T09:00:00Z", "2026-10-05")]
+
+
+def test_a_stage_date_that_does_not_follow_the_files_date_format_refuses_the_file_naming_line_and_column(local_ws,
+                                                                                                          tmp_path):
+    path = write_csv(tmp_path / "d.csv", [["ID", "Этап", "Ответственный", "В работе"],
+                                          ["H-1", "ОП ВЗЯЛ В РАБОТУ", "ivan", "05.10.2026 12:00"],
+                                          ["H-2", "ОП ВЗЯЛ В РАБОТУ", "ivan", "13/31/2026"]])
+    before = local_ws.snapshot()
+    result = local_ws.run("import", "deals", path, "--id-column", "ID", "--stage-date", "in_work=В работе",
+                          "--date-format", "DD.MM.YYYY", user="olga")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"flowctl: {path} line 3, column 'В работе': ")
+    assert result.stderr.endswith("nothing was imported: every date of a file is read as DD.MM.YYYY (if this file "
+                                  "writes dates another way, say how with --date-format, e.g. --date-format "
+                                  "MM/DD/YYYY)\n")
+    assert local_ws.snapshot() == before
+
