@@ -84,8 +84,13 @@ def require_phone_free(session: Session, phone: str | None, contact_id: int | No
     if phone:  # stored numbers are E.164 (fields.normalize_phone): 8 912… and +7 912… are one number here
         other = session.store.contact_by_phone(phone)
         if other and other.id != contact_id:
-            raise RuleRefused(M.text("contact_phone_taken", phone=_shown_phone(session, phone), id=other.id,
-                                     name=display_name(session, other.fields)))
+            raise RuleRefused(phone_taken(session, phone, other.id, other.fields))
+
+
+def phone_taken(session: Session, phone: str, other_id: int, other_fields: dict) -> str:
+    """The refusal of a phone the contact #other_id already has (F9), as every path that writes one says it."""
+    return M.text("contact_phone_taken", phone=_shown_phone(session, phone), id=other_id,
+                  name=display_name(session, other_fields))
 
 
 def _shown_phone(session: Session, phone: str) -> str:

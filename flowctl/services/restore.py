@@ -218,13 +218,10 @@ class _Checker:
         self.name(row.get("external_id"), "external_id", optional=True)
         phone = row["fields"].get("phone")
         if phone in self.phones:  # as `contact add` and `contact set` refuse it: a phone finds one contact
-            from flowctl.fields import display
-            from flowctl.services.contacts import display_name
+            from flowctl.services.contacts import phone_taken
 
             first = self.phones[phone]
-            field = next(f for f in self.ws.contact_fields if f.id == "phone")  # values() refused unknown ones
-            raise _Bad(M.text("contact_phone_taken", phone=display(field, phone), id=first["id"],
-                              name=display_name(self.session, first["fields"])))
+            raise _Bad(phone_taken(self.session, phone, first["id"], first["fields"]))
         if phone:  # a good row's: a bad one was named already, and is not written
             self.phones[phone] = row
         self.contacts.add(row["id"])

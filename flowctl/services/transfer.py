@@ -21,6 +21,7 @@ from flowctl.pipeline.model import Field, Pipeline, fold
 from flowctl.services.csv_source import read_csv
 from flowctl.services.dated_path import Entry as DatedEntry
 from flowctl.services.dated_path import dated_path
+from flowctl.services.contacts import require_phone_free
 from flowctl.services.deals import enter_stage, initial_fields, require_changeable
 from flowctl.services.tasks import follow_owner
 from flowctl.services.session import Session
@@ -507,8 +508,6 @@ def _field_changes(session, pipeline, deal, values, contact_id) -> dict:
 
 def import_contacts(session: Session, path: Path, mapping: ImportMapping, dry_run: bool = False,
                     skip_invalid: bool = False, progress=None) -> ImportResult:
-    from flowctl.services import contacts
-
     session.require_power("import")
     mapping = mapping.resolved()
     fields = session.workspace.contact_fields
@@ -530,7 +529,7 @@ def import_contacts(session: Session, path: Path, mapping: ImportMapping, dry_ru
                     return RowOutcome(line, "unchanged", key, existing.id)
                 merged = {k: v for k, v in {**existing.fields, **changed}.items() if v is not None}
                 _require_contact(required, merged)
-                contacts.require_phone_free(session, changed.get("phone"), existing.id)  # found by its id here
+                require_phone_free(session, changed.get("phone"), existing.id)  # found by its id here
                 for field_id, new in changed.items():
                     session.record("contact.field", contact_id=existing.id, data={
                         "field": field_id, "old": existing.fields.get(field_id), "new": new,
