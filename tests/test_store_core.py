@@ -275,6 +275,66 @@ def test_a_json_store_of_the_size_limit_is_read_and_one_byte_more_is_refused_unr
             "keep data this size in an SQLite store\n")
 
 
+def test_a_json_store_swapped_for_a_pipe_after_it_was_opened_is_refused_without_waiting_for_a_writer(tmp_path):
+    """open_store refuses what is not a regular file, but the file can change before a transaction reads it again: a
+    pipe put in its place must neither hang the read (no writer will ever come) nor be read as a store."""
+    import threading
+
+    from flowctl.errors import StoreError
+    from flowctl.store import open_store
+
+    path = tmp_path / "store.json"
+    store = open_store(str(path), create=True)
+    with store.transaction():
+        _add(store, "Алмаз")
+    os.mkfifo(tmp_path / "pipe")
+    os.replace(tmp_path / "pipe", path)
+    outcome = []
+
+    def read():
+        try:
+            with store.transaction():
+                _add(store, "Борис")
+            outcome.append(_names(store))
+        except StoreError as error:
+            outcome.append(error.message)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(5)
+    waited = reader.is_alive()
+    if waited:  # blocked opening the pipe: a writer's open lets it go on, so the test can end
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(5)
+    assert (waited, outcome) == \
+        (False, [f"{path} is not a regular file (a folder, a device or a pipe); a store is a file"])
+
+
+def test_a_json_store_the_system_reads_a_few_bytes_at_a_time_is_read_whole(tmp_path, monkeypatch):
+    """A read may return less than asked (a network file system, a signal): the rest is read on, not lost."""
+    import flowctl.store.jsonfile as backend
+    from flowctl.store import open_store
+
+    path = str(tmp_path / "store.json")
+    store = open_store(path, create=True)
+    with store.transaction():
+        for name in ("Алмаз", "Борис", "Вера"):
+            _add(store, name)
+    store.close()
+    readv = os.readv
+    sizes = []
+
+    def few_bytes(fd, buffers):
+        [view] = buffers
+        got = readv(fd, [view[:7]])
+        sizes.append(got)
+        return got
+
+    monkeypatch.setattr(backend.os, "readv", few_bytes)
+    assert _names(open_store(path)) == ["Алмаз", "Борис", "Вера"]
+    assert max(sizes) == 7 and sum(sizes) == os.path.getsize(path)
+
+
 def _sqlite_file(path, *statements) -> None:
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path, isolation_level=None)

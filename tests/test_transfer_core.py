@@ -475,6 +475,17 @@ def test_stage_dates_are_read_with_the_files_date_format(local_ws, tmp_path):
     assert (deal["created_at"], deal["stage_since"]) == ("2026-11-01T06:00:00Z", "2026-11-03T08:00:00Z")
 
 
+def test_a_blank_created_cell_creates_that_deal_now_and_leaves_the_files_other_dates_read(local_ws, tmp_path):
+    """A blank cell gives None (the command's help): a deal whose creation the file does not know is created now."""
+    path = write_csv(tmp_path / "d.csv", [["ID", "Этап", "Ответственный", "Создана"],
+                                          ["D-1", "НОВЫЙ ЛИД", "ivan", "01.11.2026 09:00"],
+                                          ["D-2", "НОВЫЙ ЛИД", "ivan", " "]])
+    run_json(local_ws, "import", "deals", path, "--id-column", "ID", "--created", "Создана")
+    deals = json.loads(local_ws.ok("export", "deals", "--format", "json").stdout)
+    assert [(d["external_id"], d["created_at"]) for d in deals] == \
+        [("D-1", "2026-11-01T06:00:00Z"), ("D-2", "2026-11-30T06:00:00Z")]
+
+
 def test_an_unknown_stage_in_a_file_is_refused_with_a_suggestion_and_how_to_map_it(ws, tmp_path):
     path = write_csv(tmp_path / "d.csv", [["ID", "stage"], ["D-1", "ГОРЯЧИЙ"]])
     report = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", expect=1)
