@@ -278,7 +278,7 @@ def _read_all(fd: int, size: int) -> mmap.mmap | bytes:
 
 
 class JsonFileStore(Store):
-    def __init__(self, path: str, busy_seconds: float = 5.0, create: bool = True, read_only: bool = False):
+    def __init__(self, path: str, busy_seconds: float, *, create: bool, read_only: bool):
         """`create`: a missing (or, for SQLite, empty) file may become a new store; open_store says when."""
         self.location = path
         self._busy_seconds = busy_seconds

@@ -150,7 +150,7 @@ class PostgresStore(SqlStore):
     _PATH_AGGREGATE = "string_agg(stage, ' ' ORDER BY id)"
     rules_in_database = True  # store/postgres_rules.py
 
-    def __init__(self, location: str, busy_seconds: float = 5.0, create: bool = True, read_only: bool = False):
+    def __init__(self, location: str, busy_seconds: float, *, create: bool, read_only: bool):
         self.location = shown(location)
         self._depth = 0
         self._read_only = read_only

@@ -122,7 +122,7 @@ def _statements(script: str):
 
 
 class SqliteStore(SqlStore):
-    def __init__(self, path: str, busy_seconds: float = 5.0, create: bool = True, read_only: bool = False):
+    def __init__(self, path: str, busy_seconds: float, *, create: bool, read_only: bool):
         """`create`: a missing (or, for SQLite, empty) file may become a new store; open_store says when."""
         self.location = path
         self._depth = 0
