@@ -486,6 +486,17 @@ def test_a_blank_created_cell_creates_that_deal_now_and_leaves_the_files_other_d
         [("D-1", "2026-11-01T06:00:00Z"), ("D-2", "2026-11-30T06:00:00Z")]
 
 
+def test_a_row_a_dated_import_gives_no_date_at_all_is_created_now(local_ws, tmp_path):
+    """--stage-date without a creation column dates a deal from the file's first date for it; a row with none (a
+    blank stage date, nothing in the history) has no past to bring: created now, in its stage since now."""
+    path = write_csv(tmp_path / "d.csv", [["ID", "Этап", "Ответственный", "В работе с"],
+                                          ["D-1", "ОП ВЗЯЛ В РАБОТУ", "ivan", ""]])
+    run_json(local_ws, "import", "deals", path, "--id-column", "ID", "--stage-date", "ОП ВЗЯЛ В РАБОТУ=В работе с")
+    [deal] = json.loads(local_ws.ok("export", "deals", "--format", "json").stdout)
+    assert (deal["stage"], deal["created_at"], deal["stage_since"]) == \
+        ("in_work", "2026-11-30T06:00:00Z", "2026-11-30T06:00:00Z")
+
+
 def test_an_unknown_stage_in_a_file_is_refused_with_a_suggestion_and_how_to_map_it(ws, tmp_path):
     path = write_csv(tmp_path / "d.csv", [["ID", "stage"], ["D-1", "ГОРЯЧИЙ"]])
     report = run_json(ws, "import", "deals", "--owner", "olga", path, "--id-column", "ID", expect=1)
