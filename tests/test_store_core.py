@@ -507,6 +507,89 @@ def test_a_json_store_without_events_or_their_next_id_numbers_the_first_event_1(
     store.close()
 
 
+@pytest.mark.parametrize("layout", ["the store's own", "pretty-printed by hand"])
+def test_a_json_store_whose_next_ids_are_ahead_of_its_rows_gives_no_id_again(tmp_path, layout):
+    """An id once given stays given: a merge that dropped a row (its events may still name it) must not lead the
+    next row, with no past of its own, to take that id and so the other's history."""
+    import json
+
+    from flowctl.store import open_store
+    from flowctl.store.base import Contact, Event
+    from flowctl.store.jsonfile import serialize
+
+    moment = "2026-11-30T06:00:00Z"
+    path = tmp_path / "s.json"
+    store = open_store(str(path), create=True)
+    with store.transaction():
+        store.add_contact(Contact(None, {"name": "Алмаз"}, moment))
+        store.add_event(Event(None, moment, "ivan", "contact.created", contact_id=1))
+    store.close()
+    data = json.loads(path.read_text("utf-8"))
+    data["next_id"] = {"contacts": 5, "events": 9}  # rows 2-4 and events 2-8 were given, then lost in a merge
+    path.write_text(serialize(data) if layout == "the store's own" else json.dumps(data, indent=4), "utf-8")
+    store = open_store(str(path))
+    with store.transaction():
+        ids = (store.add_contact(Contact(None, {"name": "Борис"}, moment)),
+               store.add_event(Event(None, moment, "ivan", "contact.created", contact_id=5)))
+    store.close()
+    assert ids == (5, 9)
+
+
+def test_a_json_store_opened_to_be_created_where_one_exists_is_left_unwritten(tmp_path):
+    """init, demo and import all open their store so that a missing one is created; an existing one is only read,
+    even one an older flowctl wrote (a read upgrades nothing: the next write does)."""
+    import json
+
+    from flowctl.store import open_store
+    from flowctl.store.jsonfile import serialize
+
+    path = tmp_path / "s.json"
+    open_store(str(path), create=True).close()
+    data = json.loads(path.read_text("utf-8"))
+    data["version"] = 1
+    del data["publications"]
+    path.write_text(serialize(data), "utf-8")
+    before = (path.read_bytes(), path.stat().st_ino, path.stat().st_mtime_ns)
+    open_store(str(path), create=True).close()
+    assert (path.read_bytes(), path.stat().st_ino, path.stat().st_mtime_ns) == before
+
+
+def test_a_json_transaction_sees_what_another_writer_wrote_after_the_store_was_opened(tmp_path):
+    """Two commands open the same store; the second to write starts from the first one's result, not from what it
+    read when it opened (a lost update otherwise)."""
+    from flowctl.store import open_store
+
+    path = str(tmp_path / "s.json")
+    first, second = open_store(path, create=True), open_store(path, create=True)
+    with first.transaction():
+        _add(first, "Алмаз")
+    with second.transaction():
+        _add(second, "Борис")
+    first.close(), second.close()
+    again = open_store(path)
+    assert [(c.id, c.fields["name"]) for c in again.list_contacts()] == [(1, "Алмаз"), (2, "Борис")]
+
+
+def test_a_json_store_is_read_once_for_opening_then_writing_when_nobody_wrote_in_between(tmp_path, monkeypatch):
+    """A store may be a gigabyte: a command that opens it and then writes reads it once, not again under the lock."""
+    import flowctl.store.jsonfile as backend
+    from flowctl.store import open_store
+
+    path = str(tmp_path / "s.json")
+    open_store(path, create=True).close()
+    reads = []
+    read = backend.JsonFileStore._read
+    monkeypatch.setattr(backend.JsonFileStore, "_read", lambda store: reads.append(1) or read(store))
+    store = open_store(path)
+    with store.transaction():
+        _add(store, "Алмаз")
+    with store.transaction():  # it wrote the file itself: still nothing to read again
+        _add(store, "Борис")
+    store.close()
+    assert len(reads) == 1
+    assert _names(open_store(path)) == ["Алмаз", "Борис"]
+
+
 # -- transactions: all or nothing, nested, one writer at a time -------------------------------------
 
 T0 = "2026-11-30T06:00:00Z"
