@@ -590,6 +590,23 @@ def test_a_json_store_is_read_once_for_opening_then_writing_when_nobody_wrote_in
     assert _names(open_store(path)) == ["Алмаз", "Борис"]
 
 
+@pytest.mark.parametrize("edit, reason", [
+    (lambda data: data["next_id"].update(deals="many"), "invalid literal for int() with base 10: 'many'"),
+    (lambda data: data["deals"].update(x1={}), "invalid literal for int() with base 10: 'x1'"),
+])
+def test_a_json_store_whose_ids_are_no_numbers_cannot_be_read_and_says_which(tmp_path, monkeypatch, edit, reason):
+    import json
+
+    ws = Workspace(tmp_path / "ws", "json", monkeypatch)
+    data = json.loads(ws.store_path.read_text("utf-8"))
+    edit(data)
+    text = json.dumps(data, indent=4)
+    ws.store_path.write_text(text, "utf-8")
+    result = ws.run("deal", "list")
+    assert (result.exit_code, result.stderr) == (6, f"flowctl: the store {ws.store_path} cannot be read: {reason}\n")
+    assert ws.store_path.read_text("utf-8") == text
+
+
 # -- transactions: all or nothing, nested, one writer at a time -------------------------------------
 
 T0 = "2026-11-30T06:00:00Z"
