@@ -56,6 +56,16 @@ def test_a_store_the_system_will_not_open_for_reading_says_the_systems_reason(tm
         (6, f"flowctl: the store {ws.store_path} cannot be read: Too many open files\n")
 
 
+def test_an_id_past_64_bit_integers_names_no_deal_and_sqlite_says_it_is_too_large(ws):
+    """SQLite keeps ids as 64-bit integers and its driver cannot even pass a larger one: it is refused as too large,
+    not failed inside the driver. The other stores look it up and find no such deal."""
+    ws.ok("deal", "create")
+    result = ws.run("deal", "show", str(2 ** 63))
+    expected = (2, "flowctl: a number is too large to be an id\n") if ws.kind == "sqlite" else \
+        (4, f"flowctl: no deal #{2 ** 63}\n")
+    assert (result.exit_code, result.stderr) == expected
+
+
 def test_a_held_sqlite_store_is_named_busy(tmp_path, monkeypatch):
     ws = _sqlite(tmp_path, monkeypatch)
     monkeypatch.setenv("FLOWCTL_BUSY_TIMEOUT", "0.1")
