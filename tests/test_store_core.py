@@ -363,6 +363,9 @@ def _sqlite_file(path, *statements) -> None:
      "{store} is not a flowctl store (not an SQLite database); it was left as it was"),
     (lambda path: _sqlite_file(path, "CREATE TABLE t(x)"),
      "{store} is not a flowctl store (an SQLite database of another application); it was left as it was"),
+    # SQLite's header, then no database: SQLite's own reason, as the store is opened
+    (lambda path: path.write_bytes(b"SQLite format 3\x00" + b"\x01" * 4080),
+     "the store {store} is damaged: file is not a database"),
     (lambda path: _sqlite_file(path, "PRAGMA application_id = 12345", "CREATE TABLE contacts(x)"),
      "{store} is not a flowctl store (an SQLite database of another application); it was left as it was"),
     # tables named as flowctl's: without flowctl's mark, another application's unless an older flowctl's (id 0 and
