@@ -689,6 +689,23 @@ def test_nested_transactions_join_the_outer_one_and_are_undone_with_it(store_pat
     third.close()
 
 
+@pytest.mark.parametrize("read_only", [False, True], ids=["writable", "read-only"])
+def test_closing_a_store_twice_closes_nothing_the_second_time(store_path, read_only):
+    """close() is idempotent, as Python's own files are: the second call must not close a descriptor number the
+    system may since have given to another file."""
+    from flowctl.store import open_store
+
+    open_store(store_path, create=True).close()
+    store = open_store(store_path, read_only=read_only)
+    store.close()
+    other = os.open(os.devnull, os.O_RDONLY)  # likely the number the store's lock had
+    try:
+        store.close()
+        os.fstat(other)  # still open
+    finally:
+        os.close(other)
+
+
 def test_a_json_store_opened_read_only_refuses_a_transaction_naming_itself(tmp_path):
     from flowctl.errors import StoreError
     from flowctl.store import open_store
