@@ -291,6 +291,32 @@ def test_cancelling_a_task_keeps_its_type_and_reason_in_the_history_and_refuses_
         (deal, task["id"], {"type": "call", "reason": "Задача задвоилась"})
 
 
+def test_closing_a_deal_cancels_its_open_tasks_and_leaves_its_done_ones_done(ws):
+    deal = new_deal(ws)
+    [first_call] = ws.json("task", "list", "--deal", deal)
+    ws.ok("task", "done", first_call["id"], "--result", "Договорились о замере", "--contact", "call")
+    later = ws.json("task", "add", deal, "-t", "call", "-d", "tomorrow 10:00")["id"]
+    ws.ok("deal", "advance", deal, "ЗАКРЫТО И НЕ РЕАЛИЗОВАНО", "-F", "lost_reason=дорого")
+    statuses = {t["id"]: t["status"] for t in ws.json("task", "list", "--deal", deal, "--all")}
+    assert statuses == {first_call["id"]: "done", later: "cancelled"}
+    assert [e["task_id"] for e in _history(ws, kind="task.cancelled")] == [later]
+
+
+def test_l3_with_a_minimum_of_one_character_a_blank_result_is_refused_asking_for_one(ws):
+    path = ws.root / "pipelines" / "krovlya.yaml"
+    text = path.read_text("utf-8")
+    assert "result_min_length: 3" in text
+    path.write_text(text.replace("result_min_length: 3", "result_min_length: 1"), "utf-8")
+    ws.republish()
+    deal = new_deal(ws)
+    [task] = ws.json("task", "list", "--deal", deal)
+    refused = ws.run("task", "done", task["id"], "--result", " ", "--contact", "call")
+    assert (refused.exit_code, refused.stderr) == \
+        (1, "flowctl: a task is completed only with a comment describing the result (L3): add --result \"…\" "
+            "(at least 1 characters)\n")
+    assert ws.json("task", "done", task["id"], "--result", "Да", "--contact", "call")["status"] == "done"
+
+
 def test_handing_a_task_over_refuses_its_own_member_and_control_characters_in_the_reason(ws):
     deal = new_deal(ws)
     [task] = ws.json("task", "list", "--deal", deal)

@@ -222,7 +222,7 @@ def enter_stage(session: Session, pipeline: Pipeline, deal: Deal, dest, **source
     on-enter tasks cancelled (every open task when the deal closes), the new stage's on-enter tasks created.
     The caller has checked the move and writes the deal."""
     session.record("deal.stage", deal_id=deal.id, data={"from": deal.stage, "to": dest.id, **source})
-    tasks.cancel_on_leave(session, pipeline, deal, dest.is_open)
+    tasks.cancel_on_leave(session, deal, dest.is_open)
     deal.stage = dest.id
     deal.stage_since = deal.updated_at = session.now_iso
     tasks.create_on_enter(session, pipeline, deal)

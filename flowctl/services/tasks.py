@@ -260,7 +260,7 @@ def create_on_enter(session: Session, pipeline: Pipeline, deal: Deal) -> None:
                              "text": task.text, "on_enter": deal.stage})
 
 
-def cancel_on_leave(session: Session, pipeline: Pipeline, deal: Deal, dest_is_open: bool) -> None:
+def cancel_on_leave(session: Session, deal: Deal, dest_is_open: bool) -> None:
     """Leaving a stage cancels its open on-enter tasks; closing the deal cancels every open task."""
     for task in session.store.list_tasks(TaskQuery(deal_ids=(deal.id,), status=OPEN)):
         if not dest_is_open or task.stage == deal.stage:
