@@ -397,6 +397,24 @@ def _ownership_reassign(ws, roles: str) -> None:
     ws.republish()
 
 
+def test_f1_a_deal_handed_over_as_it_moves_takes_its_old_responsibles_open_tasks_along(ws):
+    deal = new_deal(ws)
+    [first_call] = ws.json("task", "list", "--deal", deal)
+    ws.ok("task", "done", first_call["id"], "--result", "Договорились о замере", "--contact", "call")
+    own = ws.json("task", "add", deal, "-t", "call", "-d", "tomorrow 10:00")["id"]
+    before = ws.snapshot()
+    refused = ws.run("deal", "advance", deal, "ОП ВЗЯЛ В РАБОТУ", "-F", "Ответственный=olga")
+    assert (refused.exit_code, refused.stderr) == \
+        (5, f"flowctl: deal #{deal} is Иван's: only Руководитель ОП may hand a deal to someone else; the --field "
+            f"values were not saved: give them again with the move, or save them first with `flowctl deal set {deal} "
+            "…`\n")
+    assert ws.snapshot() == before
+    moved = ws.json("deal", "advance", deal, "ОП ВЗЯЛ В РАБОТУ", "-F", "Ответственный=olga", user="olga")
+    assert (moved["stage"], moved["responsible"]) == ("in_work", "olga")
+    owners = {t["id"]: t["responsible"] for t in ws.json("task", "list", "--deal", deal)}
+    assert owners[own] == "olga" and set(owners.values()) == {"olga"}
+
+
 def test_f1_a_refused_hand_over_names_every_role_that_may_make_it(ws):
     _ownership_reassign(ws, "[head, engineer]")
     deal = new_deal(ws)
