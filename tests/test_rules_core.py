@@ -415,6 +415,23 @@ def test_f1_a_deal_handed_over_as_it_moves_takes_its_old_responsibles_open_tasks
     assert owners[own] == "olga" and set(owners.values()) == {"olga"}
 
 
+def test_a_restored_deal_whose_history_lacks_its_creation_still_needs_a_contact_to_move(local_ws, tmp_path):
+    """A contact counts from the deal's entry into its stage; a history without that entry (an export edited by
+    hand) has no contact in it either: the move that needs one is refused."""
+    deal = new_deal(local_ws)
+    dump = tmp_path / "all.json"
+    local_ws.ok("export", "all", "--format", "json", "-o", dump)
+    data = json.loads(dump.read_text("utf-8"))
+    data["history"] = [e for e in data["history"] if e.get("deal_id") != deal]
+    dump.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    store = local_ws.root / "new.db"
+    local_ws.ok("--store", store, "import", "all", dump, user="olga")
+    refused = local_ws.run("--store", store, "deal", "advance", deal, "ОП ВЗЯЛ В РАБОТУ")
+    assert (refused.exit_code, refused.stderr) == \
+        (1, "flowctl: «НОВЫЙ ЛИД» → «ОП ВЗЯЛ В РАБОТУ» needs a contact with the client first: complete a task with "
+            "--contact\n")
+
+
 def test_f1_a_refused_hand_over_names_every_role_that_may_make_it(ws):
     _ownership_reassign(ws, "[head, engineer]")
     deal = new_deal(ws)
