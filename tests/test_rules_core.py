@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from test_deals import new_deal
+from test_deals import new_deal, walk_to
 
 
 def _history(ws, **match) -> list[dict]:
@@ -430,6 +430,20 @@ def test_a_restored_deal_whose_history_lacks_its_creation_still_needs_a_contact_
     assert (refused.exit_code, refused.stderr) == \
         (1, "flowctl: «НОВЫЙ ЛИД» → «ОП ВЗЯЛ В РАБОТУ» needs a contact with the client first: complete a task with "
             "--contact\n")
+
+
+def test_a_correction_names_both_stages_without_a_comment_and_refuses_control_characters_in_one(ws):
+    deal = new_deal(ws)
+    walk_to(ws, deal, "ГОРЯЧИЕ")
+    before = ws.snapshot()
+    bare = ws.run("deal", "advance", deal, "ОП ВЗЯЛ В РАБОТУ")
+    assert (bare.exit_code, bare.stderr) == \
+        (1, "flowctl: «ГОРЯЧИЕ» → «ОП ВЗЯЛ В РАБОТУ» is a correction: say why with --comment \"…\" (it is kept in "
+            "the history)\n")
+    bad = ws.run("deal", "advance", deal, "ОП ВЗЯЛ В РАБОТУ", "--comment", "рано\tквалифицировали")
+    assert (bad.exit_code, bad.stderr) == \
+        (2, "flowctl: comment: control characters (line breaks, tabs, direction marks) are not allowed\n")
+    assert ws.snapshot() == before
 
 
 def test_f1_a_refused_hand_over_names_every_role_that_may_make_it(ws):
