@@ -58,7 +58,7 @@ def path_to(stage: str, rng: random.Random) -> list[str]:
 
 
 def build(folder: Path, deals: int, seed: int) -> dict:
-    from flowctl.store.sqlite import SqliteStore
+    from flowctl.store import open_store
 
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -67,7 +67,7 @@ def build(folder: Path, deals: int, seed: int) -> dict:
     (folder / "flowctl.yaml").write_text(workspace_yaml("flowctl.db"), "utf-8")
     db_path = folder / "flowctl.db"
     db_path.unlink(missing_ok=True)
-    store = SqliteStore(str(db_path))
+    store = open_store(str(db_path), create=True)  # a .db path: an SQLite store, whose connection we fill
     db = store._db
     stages, weights = zip(*SHARES)
     contacts, deal_rows, task_rows, event_rows = [], [], [], []
