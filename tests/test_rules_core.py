@@ -387,6 +387,25 @@ def test_m2_a_move_open_to_two_roles_is_labelled_with_both(ws):
     assert "  in_work --> hot: Менеджер ОП, Руководитель ОП\n" in ws.ok("graph", "krovlya", "--format", "mermaid").stdout
 
 
+# -- deals: the state machine each move asks -----------------------------------------------------------
+
+def test_a_process_builds_a_pipelines_machine_at_its_first_move_and_again_for_a_republished_pipeline(
+        krovlya, monkeypatch):
+    """One machine per pipeline per process: built on first use (a fresh process has none), reused for the same
+    pipeline, rebuilt when the pipeline with that id is another object (published again)."""
+    from conftest import KROVLYA
+
+    from flowctl.pipeline.compile import compile_file
+    from flowctl.services import deals
+
+    monkeypatch.setattr(deals, "_machines", {})  # as in a process that has moved nothing yet
+    first = deals.machine_for(krovlya)
+    assert first.pipeline is krovlya and deals.machine_for(krovlya) is first
+    republished = compile_file(KROVLYA)
+    assert deals.machine_for(republished).pipeline is republished
+    assert deals._machines == {"krovlya": deals.machine_for(republished)}
+
+
 # -- deals: who hands them over (F1) -------------------------------------------------------------------
 
 def _ownership_reassign(ws, roles: str) -> None:
