@@ -406,6 +406,22 @@ def test_a_process_builds_a_pipelines_machine_at_its_first_move_and_again_for_a_
     assert deals._machines == {"krovlya": deals.machine_for(republished)}
 
 
+def test_a_pipeline_that_never_reopens_a_closed_deal_says_the_stage_has_no_way_out(ws):
+    path = ws.root / "pipelines" / "krovlya.yaml"
+    text = path.read_text("utf-8")
+    reopen = "  - from: [won, lost]   # a closed deal is reopened by the head of sales only\n    to: in_work\n" \
+             "    roles: [head]\n"
+    assert reopen in text
+    path.write_text(text.replace(reopen, ""), "utf-8")
+    ws.republish()
+    deal = new_deal(ws)
+    ws.ok("deal", "advance", deal, "lost", "-F", "lost_reason=Дорого")
+    for dest in ("in_work", "won"):
+        refused = ws.run("deal", "advance", deal, dest, user="olga")
+        assert (refused.exit_code, refused.stderr) == \
+            (1, "flowctl: cannot move from «ЗАКРЫТО И НЕ РЕАЛИЗОВАНО»: it is a closed stage with no way out\n")
+
+
 # -- deals: who hands them over (F1) -------------------------------------------------------------------
 
 def _ownership_reassign(ws, roles: str) -> None:
