@@ -72,3 +72,24 @@ def test_t3_s3_to_s4_needs_the_task_completed(machine):
     with pytest.raises(RuleRefused, match=r"open tasks completed first \(1 open\)"):
         machine.move("hot", "volumes", {"manager"}, filled, DealFacts(open_tasks=1))
     assert machine.move("hot", "volumes", {"manager"}, filled, DealFacts(open_tasks=0)).dest == "volumes"
+
+
+def test_q1_q2_every_missing_field_is_named_in_the_stages_order(machine):
+    with pytest.raises(RuleRefused) as refused:
+        machine.move("in_work", "hot", {"manager"}, {"site": "Берёзовский"})
+    assert refused.value.message == "«ГОРЯЧИЕ» needs: Строитель/Частник, Этап СТРОЙКИ, Когда ПОКУПАЕТ"  # Q1, Q2
+
+
+@pytest.mark.parametrize("source, dest, roles, message", [
+    ("volumes", "hot", {"head"},  # a correction: the manager's or the engineer's
+     "only Менеджер ОП, Инженер may move a deal from «ОБЪЕМЫ У ТУРАЛА» to «ГОРЯЧИЕ»; you are Руководитель ОП"),
+    ("new_lead", "in_work", {"head", "engineer"},  # the actor's roles in the pipeline's order
+     "only Менеджер ОП may move a deal from «НОВЫЙ ЛИД» to «ОП ВЗЯЛ В РАБОТУ»; you are Инженер, Руководитель ОП"),
+    ("new_lead", "in_work", set(),  # a member holding no role of this pipeline
+     "only Менеджер ОП may move a deal from «НОВЫЙ ЛИД» to «ОП ВЗЯЛ В РАБОТУ»; you are —"),
+])
+def test_m1_m2_a_refused_move_names_every_role_that_may_and_every_role_the_actor_holds(machine, source, dest, roles,
+                                                                                    message):
+    with pytest.raises(NotPermitted) as refused:
+        machine.move(source, dest, roles, {})
+    assert refused.value.message == message

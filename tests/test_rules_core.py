@@ -239,6 +239,33 @@ steps:
 
 # -- tasks (T2, L1) -----------------------------------------------------------------------------------
 
+def test_l1_a_done_task_is_never_overdue_not_even_with_all(local_ws):
+    deal = new_deal(local_ws)  # its first call is due at 09:15 today
+    [call] = local_ws.json("task", "list", "--deal", deal)
+    local_ws.ok("task", "done", call["id"], "--result", "Договорились", "--contact", "call")
+    later = "2026-11-30T07:00:00Z"  # 10:00 in Moscow
+    overdue = local_ws.json("task", "add", deal, "-t", "call", "-d", "today 09:30", "--past", now=later)["id"]
+    for extra in ((), ("--all",)):
+        assert [t["id"] for t in local_ws.json("task", "list", "--overdue", *extra, now=later)] == [overdue]
+
+
+def test_a_due_day_is_the_workspaces_day_whatever_the_computers_time_zone(local_ws, monkeypatch):
+    """`task list --due tomorrow` in Moscow's workspace on a computer set to California (UTC−8): tomorrow 10:00 in
+    Moscow is still today there, but the day asked for is the workspace's."""
+    import time
+
+    deal = new_deal(local_ws)  # its first call is due at 09:15 today
+    tomorrow = local_ws.json("task", "add", deal, "-t", "call", "-d", "tomorrow 10:00")["id"]
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    try:
+        due = [t["id"] for t in local_ws.json("task", "list", "--due", "tomorrow", now="2026-11-30T07:00:00Z")]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert due == [tomorrow]
+
+
 def test_t2_postponing_a_task_needs_a_reason_kept_in_the_history_with_both_due_times(ws):
     deal = new_deal(ws)
     [task] = ws.json("task", "list", "--deal", deal)
