@@ -180,6 +180,17 @@ def test_a_workspace_power_refusal_names_the_login_the_action_the_power_and_ever
                                                       f" {config})\n")
 
 
+def test_a_workspace_power_nobody_holds_is_refused_to_everyone_saying_how_to_grant_it(local_ws):
+    config = local_ws.root / "flowctl.yaml"
+    config.write_text(config.read_text("utf-8").replace(" migrate: [head],", ""), "utf-8")
+    local_ws.republish()
+    refused = local_ws.run("migrate", user="olga")
+    assert (refused.exit_code, refused.stderr) == (5, "flowctl: nobody may migrate the store's data: the workspace"
+                                                      " power 'migrate' is not given to any role; name the roles that"
+                                                      f" hold it under powers: in {config}, e.g. `powers: {{migrate:"
+                                                      " [head]}`\n")
+
+
 def test_task_done_refusals_list_the_kinds_of_contact(local_ws):
     deal_id = new_deal(local_ws)
     task_id = local_ws.json("task", "list", "--deal", deal_id)[0]["id"]

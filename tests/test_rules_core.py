@@ -256,6 +256,7 @@ def test_a_due_day_is_the_workspaces_day_whatever_the_computers_time_zone(local_
 
     deal = new_deal(local_ws)  # its first call is due at 09:15 today
     tomorrow = local_ws.json("task", "add", deal, "-t", "call", "-d", "tomorrow 10:00")["id"]
+    just_after_midnight = local_ws.json("task", "add", deal, "-t", "call", "-d", "tomorrow 00:30")["id"]
     monkeypatch.setenv("TZ", "America/Los_Angeles")
     time.tzset()
     try:
@@ -263,7 +264,7 @@ def test_a_due_day_is_the_workspaces_day_whatever_the_computers_time_zone(local_
     finally:
         monkeypatch.undo()
         time.tzset()
-    assert due == [tomorrow]
+    assert sorted(due) == [tomorrow, just_after_midnight]  # the whole day, from midnight
 
 
 def test_t2_postponing_a_task_needs_a_reason_kept_in_the_history_with_both_due_times(ws):
@@ -461,6 +462,7 @@ def _ownership_reassign(ws, roles: str) -> None:
 
 def test_f1_a_deal_handed_over_as_it_moves_takes_its_old_responsibles_open_tasks_along(ws):
     deal = new_deal(ws)
+    other = ws.json("deal", "create", "--pipeline", "krovlya", "--contact", "1")["id"]  # ivan's too, not handed over
     [first_call] = ws.json("task", "list", "--deal", deal)
     ws.ok("task", "done", first_call["id"], "--result", "Договорились о замере", "--contact", "call")
     own = ws.json("task", "add", deal, "-t", "call", "-d", "tomorrow 10:00")["id"]
@@ -475,6 +477,7 @@ def test_f1_a_deal_handed_over_as_it_moves_takes_its_old_responsibles_open_tasks
     assert (moved["stage"], moved["responsible"]) == ("in_work", "olga")
     owners = {t["id"]: t["responsible"] for t in ws.json("task", "list", "--deal", deal)}
     assert owners[own] == "olga" and set(owners.values()) == {"olga"}
+    assert {t["responsible"] for t in ws.json("task", "list", "--deal", other)} == {"ivan"}
 
 
 def test_a_restored_deal_whose_history_lacks_its_creation_still_needs_a_contact_to_move(local_ws, tmp_path):
