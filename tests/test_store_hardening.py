@@ -373,6 +373,31 @@ def test_12_a_json_row_holding_the_wrong_type_is_a_damaged_store(tmp_path, monke
             assert result.exit_code == 6 and f"deal {deal} {says}" in result.stderr, (command, result.stderr)
 
 
+@pytest.mark.parametrize("field, edited, says", [
+    ("budget", '"350 000"', "'350 000' in its field 'budget', not an amount such as 350000.00"),
+    ("budget", "350000", "350000 in its field 'budget', not an amount such as 350000.00"),
+    ("lead_date", '"вчера"', "'вчера' in its field 'lead_date', not a day such as 2026-12-01"),
+    ("responsible", "5", "5 in its field 'responsible', not a login"),
+])
+def test_a_json_deal_whose_report_field_was_edited_into_another_form_is_a_damaged_store(tmp_path, monkeypatch, field,
+                                                                                        edited, says):
+    """The owner, budget and lead date every report adds up and sorts by, edited by hand in a merge: `report
+    managers`, `deal list` and the HTML report stopped with an internal error (exit 70)."""
+    ws = Workspace(tmp_path / "ws", "json", monkeypatch)
+    ws.ok("contact", "add", "name=Алмаз")
+    deal = ws.json("deal", "create", "--contact", "1", "-F", "budget=350000")["id"]
+    whole = ws.store_path.read_text("utf-8")
+    edit = re.compile(rf'("{field}": )("[^"]*")(?=[,}}].*"pipeline": "krovlya")')
+    assert edit.search(whole)
+    ws.store_path.write_text(edit.sub(rf"\g<1>{edited}", whole, count=1), "utf-8")
+    for command in (("report", "managers"), ("report", "funnel"), ("deal", "list"), ("deal", "show", deal),
+                    ("report", "html", "-o", tmp_path / "report.html")):
+        result = ws.run(*command)
+        assert (result.exit_code, result.stderr) == \
+            (6, f"flowctl: the store {ws.store_path} is damaged: deal {deal} holds {says}\n"), command
+    assert not (tmp_path / "report.html").exists()
+
+
 @pytest.mark.parametrize("update, says", [("fields = '{broken'", "'fields' is not a JSON object"),
                                           ("fields = '[1]'", "holds a list in 'fields'"),
                                           ("stage_since = 5", "holds '5' in 'stage_since', not a UTC time")])

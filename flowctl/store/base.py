@@ -12,9 +12,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import date, datetime
 
 from flowctl import messages as M
+from flowctl.fields import money_minor
 from flowctl.pipeline.model import CONVENTIONAL_FIELDS
 from flowctl.records import FrozenRecord, Record
 
@@ -157,6 +158,38 @@ def row_fault(row) -> str | None:
                           type=type(value).__name__)
         if column in TIME_COLUMNS and value is not None and not_a_time(value):
             return M.text("store_row_time", kind=row_kind(type(row)), id=row.id, column=column, value=value)
+    return _report_field_fault(row) if type(row) is Deal else None
+
+
+def _is_money(value) -> bool:
+    try:
+        money_minor(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_day(value) -> bool:
+    try:
+        return isinstance(value, str) and len(value) == 10 and date.fromisoformat(value) is not None
+    except ValueError:
+        return False
+
+
+# A deal's owner, money and lead date are what every report adds up and sorts by: a hand edit that puts another
+# form there (a JSON store merged by hand) must name the row, not stop a report half way with an internal error.
+_REPORT_FIELDS = (("owner", lambda value: isinstance(value, str), "store_expected_login"),
+                  ("money", _is_money, "store_expected_money"),
+                  ("lead_date", _is_day, "store_expected_day"))
+
+
+def _report_field_fault(deal: Deal) -> str | None:
+    for meaning, holds, expected in _REPORT_FIELDS:
+        field = meaning_field(deal.pipeline, meaning)
+        value = deal.fields.get(field)
+        if value is not None and not holds(value):
+            return M.text("store_row_field", kind=row_kind(Deal), id=deal.id, field=field, value=value,
+                          expected=M.text(expected))
     return None
 
 
