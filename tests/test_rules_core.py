@@ -452,6 +452,22 @@ def test_a_pipeline_that_never_reopens_a_closed_deal_says_the_stage_has_no_way_o
 
 # -- deals: who hands them over (F1) -------------------------------------------------------------------
 
+def test_f1_a_colleagues_deal_is_refused_to_a_manager_naming_its_owner_and_the_roles_that_may_work_it(ws):
+    ws.ok("contact", "add", "name=Алмаз")
+    deal = ws.json("deal", "create", "--contact", "1", user="olga")["id"]  # the head's own deal
+    refused = ws.run("deal", "set", deal, "site=Берёзовский")
+    assert (refused.exit_code, refused.stderr) == \
+        (5, f"flowctl: deal #{deal} is Ольга's: only Инженер, Руководитель ОП may work a colleague's deal\n")
+    path = ws.root / "pipelines" / "krovlya.yaml"
+    text = path.read_text("utf-8")
+    assert "  colleagues: [engineer, head]  " in text
+    path.write_text(text.replace("  colleagues: [engineer, head]  ", "  colleagues: []  ", 1), "utf-8")
+    ws.republish()
+    refused = ws.run("deal", "set", deal, "site=Берёзовский", user="tural")
+    assert (refused.exit_code, refused.stderr) == (5, f"flowctl: deal #{deal} is Ольга's: only — may work a colleague's "
+                                                      "deal\n")
+
+
 def _ownership_reassign(ws, roles: str) -> None:
     path = ws.root / "pipelines" / "krovlya.yaml"
     text = path.read_text("utf-8")
