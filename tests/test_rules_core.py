@@ -239,6 +239,15 @@ steps:
 
 # -- tasks (T2, L1) -----------------------------------------------------------------------------------
 
+def test_l1_a_task_is_overdue_only_once_its_due_time_has_passed(local_ws):
+    deal = new_deal(local_ws)
+    [call] = local_ws.json("task", "list", "--deal", deal)
+    assert call["due"] == "2026-11-30T06:15:00Z"  # 09:15 in Moscow
+    for now, overdue in (("2026-11-30T06:15:00Z", False), ("2026-11-30T06:15:01Z", True)):
+        assert local_ws.json("task", "list", "--deal", deal, now=now)[0]["overdue"] is overdue, now
+        assert [t["id"] for t in local_ws.json("task", "list", "--overdue", now=now)] == ([call["id"]] if overdue else [])
+
+
 def test_l1_a_done_task_is_never_overdue_not_even_with_all(local_ws):
     deal = new_deal(local_ws)  # its first call is due at 09:15 today
     [call] = local_ws.json("task", "list", "--deal", deal)
