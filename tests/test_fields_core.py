@@ -37,6 +37,25 @@ def test_a_refused_value_longer_than_40_characters_is_cut_to_40_with_an_ellipsis
     assert refused(HOUSES, raw) == f"Сколько домов: '{'y' * 39}…' is not a whole number (e.g. 12 or 1 000)"
 
 
+def test_a_day_counted_from_today_where_today_is_unknown_quotes_what_was_typed():
+    """A file's own dates are read with no today (an import's history): «завтра» there names no day."""
+    with pytest.raises(UsageError) as caught:
+        parse(LEAD_DATE, "завтра", today=None)
+    assert caught.value.message == \
+        "Дата ЛИДА: 'завтра' needs today's date, which is unknown here; type the date (29.11.2026)"
+
+
+def test_a_number_longer_than_fifteen_digits_is_refused_quoting_it():
+    assert refused(HOUSES, "1" * 16) == \
+        f"Сколько домов: '{'1' * 16}' is too large; at most 15 digits before the decimal point"
+
+
+@pytest.mark.parametrize("typed", ["1234 567", "12 34", "1 2345"])
+def test_digits_grouped_by_a_space_are_read_only_in_groups_of_three_after_a_first_of_up_to_three(typed):
+    assert refused(HOUSES, typed) == f"Сколько домов: '{typed}' is not a whole number (e.g. 12 or 1 000)"
+    assert parse(HOUSES, "1 234 567") == 1234567
+
+
 # -- users (F1) ------------------------------------------------------------------------------------
 
 RESPONSIBLE = Field("responsible", "Ответственный", "user")
