@@ -47,6 +47,22 @@ def _contact_card(ws, *changes: tuple[str, str]) -> None:
     ws.republish()
 
 
+def test_f8_f9_a_contact_lacking_two_required_fields_is_refused_naming_both_and_written_nowhere(ws):
+    _contact_card(ws, ("      label: Телефон\n      type: phone\n", "      label: Телефон\n      type: phone\n"
+                                                                     "      required: true\n"))
+    before = ws.snapshot()
+    refused = ws.run("contact", "add", "client_type=builder")
+    assert (refused.exit_code, refused.stderr) == (1, "flowctl: a contact needs: Имя, Телефон\n")
+    assert ws.snapshot() == before
+
+
+def test_a_deals_creation_is_recorded_with_its_contact_and_a_deal_without_one_without(ws):
+    deal = new_deal(ws)
+    alone = ws.json("deal", "create")["id"]
+    created = {e["deal_id"]: e["contact_id"] for e in _history(ws, kind="deal.created")}
+    assert created == {deal: 1, alone: None}
+
+
 def test_f4_a_client_type_set_on_a_deal_stays_the_deals_when_the_contact_card_has_no_such_field(ws):
     _contact_card(ws, ("    - id: client_type   # F10\n      label: Строитель/Частник\n      type: enum\n"
                        "      options: *client_types\n", ""),
