@@ -47,6 +47,16 @@ def _contact_card(ws, *changes: tuple[str, str]) -> None:
     ws.republish()
 
 
+def test_f8_a_part_of_several_words_another_part_says_with_other_punctuation_is_not_said_again(ws):
+    _contact_card(ws, ("    - id: phone         # F9\n", "    - id: city\n      label: Город\n      type: text\n"
+                                                          "    - id: phone         # F9\n"),
+                  ('contact_display: "{name} {client_type}"', 'contact_display: "{name} {city} {client_type}"'))
+    said = ws.json("contact", "add", "name=Алмаз (Верхняя-Пышма)", "city=верхняя пышма", "client_type=builder")
+    assert said["display_name"] == "Алмаз (Верхняя-Пышма) Строитель"  # the same words, whatever joins them
+    apart = ws.json("contact", "add", "name=Борис", "city=Верхняя Пышма", "client_type=builder")
+    assert apart["display_name"] == "Борис Верхняя Пышма Строитель"
+
+
 def test_f8_f9_a_contact_lacking_two_required_fields_is_refused_naming_both_and_written_nowhere(ws):
     _contact_card(ws, ("      label: Телефон\n      type: phone\n", "      label: Телефон\n      type: phone\n"
                                                                      "      required: true\n"))

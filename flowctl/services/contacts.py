@@ -37,17 +37,12 @@ def display_name(session: Session, values: dict) -> str:
         field, value = by_id.get(field_id), values.get(field_id)
         parts[field_id] = typed.display(field, value) if field and value is not None else ""
     filled = [field_id for field_id, text in parts.items() if text]
-    if len(filled) > 1:
-        folded = {field_id: fold(parts[field_id]) for field_id in filled}
-        said = {}
-        for field_id in filled:  # a part said again is cut; the longer part (or the first of two equal) stays
-            others = [o for o in filled if o != field_id and folded[field_id] in folded[o]]  # cheap test first
-            if others:
-                words = said.setdefault(field_id, _words(folded[field_id]))
-                if words and any(_says(said.setdefault(o, _words(folded[o])), words) and (
-                        len(folded[o]) > len(folded[field_id]) or filled.index(o) < filled.index(field_id))
-                        for o in others):
-                    parts[field_id] = ""
+    folded = {field_id: fold(parts[field_id]) for field_id in filled}
+    words = {field_id: _words(text) for field_id, text in folded.items()}
+    for field_id in filled:  # a part said again is cut; the longer part (or the first of two equal) stays
+        if words[field_id] and any(o != field_id and _says(words[o], words[field_id]) and (
+                len(folded[o]) > len(folded[field_id]) or filled.index(o) < filled.index(field_id)) for o in filled):
+            parts[field_id] = ""
     return " ".join(re.sub(r"{([^}]*)}", lambda m: parts[m.group(1)], template).split())
 
 
