@@ -47,6 +47,14 @@ def _contact_card(ws, *changes: tuple[str, str]) -> None:
     ws.republish()
 
 
+def test_f8_of_two_parts_saying_the_same_the_first_stays_and_a_longer_one_stays_wherever_it_is(ws):
+    same = ws.json("contact", "add", "name=строитель", "client_type=builder")["display_name"]
+    assert same == "строитель"  # «{name} {client_type}»: the name comes first
+    _contact_card(ws, ('contact_display: "{name} {client_type}"', 'contact_display: "{client_type} {name}"'))
+    longer = ws.json("contact", "add", "name=Алмаз Строитель", "client_type=builder")["display_name"]
+    assert longer == "Алмаз Строитель"  # the longer part says the client type, though it comes second
+
+
 def test_f8_a_part_of_several_words_another_part_says_with_other_punctuation_is_not_said_again(ws):
     _contact_card(ws, ("    - id: phone         # F9\n", "    - id: city\n      label: Город\n      type: text\n"
                                                           "    - id: phone         # F9\n"),
