@@ -273,6 +273,32 @@ steps:
 
 # -- tasks (T2, L1) -----------------------------------------------------------------------------------
 
+def _team(ws, old: str, new: str) -> None:
+    config = ws.root / "flowctl.yaml"
+    text = config.read_text("utf-8")
+    assert old in text
+    config.write_text(text.replace(old, new, 1), "utf-8")
+    ws.republish()
+
+
+def test_e4_a_responsible_who_holds_the_role_of_a_stages_task_does_it_himself(local_ws):
+    _team(local_ws, "{login: ivan, name: Иван, roles: [manager]}", "{login: ivan, name: Иван, roles: [manager, engineer]}")
+    busy = new_deal(local_ws)  # ivan's open call here would make tural the less loaded engineer
+    deal = local_ws.json("deal", "create", "--contact", "1")["id"]
+    walk_to(local_ws, deal, "ОБЪЕМЫ У ТУРАЛА")
+    assert local_ws.json("task", "list", "--deal", busy)[0]["responsible"] == "ivan"
+    assert [(t["type"], t["responsible"]) for t in local_ws.json("task", "list", "--deal", deal)] == \
+        [("calculate", "ivan")]
+
+
+def test_e4_a_stages_task_for_a_role_nobody_holds_goes_to_the_responsible(local_ws):
+    _team(local_ws, "{login: tural, name: Турал, roles: [engineer]}", "{login: tural, name: Турал, roles: [head]}")
+    deal = new_deal(local_ws)
+    walk_to(local_ws, deal, "ОБЪЕМЫ У ТУРАЛА")
+    assert [(t["type"], t["responsible"]) for t in local_ws.json("task", "list", "--deal", deal)] == \
+        [("calculate", "ivan")]
+
+
 def test_l1_a_task_is_overdue_only_once_its_due_time_has_passed(local_ws):
     deal = new_deal(local_ws)
     [call] = local_ws.json("task", "list", "--deal", deal)
