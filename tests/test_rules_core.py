@@ -74,6 +74,25 @@ def test_f8_f9_a_contact_lacking_two_required_fields_is_refused_naming_both_and_
     assert ws.snapshot() == before
 
 
+def test_e2_a_stages_task_is_recorded_with_its_type_due_time_assignee_text_and_stage(ws):
+    deal = new_deal(ws)
+    [added] = _history(ws, kind="task.added")
+    [task] = ws.json("task", "list", "--deal", deal)
+    assert added["data"] == {"type": "call", "due": "2026-11-30T06:15:00Z", "responsible": "ivan",
+                             "text": task["text"], "on_enter": "new_lead"}
+    assert (added["deal_id"], added["task_id"]) == (deal, task["id"])
+
+
+def test_a_deal_as_data_has_every_key_and_its_last_change(ws):
+    deal = new_deal(ws)
+    ws.ok("deal", "set", deal, "site=Берёзовский", now="2026-11-30T08:00:00Z")
+    shown = ws.json("deal", "show", deal)
+    assert set(shown) == {"id", "pipeline", "stage", "stage_label", "contact_id", "contact", "responsible", "budget",
+                          "fields", "created_at", "stage_since", "updated_at"}
+    assert (shown["created_at"], shown["stage_since"], shown["updated_at"]) == \
+        ("2026-11-30T06:00:00Z", "2026-11-30T06:00:00Z", "2026-11-30T08:00:00Z")
+
+
 def test_a_deals_creation_is_recorded_with_its_contact_and_a_deal_without_one_without(ws):
     deal = new_deal(ws)
     alone = ws.json("deal", "create")["id"]
