@@ -7,6 +7,8 @@ on, and names the rule where it proves one.
 from __future__ import annotations
 
 import json
+import time
+from contextlib import contextmanager
 
 from test_deals import new_deal, walk_to
 
@@ -81,6 +83,22 @@ def test_e2_a_stages_task_is_recorded_with_its_type_due_time_assignee_text_and_s
     assert added["data"] == {"type": "call", "due": "2026-11-30T06:15:00Z", "responsible": "ivan",
                              "text": task["text"], "on_enter": "new_lead"}
     assert (added["deal_id"], added["task_id"]) == (deal, task["id"])
+
+
+def test_q2_a_day_already_past_in_the_workspace_is_refused_though_the_computer_is_still_on_it(local_ws, monkeypatch):
+    """Buys-when (not_past) typed at 00:30 on 1 December in Moscow, on a computer in California (still 30 November)."""
+    deal = new_deal(local_ws)
+    with _computer_in("America/Los_Angeles", monkeypatch):
+        refused = local_ws.run("deal", "set", deal, "buys_when=30.11.2026", now="2026-11-30T21:30:00Z")
+    assert (refused.exit_code, refused.stderr) == \
+        (2, "flowctl: Когда ПОКУПАЕТ: 30.11.2026 has already passed; this field asks when it will be, so give "
+            "01.12.2026 or later\n")
+
+
+def test_an_unknown_field_is_named_as_typed_without_its_spaces_with_the_nearest_name(ws):
+    deal = new_deal(ws)
+    refused = ws.run("deal", "set", deal, " bugdet =1")
+    assert (refused.exit_code, refused.stderr) == (2, "flowctl: unknown field 'bugdet' (did you mean 'budget'?)\n")
 
 
 def test_a_deal_as_data_has_every_key_and_its_last_change(ws):
@@ -337,21 +355,26 @@ def test_l1_a_done_task_is_never_overdue_not_even_with_all(local_ws):
         assert [t["id"] for t in local_ws.json("task", "list", "--overdue", *extra, now=later)] == [overdue]
 
 
-def test_a_due_day_is_the_workspaces_day_whatever_the_computers_time_zone(local_ws, monkeypatch):
-    """`task list --due tomorrow` in Moscow's workspace on a computer set to California (UTC−8): tomorrow 10:00 in
-    Moscow is still today there, but the day asked for is the workspace's."""
-    import time
-
-    deal = new_deal(local_ws)  # its first call is due at 09:15 today
-    tomorrow = local_ws.json("task", "add", deal, "-t", "call", "-d", "tomorrow 10:00")["id"]
-    just_after_midnight = local_ws.json("task", "add", deal, "-t", "call", "-d", "tomorrow 00:30")["id"]
-    monkeypatch.setenv("TZ", "America/Los_Angeles")
+@contextmanager
+def _computer_in(zone: str, monkeypatch):
+    """The computer's own time zone (TZ) set to `zone` while the block runs; the workspace keeps Moscow."""
+    monkeypatch.setenv("TZ", zone)
     time.tzset()
     try:
-        due = [t["id"] for t in local_ws.json("task", "list", "--due", "tomorrow", now="2026-11-30T07:00:00Z")]
+        yield
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_due_day_is_the_workspaces_day_whatever_the_computers_time_zone(local_ws, monkeypatch):
+    """`task list --due tomorrow` in Moscow's workspace on a computer set to California (UTC−8): tomorrow 10:00 in
+    Moscow is still today there, but the day asked for is the workspace's."""
+    deal = new_deal(local_ws)  # its first call is due at 09:15 today
+    tomorrow = local_ws.json("task", "add", deal, "-t", "call", "-d", "tomorrow 10:00")["id"]
+    just_after_midnight = local_ws.json("task", "add", deal, "-t", "call", "-d", "tomorrow 00:30")["id"]
+    with _computer_in("America/Los_Angeles", monkeypatch):
+        due = [t["id"] for t in local_ws.json("task", "list", "--due", "tomorrow", now="2026-11-30T07:00:00Z")]
     assert sorted(due) == [tomorrow, just_after_midnight]  # the whole day, from midnight
 
 
