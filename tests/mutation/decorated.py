@@ -48,7 +48,6 @@ TARGETS = {
     "flowctl/store/sqlite.py": ("SqliteStore", ("transaction",), "_open"),
     "flowctl/store/jsonfile.py": ("JsonFileStore", ("transaction", "_lock"), "_load"),
 }
-COPIED = ("flowctl", "tests", "pipelines", "schemas", "docs", "bench", "README.md", "pyproject.toml")
 TIMEOUT_FACTOR, TIMEOUT_CONSTANT = 5, 60  # seconds: five times the clean run of the same tests, plus a minute
 SURVIVED, KILLED, TIMEOUT, NO_TESTS = 0, 1, 36, 33
 
@@ -121,9 +120,12 @@ def _tests_for(path: str) -> list[str]:
     return sorted(tests, key=lambda test: (stats["duration_by_test"].get(test, float("inf")), test))
 
 
+def _mutmut_config() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["mutmut"]
+
+
 def _pytest_args() -> list[str]:
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["mutmut"]
-    return ["-x", "-q", *config.get("pytest_add_cli_args", [])]
+    return ["-x", "-q", *_mutmut_config().get("pytest_add_cli_args", [])]
 
 
 def _copy(worker: int) -> Path:
@@ -131,7 +133,8 @@ def _copy(worker: int) -> Path:
     if base.exists():
         shutil.rmtree(base)
     base.mkdir(parents=True)
-    for name in COPIED:
+    config = _mutmut_config()  # what mutmut copies into its own mutants/ folder
+    for name in (*config["source_paths"], "tests", *config.get("also_copy", ()), "pyproject.toml"):
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, base / name, ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
