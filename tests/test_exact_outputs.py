@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from test_deals import ALMAZ, new_deal
 
 MOMENT = "2026-11-30T06:00:00Z"  # the pinned "now": Monday 09:00 in Moscow
@@ -170,25 +172,23 @@ def test_money_with_too_many_decimals_is_refused_quoting_what_was_typed(local_ws
     assert refused.stderr.startswith("flowctl: Бюджет: '100,555' has more than 2 digits after the decimal point;")
 
 
-def test_a_workspace_power_refusal_names_the_login_the_action_the_power_and_every_holder(local_ws):
+@pytest.mark.parametrize("old, new, user, says", [
+    ("migrate: [head]", "migrate: [head, engineer]", "ivan",
+     "'ivan' may not migrate the store's data: the workspace power 'migrate' belongs to Инженер, Руководитель ОП "
+     "(powers: in {config})"),
+    (" migrate: [head],", "", "olga",  # a power nobody holds is refused to everyone, saying how to grant it
+     "nobody may migrate the store's data: the workspace power 'migrate' is not given to any role; name the roles "
+     "that hold it under powers: in {config}, e.g. `powers: {{migrate: [head]}}`"),
+])
+def test_a_workspace_power_refusal_names_the_login_the_action_the_power_and_every_holder_or_how_to_grant_it(
+        local_ws, old, new, user, says):
     config = local_ws.root / "flowctl.yaml"
-    config.write_text(config.read_text("utf-8").replace("migrate: [head]", "migrate: [head, engineer]"), "utf-8")
+    text = config.read_text("utf-8")
+    assert old in text
+    config.write_text(text.replace(old, new, 1), "utf-8")
     local_ws.republish()
-    refused = local_ws.run("migrate", user="ivan")
-    assert (refused.exit_code, refused.stderr) == (5, "flowctl: 'ivan' may not migrate the store's data: the workspace"
-                                                      " power 'migrate' belongs to Инженер, Руководитель ОП (powers: in"
-                                                      f" {config})\n")
-
-
-def test_a_workspace_power_nobody_holds_is_refused_to_everyone_saying_how_to_grant_it(local_ws):
-    config = local_ws.root / "flowctl.yaml"
-    config.write_text(config.read_text("utf-8").replace(" migrate: [head],", ""), "utf-8")
-    local_ws.republish()
-    refused = local_ws.run("migrate", user="olga")
-    assert (refused.exit_code, refused.stderr) == (5, "flowctl: nobody may migrate the store's data: the workspace"
-                                                      " power 'migrate' is not given to any role; name the roles that"
-                                                      f" hold it under powers: in {config}, e.g. `powers: {{migrate:"
-                                                      " [head]}`\n")
+    refused = local_ws.run("migrate", user=user)
+    assert (refused.exit_code, refused.stderr) == (5, f"flowctl: {says.format(config=config)}\n")
 
 
 def test_task_done_refusals_list_the_kinds_of_contact(local_ws):
