@@ -400,7 +400,9 @@ def test_a_json_deal_whose_report_field_was_edited_into_another_form_is_a_damage
 
 @pytest.mark.parametrize("update, says", [("fields = '{broken'", "'fields' is not a JSON object"),
                                           ("fields = '[1]'", "holds a list in 'fields'"),
-                                          ("stage_since = 5", "holds '5' in 'stage_since', not a UTC time")])
+                                          ("stage_since = 5", "holds '5' in 'stage_since', not a UTC time"),
+                                          ("fields = json_set(fields, '$.budget', '350 000')",  # a report field
+                                           "holds '350 000' in its field 'budget', not an amount such as 350000.00")])
 def test_12_an_sqlite_row_edited_by_hand_is_a_damaged_store(tmp_path, monkeypatch, update, says):
     ws = Workspace(tmp_path / "ws", "sqlite", monkeypatch)
     deal = ws.json("deal", "create")["id"]
